@@ -1,0 +1,117 @@
+"""Import benchmark: qualcode's import against a spaCy-only baseline, measured in the same run.
+
+    python bench/import_bench.py                 # 1,000 transcripts × ~6,000 words
+    python bench/import_bench.py --files 50      # a quick look
+
+It generates a seeded synthetic corpus (bench/corpus.py), then runs two child processes so
+that each one's peak memory is its own:
+
+* baseline — spaCy's blank English pipeline with the sentencizer running ``nlp.pipe`` over the
+  same utterances, no parsing and no database;
+* import — ``qualcode.documents.import_files`` reading the files into a fresh SQLite database
+  (decode, speaker detection, sentences, turns and sentences written).
+
+It prints JSON: words per second for each, their ratio (target: at least 0.5) and the import's
+peak RSS (target: under 1 GB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def run_baseline(corpus: Path) -> dict:
+    import spacy
+
+    utterances = json.loads((corpus / "spoken.json").read_text())
+    words = sum(len(u.split()) for u in utterances)
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    t0 = time.perf_counter()
+    n_sents = sum(len(list(doc.sents)) for doc in nlp.pipe(utterances, batch_size=256))
+    seconds = time.perf_counter() - t0
+    return {"seconds": round(seconds, 2), "words": words, "sentences": n_sents,
+            "words_per_second": round(words / seconds), "peak_rss_mb": round(_peak_rss_mb())}
+
+
+def run_import(corpus: Path) -> dict:
+    from qualcode.db import Database
+    from qualcode.documents import expand_paths, import_files, read_files
+    from qualcode.importers.base import DEFAULT_MAX_BYTES
+
+    words = sum(len(u.split()) for u in json.loads((corpus / "spoken.json").read_text()))
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Database(Path(tmp) / "bench.db")
+        paths = expand_paths([corpus / "files"])
+        t0 = time.perf_counter()
+        result = import_files(db, read_files(paths, max_bytes=DEFAULT_MAX_BYTES), total=len(paths))
+        seconds = time.perf_counter() - t0
+        db.close()
+    return {"seconds": round(seconds, 2), "words": words, "documents": len(result.imported),
+            "errors": len(result.errors), "sentences": sum(d.sentences for d in result.imported),
+            "words_per_second": round(words / seconds), "peak_rss_mb": round(_peak_rss_mb())}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description="qualcode import benchmark")
+    ap.add_argument("--files", type=int, default=1000)
+    ap.add_argument("--words", type=int, default=6000)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--phase", choices=["baseline", "import"], help=argparse.SUPPRESS)
+    ap.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.phase:
+        fn = run_baseline if args.phase == "baseline" else run_import
+        print(json.dumps(fn(args.corpus)))
+        return
+
+    from bench.corpus import generate
+
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = Path(tmp)
+        (corpus / "files").mkdir()
+        spoken: list[str] = []
+        t0 = time.perf_counter()
+        for g in generate(args.files, args.words, args.seed):
+            (corpus / "files" / g.filename).write_bytes(g.data)
+            spoken.extend(g.spoken)
+        (corpus / "spoken.json").write_text(json.dumps(spoken))
+        generated = time.perf_counter() - t0
+        phases = {}
+        for phase in ("baseline", "import"):
+            out = subprocess.run(
+                [sys.executable, __file__, "--phase", phase, "--corpus", str(corpus)],
+                check=True, capture_output=True, text=True,
+            )
+            phases[phase] = json.loads(out.stdout.strip().splitlines()[-1])
+    ratio = phases["import"]["words_per_second"] / phases["baseline"]["words_per_second"]
+    print(json.dumps({
+        "benchmark": "import",
+        "files": args.files,
+        "words_per_file": args.words,
+        "seed": args.seed,
+        "corpus_seconds": round(generated, 1),
+        "baseline": phases["baseline"],
+        "import": phases["import"],
+        "ratio_to_baseline": round(ratio, 3),
+        "target_ratio": 0.5,
+        "peak_rss_target_mb": 1024,
+        "meets_targets": ratio >= 0.5 and phases["import"]["peak_rss_mb"] < 1024,
+    }, indent=2))
+
+
+if __name__ == "__main__":
+    main()
