@@ -1,0 +1,117 @@
+"""Word .docx via python-docx: body paragraphs and table rows, in document order.
+
+Each paragraph's text is the text of its runs as python-docx renders them (tabs as
+``\\t``, line breaks as ``\\n``), including runs inside hyperlinks, fields, content
+controls and tracked insertions (which ``Paragraph.runs`` alone would miss); deleted text,
+text boxes, headers, footers, footnotes and comments are not part of the transcript.
+
+A paragraph whose first run(s) are bold and followed by normal text reports the bold text
+as a possible speaker label (bold "Interviewer:" or bold "Dr. Okafor"); whether it is one
+is decided over the whole document by :mod:`.speakers`, which also recognises plain
+``Name:`` labels in the text.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+
+from docx import Document
+from docx.oxml.ns import qn
+from docx.text.paragraph import Paragraph as DocxParagraph
+from docx.text.run import Run
+
+from .base import ParsedTranscript, TranscriptError
+from .document import Paragraph, build_from_paragraphs
+
+_P, _TBL, _TR, _TC, _SDT, _SDT_CONTENT, _CUSTOM_XML, _R = (
+    qn("w:p"),
+    qn("w:tbl"),
+    qn("w:tr"),
+    qn("w:tc"),
+    qn("w:sdt"),
+    qn("w:sdtContent"),
+    qn("w:customXml"),
+    qn("w:r"),
+)
+# Runs under these hold text that is not (or no longer) shown in the body.
+_HIDDEN_CONTAINERS = frozenset({qn("w:del"), qn("w:moveFrom")})
+_MAX_BOLD_LABEL = 60
+
+
+def read_docx(data: bytes, filename: str) -> ParsedTranscript:
+    """Parse a Word .docx transcript."""
+    try:
+        document = Document(io.BytesIO(data))
+    except Exception as exc:  # python-docx raises several unrelated types for bad packages
+        raise TranscriptError(
+            filename,
+            f"is not a readable Word .docx document ({exc})",
+            "Open it in Word or LibreOffice and save it again as .docx",
+        ) from exc
+    body = document._body  # the parent python-docx needs to resolve run styles
+    return build_from_paragraphs(filename, "docx", _blocks(document.element.body, body))
+
+
+def _blocks(container, body) -> Iterator[Paragraph]:
+    """Paragraphs of a block container in reading order.
+
+    A table row becomes one paragraph, its cells joined with a tab, so that a transcript
+    laid out as a table (time | speaker | words) reads "Interviewer<TAB>words", which
+    :mod:`.speakers` recognises as a label.
+    """
+    for child in container.iterchildren():
+        if child.tag == _P:
+            yield _paragraph(DocxParagraph(child, body))
+        elif child.tag == _TBL:
+            for row in child.iterchildren(_TR):
+                cells = ["\n".join(p.text for p in _blocks(cell, body)) for cell in row.iterchildren(_TC)]
+                yield Paragraph("\t".join(cell for cell in cells if cell.strip()))
+        elif child.tag == _SDT:
+            for content in child.iterchildren(_SDT_CONTENT):
+                yield from _blocks(content, body)
+        elif child.tag == _CUSTOM_XML:
+            yield from _blocks(child, body)
+
+
+def _runs(paragraph: DocxParagraph) -> Iterator[Run]:
+    """The paragraph's visible runs, wherever they are nested (hyperlink, field, ins...)."""
+    p = paragraph._p
+    for r in p.iter(_R):
+        parent = r.getparent()
+        while parent is not None and parent is not p:
+            if parent.tag == _P or parent.tag in _HIDDEN_CONTAINERS:
+                break  # a text box's own paragraph, or deleted text
+            parent = parent.getparent()
+        else:
+            yield Run(r, paragraph)
+
+
+def _is_bold(run: Run) -> bool:
+    if run.bold is not None:
+        return run.bold
+    style = run.style  # character style, e.g. "Strong"
+    while style is not None:
+        if style.font.bold is not None:
+            return style.font.bold
+        style = style.base_style
+    return False
+
+
+def _paragraph(paragraph: DocxParagraph) -> Paragraph:
+    texts: list[str] = []
+    prefix_len: int | None = None
+    seen_bold = False
+    for run in _runs(paragraph):
+        text = run.text
+        if prefix_len is None and text.strip():
+            if _is_bold(run):
+                seen_bold = True
+            else:
+                prefix_len = sum(len(t) for t in texts) if seen_bold else 0
+        texts.append(text)
+    full = "".join(texts)
+    bold_prefix = None
+    if prefix_len and prefix_len <= _MAX_BOLD_LABEL:
+        bold_prefix = full[:prefix_len]
+    return Paragraph(full, bold_prefix)
