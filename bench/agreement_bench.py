@@ -1,0 +1,189 @@
+"""Agreement benchmark: every statistic for every code, against a pure-Python pass, same run.
+
+    python bench/agreement_bench.py                      # 2 coders × 1,000 documents × 100 codes
+    python bench/agreement_bench.py --documents 100      # a quick look
+
+The data are synthetic and seeded: each document has about 40 sentences (Poisson), giving
+~40,000 sentence units; for each of 100 codes a unit is "truly" relevant with the code's own
+prevalence (1 %–30 %), and each coder marks it with a code- and coder-specific sensitivity
+(60 %–95 %) and false-positive rate (0.5 %–5 %), so agreement is partial and varies by code.
+
+It times, on the same ``codes × units × coders`` array of 0/1:
+
+* ``batch`` — :func:`qualcode.agreement.binary_agreement`: percent agreement, Cohen's kappa,
+  Scott's pi, Fleiss' kappa, Krippendorff's alpha (nominal), Gwet's AC1 and Brennan–Prediger
+  for all codes at once (vectorised across codes);
+* ``per_code_api`` — the public one-table functions called code by code on a units × coders
+  numpy array (what a caller does for one code), all seven statistics;
+* ``pure_python`` — a straightforward loop over codes and units in plain Python (lists of
+  0/1) tallying each code's 2 × 2 table, then the seven statistics in closed form (the
+  baseline; it also cross-checks the batch results).
+
+It prints JSON with the seconds of each (fastest of ``--repeat`` runs), the ratio
+pure_python / batch, and whether the target (every statistic for every code in at most 5 s)
+is met. Tests never assert timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from qualcode import agreement as ag
+
+TARGET_SECONDS = 5.0
+
+
+def synthesise(documents: int, codes: int, coders: int = 2, sentences: float = 40.0,
+               seed: int = 20240605) -> np.ndarray:
+    """A seeded ``codes × units × coders`` int8 array of 0/1 (one unit per sentence)."""
+    rng = np.random.default_rng(seed)
+    units = int(rng.poisson(sentences, size=documents).clip(min=1).sum())
+    prevalence = rng.uniform(0.01, 0.30, size=codes)
+    sensitivity = rng.uniform(0.60, 0.95, size=(codes, coders))
+    false_pos = rng.uniform(0.005, 0.05, size=(codes, coders))
+    truth = rng.random((codes, units)) < prevalence[:, None]
+    noise = rng.random((codes, units, coders))
+    p_mark = np.where(truth[..., None], sensitivity[:, None, :], false_pos[:, None, :])
+    return (noise < p_mark).astype(np.int8)
+
+
+def run_batch(x: np.ndarray) -> tuple[float, ag.BinaryBatchResult]:
+    t0 = time.perf_counter()
+    result = ag.binary_agreement(x)
+    return time.perf_counter() - t0, result
+
+
+def run_per_code_api(x: np.ndarray) -> tuple[float, list[dict]]:
+    out = []
+    t0 = time.perf_counter()
+    for code in range(x.shape[0]):
+        table = x[code]  # units × coders
+        out.append({
+            "percent": ag.percent_agreement(table).value,
+            "cohen": ag.cohen_kappa(table).value,
+            "scott": ag.scott_pi(table).value,
+            "fleiss": ag.fleiss_kappa(table).value,
+            "alpha": ag.krippendorff_alpha(table).value,
+            "ac1": ag.gwet_ac1(table, n_categories=2).value,
+            "bp": ag.brennan_prediger(table, n_categories=2).value,
+        })
+    return time.perf_counter() - t0, out
+
+
+def run_pure_python(columns: list[tuple[list[int], list[int]]]) -> tuple[float, list[dict]]:
+    """The baseline: one plain loop per code tallies the 2 × 2 table, then closed forms.
+
+    For two coders and a present/absent code every statistic follows from the table
+    (a = both 1, b = only coder 1, c = only coder 2, d = both 0): percent (a+d)/n; Cohen with
+    p_e = p1 p2 + (1-p1)(1-p2); Scott and Fleiss with pi = (p1+p2)/2, p_e = pi^2 + (1-pi)^2;
+    alpha = 1 - (2n-1)(b+c) / (n1 n0) with n1 = 2a+b+c, n0 = 2d+b+c; AC1 with
+    p_e = 2 pi (1-pi); Brennan–Prediger with p_e = 1/2.
+    """
+    nan = float("nan")
+
+    def ratio(num, den):
+        return num / den if den else nan
+
+    out = []
+    t0 = time.perf_counter()
+    for col_a, col_b in columns:
+        a = b = c = d = 0
+        for x, y in zip(col_a, col_b, strict=True):
+            if x == 1:
+                if y == 1:
+                    a += 1
+                else:
+                    b += 1
+            elif y == 1:
+                c += 1
+            else:
+                d += 1
+        n = a + b + c + d
+        po = (a + d) / n
+        p1, p2 = (a + b) / n, (a + c) / n
+        pe_cohen = p1 * p2 + (1 - p1) * (1 - p2)
+        pi = (p1 + p2) / 2
+        pe_scott = pi * pi + (1 - pi) * (1 - pi)
+        pe_ac1 = 2 * pi * (1 - pi)
+        n1, n0 = 2 * a + b + c, 2 * d + b + c
+        out.append({
+            "percent": po,
+            "cohen": ratio(po - pe_cohen, 1 - pe_cohen),
+            "scott": ratio(po - pe_scott, 1 - pe_scott),
+            "fleiss": ratio(po - pe_scott, 1 - pe_scott),
+            "alpha": 1 - ratio((2 * n - 1) * (b + c), n1 * n0) if n1 * n0 else nan,
+            "ac1": ratio(po - pe_ac1, 1 - pe_ac1),
+            "bp": (po - 0.5) / 0.5,
+        })
+    return time.perf_counter() - t0, out
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--documents", type=int, default=1000)
+    parser.add_argument("--codes", type=int, default=100)
+    parser.add_argument("--coders", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=20240605)
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="time each pass this many times and report the fastest (the "
+                             "machine is shared, so the minimum is the least noisy)")
+    parser.add_argument("--skip-per-code", action="store_true",
+                        help="do not time the per-code public API loop")
+    args = parser.parse_args(argv)
+
+    t0 = time.perf_counter()
+    x = synthesise(args.documents, args.codes, args.coders, seed=args.seed)
+    synth = time.perf_counter() - t0
+    codes, units, coders = x.shape
+
+    if coders != 2:
+        raise SystemExit("the pure-Python baseline is written for two coders")
+    repeat = max(1, args.repeat)
+    batch_runs = [run_batch(x) for _ in range(repeat)]
+    batch_s, batch = min(batch_runs, key=lambda run: run[0])
+    columns = [(x[c, :, 0].tolist(), x[c, :, 1].tolist()) for c in range(codes)]  # not timed
+    python_runs = [run_pure_python(columns) for _ in range(repeat)]
+    python_s, baseline = min(python_runs, key=lambda run: run[0])
+
+    # Same data, independent formulas: the two must give the same numbers.
+    for name in batch.statistics:
+        ours = getattr(batch, name)
+        theirs = np.array([row[name] for row in baseline])
+        assert np.allclose(ours, theirs, equal_nan=True), f"batch {name} differs from baseline"
+
+    result = {
+        "data": {"documents": args.documents, "codes": codes, "units": units, "coders": coders,
+                 "seed": args.seed, "synthesis_seconds": round(synth, 3)},
+        "statistics": list(batch.statistics),
+        "repeat": repeat,
+        "batch_seconds": round(batch_s, 4),
+        "pure_python_seconds": round(python_s, 3),
+        "pure_python_statistics": list(batch.statistics),
+        "speedup_pure_python_over_batch": round(python_s / batch_s, 1),
+        "target_seconds": TARGET_SECONDS,
+        "meets_target": batch_s <= TARGET_SECONDS,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "numpy": np.__version__},
+    }
+    if not args.skip_per_code:
+        api_s, api = run_per_code_api(x)
+        assert np.allclose([r["alpha"] for r in api], batch.alpha, equal_nan=True)
+        assert np.allclose([r["ac1"] for r in api], batch.ac1, equal_nan=True)
+        result["per_code_api_seconds"] = round(api_s, 3)
+        result["per_code_api_meets_target"] = api_s <= TARGET_SECONDS
+    print(json.dumps(result, indent=2))
+    return result
+
+
+if __name__ == "__main__":
+    main()
