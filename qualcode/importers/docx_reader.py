@@ -50,10 +50,10 @@ def read_docx(data: bytes, filename: str) -> ParsedTranscript:
             "Open it in Word or LibreOffice and save it again as .docx",
         ) from exc
     body = document._body  # the parent python-docx needs to resolve run styles
-    return build_from_paragraphs(filename, "docx", _blocks(document.element.body, body))
+    return build_from_paragraphs(filename, "docx", _blocks(document.element.body, body, {}))
 
 
-def _blocks(container, body) -> Iterator[Paragraph]:
+def _blocks(container, body, styles: dict[str | None, bool]) -> Iterator[Paragraph]:
     """Paragraphs of a block container in reading order.
 
     A table row becomes one paragraph, its cells joined with a tab, so that a transcript
@@ -62,16 +62,16 @@ def _blocks(container, body) -> Iterator[Paragraph]:
     """
     for child in container.iterchildren():
         if child.tag == _P:
-            yield _paragraph(DocxParagraph(child, body))
+            yield _paragraph(DocxParagraph(child, body), styles)
         elif child.tag == _TBL:
             for row in child.iterchildren(_TR):
-                cells = ["\n".join(p.text for p in _blocks(cell, body)) for cell in row.iterchildren(_TC)]
+                cells = ["\n".join(p.text for p in _blocks(cell, body, styles)) for cell in row.iterchildren(_TC)]
                 yield Paragraph("\t".join(cell for cell in cells if cell.strip()))
         elif child.tag == _SDT:
             for content in child.iterchildren(_SDT_CONTENT):
-                yield from _blocks(content, body)
+                yield from _blocks(content, body, styles)
         elif child.tag == _CUSTOM_XML:
-            yield from _blocks(child, body)
+            yield from _blocks(child, body, styles)
 
 
 def _runs(paragraph: DocxParagraph) -> Iterator[Run]:
@@ -87,25 +87,31 @@ def _runs(paragraph: DocxParagraph) -> Iterator[Run]:
             yield Run(r, paragraph)
 
 
-def _is_bold(run: Run) -> bool:
+def _is_bold(run: Run, styles: dict[str | None, bool]) -> bool:
     if run.bold is not None:
         return run.bold
-    style = run.style  # character style, e.g. "Strong"
-    while style is not None:
-        if style.font.bold is not None:
-            return style.font.bold
-        style = style.base_style
-    return False
+    # Resolving a run's character style (e.g. "Strong") scans the whole style table in
+    # python-docx; a document uses a handful of styles, so remember each answer.
+    style_id = run._r.style
+    if style_id not in styles:
+        bold, style = False, run.style
+        while style is not None:
+            if style.font.bold is not None:
+                bold = style.font.bold
+                break
+            style = style.base_style
+        styles[style_id] = bold
+    return styles[style_id]
 
 
-def _paragraph(paragraph: DocxParagraph) -> Paragraph:
+def _paragraph(paragraph: DocxParagraph, styles: dict[str | None, bool]) -> Paragraph:
     texts: list[str] = []
     prefix_len: int | None = None
     seen_bold = False
     for run in _runs(paragraph):
         text = run.text
         if prefix_len is None and text.strip():
-            if _is_bold(run):
+            if _is_bold(run, styles):
                 seen_bold = True
             else:
                 prefix_len = sum(len(t) for t in texts) if seen_bold else 0

@@ -18,6 +18,7 @@ decoded or the import fails with a :class:`TranscriptError`.
 from __future__ import annotations
 
 import codecs
+import re
 import unicodedata
 
 from charset_normalizer import from_bytes
@@ -46,6 +47,13 @@ _IMPLAUSIBLE = frozenset(
 
 # Control characters that may legitimately appear in text files.
 _ALLOWED_CONTROLS = frozenset("\t\n\r\f\v\x1a")  # \x1a: DOS end-of-file marker
+# The C0/C1 control characters (Unicode category Cc) other than the allowed ones, as one regex
+# class: counting them with a regex is ~20x faster than a per-character category lookup.
+_CONTROLS = re.compile(
+    "["
+    + "".join(re.escape(chr(c)) for c in [*range(0x20), *range(0x7F, 0xA0)] if chr(c) not in _ALLOWED_CONTROLS)
+    + "]"
+)
 
 _SAVE_AS_UTF8 = "Open it in a text editor and save it as UTF-8 text, then import it again"
 
@@ -149,7 +157,7 @@ def _plausible(text: str) -> bool:
 def _check_not_binary(text: str, filename: str) -> None:
     """Refuse decoded text that is mostly control characters: a binary file after all."""
     sample = text[:100_000]
-    controls = sum(1 for ch in sample if unicodedata.category(ch) == "Cc" and ch not in _ALLOWED_CONTROLS)
+    controls = len(_CONTROLS.findall(sample))
     if "\x00" in sample or (sample and controls / len(sample) > 0.01):
         raise TranscriptError(
             filename,
