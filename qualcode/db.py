@@ -84,6 +84,13 @@ class Database:
         if migrate:
             self.migrate()
 
+    @property
+    def display_name(self) -> str:
+        """The file path for SQLite, the URL without its password otherwise."""
+        if self.path is not None:
+            return str(self.path)
+        return self.engine.url.render_as_string(hide_password=True)
+
     def __repr__(self) -> str:
         return f"Database({self.engine.url.render_as_string(hide_password=True)!r})"
 

@@ -1,0 +1,68 @@
+"""The append-only change log: who did what to which entity, and when.
+
+Every library function that changes data writes one entry in the same transaction as the
+change, so the log and the data can never disagree. The database refuses updates and deletes
+on the table (migration 0002).
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from qualcode.models import ChangeLog
+
+
+def default_actor() -> str:
+    """Who is acting when no coder or account is named: ``QUALCODE_USER`` or the OS user."""
+    try:
+        return os.environ.get("QUALCODE_USER") or getpass.getuser()
+    except Exception:  # no user name on some containers
+        return "unknown"
+
+
+def log(
+    session: Session,
+    *,
+    project_id: int | None,
+    actor: str | None,
+    action: str,
+    entity: str,
+    entity_id: int | None = None,
+    **detail,
+) -> None:
+    """Append one entry; ``detail`` is stored as JSON."""
+    session.add(
+        ChangeLog(
+            project_id=project_id,
+            actor=actor or default_actor(),
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            detail=json.dumps(detail, ensure_ascii=False, default=str, sort_keys=True),
+        )
+    )
+
+
+def history(session: Session, *, entity: str | None = None, entity_id: int | None = None) -> list[dict]:
+    """Entries, oldest first, optionally for one entity."""
+    q = select(ChangeLog).order_by(ChangeLog.id)
+    if entity is not None:
+        q = q.where(ChangeLog.entity == entity)
+    if entity_id is not None:
+        q = q.where(ChangeLog.entity_id == entity_id)
+    return [
+        {
+            "at": row.at,
+            "actor": row.actor,
+            "action": row.action,
+            "entity": row.entity,
+            "entity_id": row.entity_id,
+            "detail": json.loads(row.detail),
+        }
+        for row in session.scalars(q)
+    ]

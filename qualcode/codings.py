@@ -1,0 +1,167 @@
+"""Recording and listing codings (a code applied to a passage by a coder).
+
+Offsets follow the offset rule: code points into the document's canonical text, end exclusive.
+A coding stores its quote (``text[start:end]``) so it can be read and checked on its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from qualcode.changelog import log
+from qualcode.codes import paths_by_id, resolve
+from qualcode.db import Database
+from qualcode.documents import get_document
+from qualcode.models import Coder, Coding, Document
+
+
+class CodingError(ValueError):
+    """A coding that cannot be recorded; the message says why and what to do."""
+
+
+@dataclass
+class CodingRecord:
+    """A coding as scripts see it (the JSON of ``qualcode codings``)."""
+
+    document: str
+    code: str
+    coder: str
+    start: int
+    end: int
+    quote: str
+    memo: str | None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def coder_id(session: Session, project_id: int, name: str, *, create: bool = True) -> int:
+    """The id of the coder called ``name``, created on first use."""
+    name = name.strip()
+    if not name:
+        raise CodingError("a coder needs a name (give --coder NAME)")
+    found = session.scalar(select(Coder.id).where(Coder.project_id == project_id, Coder.name == name))
+    if found is None:
+        if not create:
+            raise CodingError(f"no coder {name!r}")
+        coder = Coder(project_id=project_id, name=name)
+        session.add(coder)
+        session.flush()
+        log(session, project_id=project_id, actor=name, action="create", entity="coder",
+            entity_id=coder.id, name=name)
+        found = coder.id
+    return found
+
+
+def find_match(text: str, match: str, nth: int = 1) -> tuple[int, int]:
+    """Offsets of the ``nth`` (1-based) occurrence of ``match`` in ``text``."""
+    if not match:
+        raise CodingError("--match needs some text")
+    if nth < 1:
+        raise CodingError("--nth counts from 1")
+    pos, count = -1, 0
+    while count < nth:
+        pos = text.find(match, pos + 1)
+        if pos == -1:
+            total = text.count(match)
+            if total == 0:
+                raise CodingError(
+                    f"the text {match!r} does not occur in the document (matching is exact, "
+                    "case and punctuation included; `qualcode show DOCUMENT` prints the text)"
+                )
+            raise CodingError(f"{match!r} occurs {total} time(s); --nth {nth} is too many")
+        count += 1
+    return pos, pos + len(match)
+
+
+def add_coding(
+    db: Database,
+    document: str,
+    code: str,
+    coder: str,
+    *,
+    start: int | None = None,
+    end: int | None = None,
+    match: str | None = None,
+    nth: int = 1,
+    memo: str | None = None,
+) -> tuple[CodingRecord, bool]:
+    """Record a coding by offsets or by matching text; returns (record, created).
+
+    Coding the same passage with the same code by the same coder again changes nothing and
+    returns ``created=False`` (so scripts can be re-run safely).
+    """
+    with db.session() as session:
+        pid = db.project_id(session)
+        try:
+            doc = get_document(session, pid, document)
+            code_row = resolve(session, pid, code)
+        except LookupError as exc:
+            raise CodingError(str(exc)) from exc
+        text = doc.text
+        if match is not None:
+            if start is not None or end is not None:
+                raise CodingError("give either --start/--end or --match, not both")
+            start, end = find_match(text, match, nth)
+        if start is None or end is None:
+            raise CodingError("give --start and --end (code-point offsets), or --match TEXT")
+        if not (0 <= start < end <= len(text)):
+            raise CodingError(
+                f"offsets {start}-{end} are outside the document (0-{len(text)}) or empty; "
+                "offsets count Unicode code points and the end is exclusive"
+            )
+        quote = text[start:end]
+        cid = coder_id(session, pid, coder)
+        existing = session.scalar(
+            select(Coding).where(
+                Coding.document_id == doc.id, Coding.code_id == code_row.id,
+                Coding.coder_id == cid, Coding.start == start, Coding.end == end,
+            )
+        )
+        path = paths_by_id(session, pid)[code_row.id]
+        if existing is not None:
+            return CodingRecord(doc.name, path, coder, start, end, quote, existing.memo), False
+        coding = Coding(document_id=doc.id, code_id=code_row.id, coder_id=cid,
+                        start=start, end=end, quote=quote, memo=memo)
+        session.add(coding)
+        session.flush()
+        log(session, project_id=pid, actor=coder, action="create", entity="coding",
+            entity_id=coding.id, document=doc.name, code=path, start=start, end=end)
+        return CodingRecord(doc.name, path, coder, start, end, quote, memo), True
+
+
+def list_codings(
+    db: Database, *, document: str | None = None, code: str | None = None, coder: str | None = None
+) -> list[CodingRecord]:
+    """Codings ordered by document, position and code; optionally filtered.
+
+    ``code`` includes the codes below it (asking for ``Barriers`` lists every barrier).
+    """
+    with db.session() as session:
+        pid = db.project_id(session)
+        paths = paths_by_id(session, pid)
+        q = (
+            select(Coding, Document.name, Coder.name)
+            .join(Document, Document.id == Coding.document_id)
+            .join(Coder, Coder.id == Coding.coder_id)
+            .where(Document.project_id == pid)
+            .order_by(Document.name, Coding.start, Coding.end, Coding.id)
+        )
+        if document is not None:
+            q = q.where(Document.id == get_document(session, pid, document).id)
+        if coder is not None:
+            q = q.where(Coder.name == coder)
+        wanted: set[int] | None = None
+        if code is not None:
+            root = paths[resolve(session, pid, code).id]
+            wanted = {i for i, p in paths.items() if p == root or p.startswith(root + "/")}
+        out = []
+        for coding, doc_name, coder_name in session.execute(q):
+            if wanted is not None and coding.code_id not in wanted:
+                continue
+            out.append(CodingRecord(doc_name, paths[coding.code_id], coder_name, coding.start,
+                                    coding.end, coding.quote, coding.memo))
+        return out

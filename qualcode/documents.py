@@ -1,0 +1,467 @@
+"""Importing documents into a project, linking participants, listing and showing documents.
+
+Parsing (``qualcode.importers``) and sentence segmentation happen before any database work, so
+a bad file never opens a transaction; each good file is then written in one transaction of its
+own (document, turns, sentences, change-log entry), so a batch keeps the good files when one is
+bad, and a crash leaves every document either wholly present or absent.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path, PurePath
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from qualcode.changelog import log
+from qualcode.db import Database
+from qualcode.importers import SUPPORTED_EXTENSIONS, parse_transcript
+from qualcode.importers.base import DEFAULT_MAX_BYTES, ParsedTranscript, TranscriptError
+from qualcode.models import (
+    Attribute,
+    AttributeValue,
+    Coding,
+    Document,
+    Participant,
+    Sentence,
+    Turn,
+)
+from qualcode.participants import AttributeTable
+from qualcode.segment import sentences
+
+#: Called as progress(done, total, filename) after each file.
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class ImportedDocument:
+    """The summary the CLI prints for one imported document."""
+
+    document: str
+    turns: int
+    speakers: list[str]
+    characters: int
+    sentences: int
+    has_timestamps: bool
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportResult:
+    """What a batch import did: imported, skipped (already there) and failed files."""
+
+    imported: list[ImportedDocument] = field(default_factory=list)
+    skipped: list[dict] = field(default_factory=list)
+    errors: list[dict] = field(default_factory=list)
+    attributes: dict | None = None
+
+    def as_dict(self) -> dict:
+        out = {
+            "imported": [asdict(d) for d in self.imported],
+            "skipped": self.skipped,
+            "errors": self.errors,
+        }
+        if self.attributes is not None:
+            out["attributes"] = self.attributes
+        return out
+
+
+class ReplaceRefused(ValueError):
+    """Replacing a document would lose codings whose passage is gone from the new text."""
+
+
+def document_name(filename: str) -> str:
+    """A document's name: its file name without folder and extension."""
+    return PurePath(filename).stem or filename
+
+
+def content_hash(text: str) -> str:
+    """SHA-256 of the canonical text, the identity used to skip re-imports."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
+    """Files named directly, plus the supported transcripts inside named folders (sorted)."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(
+                sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUPPORTED_EXTENSIONS)
+            )
+        else:
+            out.append(p)
+    return out
+
+
+def read_files(paths: Sequence[Path], *, max_bytes: int) -> Iterable[tuple[str, bytes | TranscriptError]]:
+    """(name, bytes) for each path, or a TranscriptError for one that cannot be read."""
+    for p in paths:
+        try:
+            size = p.stat().st_size
+            if size > max_bytes:
+                yield p.name, TranscriptError(
+                    p.name,
+                    f"the file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit",
+                    "Split it, or raise the limit with --max-size MB (QUALCODE_MAX_IMPORT_MB)",
+                )
+                continue
+            yield p.name, p.read_bytes()
+        except FileNotFoundError:
+            yield p.name, TranscriptError(str(p), "no such file", "Check the path")
+        except OSError as exc:
+            yield p.name, TranscriptError(str(p), f"cannot be read ({exc.strerror})", "Check permissions")
+
+
+def _relocate(coding: Coding, text: str) -> int | None:
+    """Where ``coding.quote`` stands in ``text``: its old place if unchanged, else the nearest."""
+    if text[coding.start:coding.end] == coding.quote:
+        return coding.start
+    best, pos = None, text.find(coding.quote)
+    while pos != -1:
+        if best is None or abs(pos - coding.start) < abs(best - coding.start):
+            best = pos
+        pos = text.find(coding.quote, pos + 1)
+    return best
+
+
+def _write(session: Session, project_id: int, parsed: ParsedTranscript, sents, *,
+           replace: bool, actor: str | None) -> tuple[str, Document | None, str]:
+    """Write one parsed document; returns (status, document, reason)."""
+    name = document_name(parsed.filename)
+    digest = content_hash(parsed.text)
+    same_name = session.scalar(select(Document).where(Document.project_id == project_id, Document.name == name))
+    if not replace:
+        same_text = session.scalar(
+            select(Document).where(Document.project_id == project_id, Document.content_hash == digest)
+        )
+        if same_text is not None:
+            return "skipped", same_text, f"same content as document {same_text.name!r} (use --replace to re-import)"
+        if same_name is not None:
+            raise ReplaceRefused(
+                f"a different document named {name!r} is already in the project; rename the file "
+                "or use --replace to replace it (its codings are kept where their text is unchanged)"
+            )
+    report = {"warnings": parsed.warnings, "format": parsed.format, "encoding": parsed.encoding}
+    if same_name is not None:  # replace=True
+        doc = same_name
+        moved = 0
+        for coding in session.scalars(select(Coding).where(Coding.document_id == doc.id)):
+            new_start = _relocate(coding, parsed.text)
+            if new_start is None:
+                raise ReplaceRefused(
+                    f"replacing {name!r} would lose a coding: {coding.quote[:60]!r} "
+                    f"({coding.start}-{coding.end}) is not in the new text; import the new "
+                    "version under another name instead"
+                )
+            if new_start != coding.start:
+                coding.end = new_start + (coding.end - coding.start)
+                coding.start = new_start
+                moved += 1
+        session.execute(delete(Turn).where(Turn.document_id == doc.id))
+        session.execute(delete(Sentence).where(Sentence.document_id == doc.id))
+        doc.original_filename = parsed.filename
+        doc.format = parsed.format
+        doc.content_hash = digest
+        doc.text = parsed.text
+        doc.encoding = parsed.encoding
+        report["codings_moved"] = moved
+        doc.import_report = json.dumps(report, ensure_ascii=False)
+        action = "replace"
+    else:
+        doc = Document(
+            project_id=project_id,
+            name=name,
+            original_filename=parsed.filename,
+            format=parsed.format,
+            content_hash=digest,
+            text=parsed.text,
+            encoding=parsed.encoding,
+            import_report=json.dumps(report, ensure_ascii=False),
+        )
+        session.add(doc)
+        action = "import"
+    session.flush()
+    # Core bulk inserts: a two-hour transcript has thousands of sentences, and ORM rows (even
+    # ORM bulk inserts) would dominate the import time.
+    conn = session.connection()
+    if parsed.turns:
+        conn.execute(Turn.__table__.insert(), [
+            {"document_id": doc.id, "ordinal": i, "speaker": t.speaker, "start": t.start,
+             "end": t.end, "media_start": t.media_start, "media_end": t.media_end}
+            for i, t in enumerate(parsed.turns)
+        ])
+    if sents:
+        conn.execute(Sentence.__table__.insert(), [
+            {"document_id": doc.id, "ordinal": i, "start": s, "end": e} for i, (s, e) in enumerate(sents)
+        ])
+    log(session, project_id=project_id, actor=actor, action=action, entity="document",
+        entity_id=doc.id, name=name, file=parsed.filename, characters=len(parsed.text))
+    return "imported", doc, ""
+
+
+def prepare(item: tuple[str, bytes | TranscriptError, int]) -> tuple[str, ParsedTranscript | None, list, str | None]:
+    """Parse one file and cut its sentences, with no database: (name, parsed, sentences, error).
+
+    A top-level function so that worker processes can run it; errors travel back as text.
+    """
+    filename, data, max_bytes = item
+    try:
+        if isinstance(data, TranscriptError):
+            raise data
+        parsed = parse_transcript(data, filename, max_bytes=max_bytes)
+        return filename, parsed, sentences(parsed.text, [(t.start, t.end) for t in parsed.turns]), None
+    except TranscriptError as exc:
+        return filename, None, [], str(exc)
+
+
+#: Batches at least this large are parsed in worker processes (starting one costs ~1 s).
+PARALLEL_MIN_FILES = 16
+#: Worker processes for a large batch: one per core, at most 4 (SQLite writes stay serial).
+PARALLEL_WORKERS = min(os.cpu_count() or 1, 4)
+
+
+def _prepared(items: Iterable[tuple[str, bytes | TranscriptError, int]], workers: int):
+    """Yield prepare()'s results in input order, in worker processes when ``workers`` > 0.
+
+    Parsing and sentence cutting are CPU-bound and independent per file, so on a machine with
+    several cores they run in parallel while this process does the database writes (SQLite
+    has one writer anyway). ``spawn`` keeps open database connections out of the workers.
+    """
+    # spawn re-imports the main script in each worker; from a REPL or stdin there is none.
+    main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+    if workers <= 0 or main_file is None or not os.path.exists(main_file):
+        yield from map(prepare, items)
+        return
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        yield from pool.imap(prepare, items, chunksize=2)
+
+
+def import_files(
+    db: Database,
+    files: Iterable[tuple[str, bytes | TranscriptError]],
+    *,
+    total: int | None = None,
+    replace: bool = False,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    actor: str | None = None,
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> ImportResult:
+    """Import (filename, bytes) pairs; a bad file is reported and the others still import.
+
+    Each document is written in its own transaction. ``workers`` is the number of parsing
+    processes (default: one per core for batches of PARALLEL_MIN_FILES or more, else none).
+    """
+    result = ImportResult()
+    files = list(files) if total is None else files
+    total = len(files) if total is None else total
+    if workers is None:
+        workers = PARALLEL_WORKERS if total >= PARALLEL_MIN_FILES else 0
+    items = ((name, data, max_bytes) for name, data in files)
+    for done, (filename, parsed, sents, error) in enumerate(_prepared(items, workers), start=1):
+        if error is not None:
+            result.errors.append({"file": filename, "error": error})
+        else:
+            _store(db, result, parsed, sents, replace=replace, actor=actor)
+        if progress is not None:
+            progress(done, total, filename)
+    return result
+
+
+def _store(db: Database, result: ImportResult, parsed: ParsedTranscript, sents, *,
+           replace: bool, actor: str | None) -> None:
+    """Write one prepared document in its own transaction and record the outcome."""
+    try:
+        with db.session() as session:
+            pid = db.project_id(session)
+            status, doc, reason = _write(session, pid, parsed, sents, replace=replace, actor=actor)
+            name = doc.name
+    except ReplaceRefused as exc:
+        result.errors.append({"file": parsed.filename, "error": str(exc)})
+        return
+    if status == "skipped":
+        result.skipped.append({"file": parsed.filename, "document": name, "reason": reason})
+        return
+    result.imported.append(
+        ImportedDocument(
+            document=name,
+            turns=len(parsed.turns),
+            speakers=parsed.speakers,
+            characters=len(parsed.text),
+            sentences=len(sents),
+            has_timestamps=parsed.has_timestamps,
+            warnings=list(parsed.warnings),
+        )
+    )
+
+
+def apply_attributes(db: Database, table: AttributeTable, *, filename: str = "attributes",
+                     actor: str | None = None) -> dict:
+    """Create or update participants and their typed attributes; link documents named in rows.
+
+    Returns ``{"participants": n, "attributes": [...], "linked_documents": n, "warnings": [...]}``.
+    All of it is one transaction.
+    """
+    warnings: list[str] = []
+    linked = 0
+    with db.session() as session:
+        pid = db.project_id(session)
+        attrs: dict[str, Attribute] = {
+            a.name: a for a in session.scalars(select(Attribute).where(Attribute.project_id == pid))
+        }
+        for name in table.attributes:
+            attr = attrs.get(name)
+            if attr is None:
+                attr = attrs[name] = Attribute(project_id=pid, name=name, type=table.types[name])
+                session.add(attr)
+            elif attr.type != table.types[name]:
+                attr.type = "text"  # values of two types: text holds both without loss
+        session.flush()
+        people: dict[str, Participant] = {
+            p.external_id: p for p in session.scalars(select(Participant).where(Participant.project_id == pid))
+        }
+        for row in table.rows:
+            person = people.get(row.participant_id)
+            if person is None:
+                person = people[row.participant_id] = Participant(project_id=pid, external_id=row.participant_id)
+                session.add(person)
+                session.flush()
+            current = {v.attribute_id: v for v in person.values}
+            for name, value in row.values.items():
+                attr = attrs[name]
+                if attr.id in current:
+                    current[attr.id].value = value
+                else:
+                    person.values.append(AttributeValue(attribute_id=attr.id, value=value))
+            if row.document is not None:
+                doc = session.scalar(select(Document).where(Document.project_id == pid, Document.name == row.document))
+                if doc is None:
+                    warnings.append(f"{filename}, line {row.line}: no document named {row.document!r} yet")
+                else:
+                    doc.participant_id = person.id
+                    linked += 1
+        log(session, project_id=pid, actor=actor, action="import", entity="attributes",
+            file=filename, participants=len(table.rows), linked=linked)
+    return {
+        "participants": len({r.participant_id for r in table.rows}),
+        "attributes": table.attributes,
+        "linked_documents": linked,
+        "warnings": warnings,
+    }
+
+
+def participant_attributes(session: Session, project_id: int) -> dict[int, dict[str, object]]:
+    """participant id → {attribute name: typed value}."""
+    rows = session.execute(
+        select(AttributeValue.participant_id, Attribute.name, Attribute.type, AttributeValue.value)
+        .join(Attribute, Attribute.id == AttributeValue.attribute_id)
+        .where(Attribute.project_id == project_id)
+    )
+    out: dict[int, dict[str, object]] = {}
+    for participant_id, name, type_, value in rows:
+        out.setdefault(participant_id, {})[name] = typed_value(type_, value)
+    return out
+
+
+def typed_value(type_: str, value: str) -> object:
+    """An attribute value in its type: number → int/float, boolean → bool, else the text."""
+    if type_ == "number":
+        number = float(value)
+        return int(number) if number.is_integer() and "." not in value else number
+    if type_ == "boolean":
+        return value.lower() in ("true", "yes")
+    return value
+
+
+def list_documents(db: Database) -> list[dict]:
+    """Every document with counts, speakers, participant and attributes, by name."""
+    with db.session() as session:
+        pid = db.project_id(session)
+        attributes = participant_attributes(session, pid)
+        coding_counts = dict(
+            session.execute(
+                select(Coding.document_id, func.count()).join(Document).where(Document.project_id == pid)
+                .group_by(Coding.document_id)
+            ).all()
+        )
+        sentence_counts = dict(
+            session.execute(
+                select(Sentence.document_id, func.count()).join(Document).where(Document.project_id == pid)
+                .group_by(Sentence.document_id)
+            ).all()
+        )
+        out = []
+        docs = session.scalars(select(Document).where(Document.project_id == pid).order_by(Document.name))
+        for doc in docs:
+            turns = doc.turns
+            speakers = list(dict.fromkeys(t.speaker for t in turns if t.speaker is not None))
+            out.append(
+                {
+                    "name": doc.name,
+                    "file": doc.original_filename,
+                    "format": doc.format,
+                    "turns": len(turns),
+                    "speakers": speakers,
+                    "characters": len(doc.text),
+                    "words": len(doc.text.split()),
+                    "sentences": sentence_counts.get(doc.id, 0),
+                    "codings": coding_counts.get(doc.id, 0),
+                    "has_timestamps": any(t.media_start is not None for t in turns),
+                    "participant": doc.participant.external_id if doc.participant else None,
+                    "attributes": attributes.get(doc.participant_id, {}),
+                }
+            )
+        return out
+
+
+def get_document(session: Session, project_id: int, name: str) -> Document:
+    """The document called ``name`` (or whose file name is ``name``); LookupError otherwise."""
+    doc = session.scalar(select(Document).where(Document.project_id == project_id, Document.name == name))
+    if doc is None:
+        doc = session.scalar(
+            select(Document).where(Document.project_id == project_id, Document.original_filename == name)
+        )
+    if doc is None:
+        names = session.scalars(select(Document.name).where(Document.project_id == project_id)).all()
+        close = difflib.get_close_matches(name, names, n=3, cutoff=0.4)
+        hint = f" Did you mean: {', '.join(close)}?" if close else " `qualcode documents` lists them."
+        raise LookupError(f"no document {name!r}.{hint}")
+    return doc
+
+
+def show_document(db: Database, name: str) -> dict:
+    """A document with its turns (speaker, media start, offsets, text) and report."""
+    with db.session() as session:
+        pid = db.project_id(session)
+        doc = get_document(session, pid, name)
+        attributes = participant_attributes(session, pid).get(doc.participant_id, {})
+        return {
+            "name": doc.name,
+            "file": doc.original_filename,
+            "format": doc.format,
+            "encoding": doc.encoding,
+            "characters": len(doc.text),
+            "participant": doc.participant.external_id if doc.participant else None,
+            "attributes": attributes,
+            "import_report": json.loads(doc.import_report),
+            "turns": [
+                {
+                    "speaker": t.speaker,
+                    "media_start_seconds": t.media_start,
+                    "media_end_seconds": t.media_end,
+                    "start": t.start,
+                    "end": t.end,
+                    "text": doc.text[t.start:t.end],
+                }
+                for t in doc.turns
+            ],
+        }
