@@ -1,0 +1,237 @@
+"""The Streamlit app: the only part of qualcode that imports Streamlit.
+
+Pages are plain functions chosen in the sidebar; each one asks the library for data and shows
+it. Transcript text is always HTML-escaped before it reaches the page, so markup inside a
+transcript is shown as text and never runs.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+
+import pandas as pd
+import streamlit as st
+
+from qualcode.codes import tree
+from qualcode.db import Database, resolve_url
+from qualcode.documents import (
+    apply_attributes,
+    import_files,
+    list_documents,
+    show_document,
+)
+from qualcode.importers import SUPPORTED_EXTENSIONS
+from qualcode.models import Project
+from qualcode.participants import AttributesError, parse_attributes
+from qualcode.sample import load_sample
+
+PAGES = ("Documents", "Transcript", "Codebook", "Import")
+
+
+@st.cache_resource(show_spinner=False)
+def _database(url: str) -> Database:
+    return Database(url)
+
+
+def _load_sample_if_new(db: Database) -> None:
+    """On the very first start (a brand-new database) load the sample project, with progress."""
+    if db.created_by_us and not getattr(db, "sample_loaded", False):
+        db.sample_loaded = True
+        bar = st.progress(0.0, text="Setting up the sample project…")
+        load_sample(db, progress=lambda d, t, n: bar.progress(d / t, text=f"Importing {n} ({d}/{t})"))
+        bar.empty()
+
+
+def _clock(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    s = int(seconds)
+    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+def page_documents(db: Database) -> None:
+    st.header("Documents")
+    docs = list_documents(db)
+    if not docs:
+        st.info("No documents yet: import transcripts on the Import page.")
+        return
+    rows = [
+        {
+            "document": d["name"],
+            "participant": d["participant"] or "",
+            "speakers": ", ".join(d["speakers"]),
+            "turns": d["turns"],
+            "words": d["words"],
+            "codings": d["codings"],
+            "timestamps": d["has_timestamps"],
+            **d["attributes"],
+            "format": d["format"],
+        }
+        for d in docs
+    ]
+    height = min(36 * (len(rows) + 1) + 4, 720)  # every row visible for a typical study
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=height)
+    st.caption(f"{len(docs)} documents, {sum(d['words'] for d in docs):,} words")
+
+
+_TRANSCRIPT_CSS = """
+<style>
+.qc-turn { margin: 0 0 .8rem 0; line-height: 1.55; }
+.qc-meta { font-size: .82rem; color: #555; margin-bottom: .1rem; }
+.qc-speaker { font-weight: 600; color: #1f3b57; }
+.qc-time { font-family: monospace; color: #777; margin-right: .5rem; }
+.qc-text { white-space: pre-wrap; }
+</style>
+"""
+
+
+def transcript_html(turns: list[dict]) -> str:
+    """The turns as escaped HTML (speaker, timestamp, text); nothing in a turn is markup."""
+    parts = [_TRANSCRIPT_CSS, '<div class="qc-transcript">']
+    for t in turns:
+        time = _clock(t["media_start_seconds"])
+        parts.append(
+            '<div class="qc-turn"><div class="qc-meta">'
+            + (f'<span class="qc-time">{time}</span>' if time else "")
+            + f'<span class="qc-speaker">{html.escape(t["speaker"] or "—")}</span></div>'
+            + f'<div class="qc-text">{html.escape(t["text"])}</div></div>'
+        )
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def page_transcript(db: Database) -> None:
+    st.header("Transcript")
+    names = [d["name"] for d in list_documents(db)]
+    if not names:
+        st.info("No documents yet: import transcripts on the Import page.")
+        return
+    name = st.selectbox("Document", names, key="document")
+    doc = show_document(db, name)
+    meta = [f"**{doc['participant']}**"] if doc["participant"] else []
+    meta += [f"{k}: {v}" for k, v in doc["attributes"].items()]
+    meta.append(f"{len(doc['turns'])} turns · {doc['characters']:,} characters · {doc['format']}")
+    st.markdown(" · ".join(html.escape(m) for m in meta))
+    warnings = doc["import_report"].get("warnings") or []
+    if warnings:
+        with st.expander(f"Import notes ({len(warnings)})"):
+            for w in warnings:
+                st.text(w)
+    st.html(transcript_html(doc["turns"]))
+
+
+_CODEBOOK_CSS = """
+<style>
+.qc-code { margin: .15rem 0; }
+.qc-code summary { cursor: pointer; line-height: 1.7; }
+.qc-swatch { display: inline-block; width: .8rem; height: .8rem; border-radius: 2px;
+             margin-right: .45rem; vertical-align: -1px; }
+.qc-name { font-weight: 600; }
+.qc-def { color: #666; font-size: .86rem; margin-left: .6rem; }
+.qc-code dl { margin: .2rem 0 .6rem 1.3rem; font-size: .9rem; }
+.qc-code dt { font-weight: 600; margin-top: .3rem; }
+.qc-code dd { margin-left: 0; }
+</style>
+"""
+_HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def codebook_html(codes: list[tuple[tuple[str, ...], str | None, dict[str, str]]]) -> str:
+    """The code tree as escaped HTML: indented, coloured, each code opening to its definitions."""
+    parts = [_CODEBOOK_CSS]
+    for path, colour, fields in codes:
+        colour = colour if colour and _HEX.match(colour) else "#999999"
+        summary = fields.get("Definition", "")
+        short = summary if len(summary) <= 90 else summary[:87].rstrip() + "…"
+        parts.append(
+            f'<details class="qc-code" style="margin-left:{1.4 * (len(path) - 1):.1f}rem">'
+            f'<summary><span class="qc-swatch" style="background:{colour}"></span>'
+            f'<span class="qc-name">{html.escape(path[-1])}</span>'
+            f'<span class="qc-def">{html.escape(short)}</span></summary><dl>'
+        )
+        for label, value in fields.items():
+            if value:
+                parts.append(f"<dt>{html.escape(label)}</dt><dd>{html.escape(value)}</dd>")
+        parts.append("</dl></details>")
+    return "".join(parts)
+
+
+def page_codebook(db: Database) -> None:
+    st.header("Codebook")
+    with db.session() as session:
+        codes = [
+            (path, code.colour, {"Definition": code.definition, "Use when": code.use_when,
+                                 "Do not use when": code.do_not_use_when, "Example": code.example})
+            for path, code in tree(session, db.project_id(session))
+        ]
+    if not codes:
+        st.info("The codebook is empty: run `qualcode codebook import FILE`.")
+        return
+    query = st.text_input("Search codes", key="code_search", placeholder="name or definition")
+    q = query.strip().lower()
+    shown = [c for c in codes
+             if not q or q in "/".join(c[0]).lower() or q in c[2]["Definition"].lower()]
+    st.caption(f"{len(shown)} of {len(codes)} codes")
+    st.html(codebook_html(shown))
+
+
+def page_import(db: Database) -> None:
+    st.header("Import transcripts")
+    exts = [e.lstrip(".") for e in SUPPORTED_EXTENSIONS]
+    uploads = st.file_uploader("Transcripts", type=exts, accept_multiple_files=True, key="uploads")
+    attributes = st.file_uploader("Participants CSV (optional)", type=["csv"], key="attributes_csv")
+    replace = st.checkbox("Replace documents that are already imported", key="replace")
+    if st.button("Import", type="primary", key="do_import", disabled=not uploads and not attributes):
+        table = None
+        if attributes is not None:
+            try:
+                table = parse_attributes(attributes.getvalue(), attributes.name)
+            except AttributesError as exc:
+                st.error(str(exc))
+                return
+        files = [(f.name, f.getvalue()) for f in uploads or []]
+        bar = st.progress(0.0, text="Importing…")
+        result = import_files(
+            db, files, replace=replace,
+            progress=lambda d, t, n: bar.progress(d / t, text=f"{n} ({d}/{t})"),
+        )
+        bar.progress(1.0, text="Done")
+        if table is not None:
+            result.attributes = apply_attributes(db, table, filename=attributes.name)
+        rows = [{"file": d.document, "result": "imported",
+                 "detail": f"{d.turns} turns, {d.sentences} sentences; speakers: {', '.join(d.speakers)}"}
+                for d in result.imported]
+        rows += [{"file": s["file"], "result": "skipped", "detail": s["reason"]} for s in result.skipped]
+        rows += [{"file": e["file"], "result": "failed", "detail": e["error"]} for e in result.errors]
+        st.session_state["import_result"] = rows
+        st.session_state["import_attributes"] = result.attributes
+    if "import_result" in st.session_state:
+        rows = st.session_state["import_result"]
+        failed = sum(r["result"] == "failed" for r in rows)
+        (st.warning if failed else st.success)(
+            f"{sum(r['result'] == 'imported' for r in rows)} imported, "
+            f"{sum(r['result'] == 'skipped' for r in rows)} skipped, {failed} failed"
+        )
+        if rows:
+            st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="import_table")
+        if st.session_state.get("import_attributes"):
+            st.json(json.loads(json.dumps(st.session_state["import_attributes"])), expanded=False)
+
+
+def main() -> None:
+    """Entry point used by ``app.py``."""
+    st.set_page_config(page_title="qualcode", page_icon="🗂️", layout="wide")
+    db = _database(resolve_url())
+    _load_sample_if_new(db)
+    with db.session() as session:
+        project = session.get(Project, db.project_id(session))
+        project_name = project.name
+    with st.sidebar:
+        st.title("qualcode")
+        st.caption(project_name)
+        page = st.radio("Page", PAGES, key="page", label_visibility="collapsed")
+        st.caption(f"Database: `{db.display_name}`")
+    {"Documents": page_documents, "Transcript": page_transcript,
+     "Codebook": page_codebook, "Import": page_import}[page](db)

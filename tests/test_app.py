@@ -1,0 +1,85 @@
+"""Page-level tests of the Streamlit app with AppTest, against a real SQLite database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from qualcode.ui import codebook_html, transcript_html
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+@pytest.fixture
+def app(sample_db, monkeypatch):
+    monkeypatch.setenv("QUALCODE_DB", str(sample_db.path))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    return at
+
+
+def _goto(at, page):
+    at.radio(key="page").set_value(page).run()
+    assert not at.exception
+    return at
+
+
+def test_documents_page_lists_every_sample_interview_with_attributes(app):
+    table = app.dataframe[0].value
+    assert len(table) >= 12
+    assert {"document", "participant", "role", "institution_type", "speakers"} <= set(table.columns)
+    assert "P01" in set(table["participant"])
+
+
+def test_transcript_page_shows_turns_with_speakers_and_timestamps(app):
+    at = _goto(app, "Transcript")
+    at.selectbox(key="document").set_value("p04_gme_administrator_community").run()
+    assert not at.exception
+    [page_html] = [h.proto.body for h in at.get("html")]
+    assert "Marisol Vega" in page_html and 'class="qc-time">00:00:0' in page_html
+
+
+def test_codebook_page_shows_the_tree_and_searches_it(app):
+    at = _goto(app, "Codebook")
+    [tree] = [h.proto.body for h in at.get("html")]
+    for name in ("Barriers", "Enablers", "Recommendations", "Program services", "Liability and malpractice"):
+        assert f'<span class="qc-name">{name}</span>' in tree
+    assert tree.count("<details") >= 40 and tree.count("<dt>Use when</dt>") == tree.count("<details")
+    at.text_input(key="code_search").set_value("visa").run()
+    [found] = [h.proto.body for h in at.get("html")]
+    for expected in ("Visa delays and denials", "Institutional visa expertise", "No fitting visa category"):
+        assert f'<span class="qc-name">{expected}</span>' in found
+    assert "English and technical language courses" not in found
+    [count] = [c.value for c in at.caption if c.value.endswith(" codes")]
+    shown, total = map(int, count.split()[0:3:2])
+    assert 3 <= shown < total == tree.count("<details")
+
+
+def test_import_page_imports_an_upload_and_reports_per_file(app):
+    at = _goto(app, "Import")
+    at.file_uploader(key="uploads").set_value(
+        [("new.txt", b"Interviewer: Hi.\nP99: Hello <b>there</b>.\n", "text/plain"),
+         ("bad.txt", b"", "text/plain")]
+    ).run()
+    at.button(key="do_import").click().run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert list(table["result"]) == ["imported", "failed"]
+    assert "1 imported, 0 skipped, 1 failed" in at.warning[0].value
+
+
+def test_transcript_text_is_escaped_so_markup_never_runs():
+    html = transcript_html([{"speaker": "<i>P</i>", "media_start_seconds": 83.0,
+                             "text": "<script>alert(1)</script> & more"}])
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in html
+    assert "&lt;i&gt;P&lt;/i&gt;" in html and "00:01:23" in html
+
+
+def test_codebook_html_escapes_names_and_refuses_odd_colours():
+    html = codebook_html([(("A", "<img src=x onerror=alert(1)>"), "red;background:url(x)",
+                           {"Definition": "a < b", "Use when": ""})])
+    assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "url(x)" not in html and "background:#999999" in html
+    assert "<dt>Use when</dt>" not in html  # empty fields are left out

@@ -1,0 +1,138 @@
+"""The real app in a real browser: `streamlit run app.py` driven by Playwright in Debian's Chromium.
+
+Journey: a new user starts the app on an empty folder; the sample project is created on first
+run; they read the document list, a transcript with speakers and timestamps, the codebook, and
+import a file by upload. Screenshots of each step go to test-artifacts/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / "test-artifacts" / "browser"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = pytest.mark.browser
+
+
+def _require_browser():
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        reason = "playwright is not installed (pip install -r requirements-dev.txt)"
+    else:
+        if Path(CHROMIUM).exists():
+            return
+        reason = "Debian's chromium is not installed (apt-get install chromium)"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path):
+    _require_browser()
+    port = _free_port()
+    env = {**os.environ, "QUALCODE_DB": str(tmp_path / "first-run.db")}
+    log = open(tmp_path / "streamlit.log", "wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true",
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while True:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
+                break
+        except OSError:
+            pass
+        if time.time() > deadline or proc.poll() is not None:
+            proc.kill()
+            pytest.fail("streamlit did not start:\n" + (tmp_path / "streamlit.log").read_text())
+        time.sleep(0.3)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+    log.close()
+
+
+@pytest.fixture
+def page(server):
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--no-first-run", "--disable-sync"],
+        )
+        pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+        pg.set_default_timeout(60_000)
+        pg.goto(server)
+        yield pg
+        browser.close()
+
+
+def _go(page, name):
+    page.locator("[data-testid='stSidebar'] label").filter(has_text=name).click()
+    page.get_by_role("heading", name=name if name != "Import" else "Import transcripts").wait_for()
+
+
+def test_first_run_opens_on_the_sample_project_and_every_page_works(page):
+    from playwright.sync_api import expect
+
+    # Documents: the sample project was created on first start
+    page.get_by_role("heading", name="Documents").wait_for(timeout=180_000)
+    expect(page.get_by_text("12 documents", exact=False)).to_be_visible(timeout=60_000)
+    page.locator("[data-testid='stDataFrame'] canvas").first.wait_for()
+    page.wait_for_timeout(1000)  # the grid paints its canvas just after it is attached
+    page.screenshot(path=SHOTS / "1-documents.png", full_page=True)
+
+    # Transcript: speakers and timestamps of a WebVTT interview
+    _go(page, "Transcript")
+    page.get_by_test_id("stSelectbox").click()
+    page.get_by_role("option", name="p04_gme_administrator_community").click()
+    expect(page.locator(".qc-speaker").filter(has_text="Marisol Vega").first).to_be_visible()
+    expect(page.locator(".qc-time").first).to_have_text("00:00:01")
+    page.screenshot(path=SHOTS / "2-transcript.png")
+
+    # Codebook with definitions
+    _go(page, "Codebook")
+    expect(page.get_by_text("Special permits for hands-on care", exact=True)).to_be_visible()
+    page.screenshot(path=SHOTS / "3-codebook.png")
+
+    # Import by upload, with per-file results; the markup in it stays text
+    _go(page, "Import")
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").first.set_input_files(files=[
+        {"name": "upload.txt", "mimeType": "text/plain",
+         "buffer": "Interviewer: Ready?\nP42: <script>alert('x')</script> Ready, sí.\n".encode()},
+    ])
+    expect(page.get_by_text("upload.txt")).to_be_visible()
+    page.get_by_role("button", name="Import", exact=True).click()
+    expect(page.get_by_text("1 imported, 0 skipped, 0 failed")).to_be_visible()
+    page.screenshot(path=SHOTS / "4-import.png")
+
+    _go(page, "Transcript")
+    page.get_by_test_id("stSelectbox").click()
+    page.get_by_role("option", name="upload").click()
+    expect(page.locator(".qc-text").filter(has_text="<script>alert('x')</script> Ready, sí.")).to_be_visible()
+    page.screenshot(path=SHOTS / "5-uploaded-transcript.png")
