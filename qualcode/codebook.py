@@ -32,8 +32,9 @@ Normalisation (the same for both formats): names and text fields are NFC-normali
 breaks become ``\\n``, invisible control characters are dropped and surrounding whitespace is
 stripped; colours become lower-case ``#rrggbb``. The tree is listed depth-first (every parent
 right before its subtree, siblings in file order). For every codebook ``cb`` that the parsers
-can produce, ``parse_yaml(to_yaml(cb)) == cb`` and ``parse_csv(to_csv(cb)) == cb``; for other
-codebooks both sides equal :func:`normalise` ``(cb)``.
+can produce, ``parse_yaml(to_yaml(cb)) == cb`` and ``parse_csv(to_csv(cb)) == cb`` (CSV has no
+place for the codebook's name, so that one reads back as ``None``); for other codebooks the
+result equals :func:`normalise` ``(cb)``.
 
 ``to_yaml(cb, template=...)`` edits an existing YAML file instead of writing a new one: lines
 of codes and fields that did not change are kept byte for byte, so comments, quoting, folding
