@@ -27,7 +27,6 @@ from qualcode.models import Project
 from qualcode.participants import AttributesError, parse_attributes
 from qualcode.sample import load_sample
 
-PAGES = ("Documents", "Transcript", "Codebook", "Import")
 
 
 @st.cache_resource(show_spinner=False)
@@ -231,7 +230,16 @@ def main() -> None:
     with st.sidebar:
         st.title("qualcode")
         st.caption(project_name)
-        page = st.radio("Page", PAGES, key="page", label_visibility="collapsed")
+        page = st.radio("Page", list(PAGES), key="page", label_visibility="collapsed")
         st.caption(f"Database: `{db.display_name}`")
-    {"Documents": page_documents, "Transcript": page_transcript,
-     "Codebook": page_codebook, "Import": page_import}[page](db)
+    PAGES[page](db)
+
+
+#: Sidebar label → page function(db). Pages of other features live in their own modules of
+#: this package and are added here.
+PAGES = {
+    "Documents": page_documents,
+    "Transcript": page_transcript,
+    "Codebook": page_codebook,
+    "Import": page_import,
+}

@@ -1,51 +1,17 @@
-"""The ``qualcode`` command: a thin click wrapper over the library.
-
-Every command parses its options, calls one library function and prints the result, as text
-for people or as JSON with ``--json``. Errors go to stderr with exit status 1 (2 for usage).
-"""
+"""The ``qualcode`` group and the project commands: init, import, documents, show, codebook,
+code and codings."""
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
 
 import click
 
-from qualcode.db import DB_ENV, Database, DatabaseError
+from qualcode.cli.common import emit, fail, open_db, progress_bar
+from qualcode.db import DB_ENV
 from qualcode.importers.base import DEFAULT_MAX_BYTES
-
-
-def _emit(data) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-
-
-def _fail(message: str) -> None:
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(1)
-
-
-def _open(ctx: click.Context) -> Database:
-    if "database" not in ctx.obj:
-        try:
-            ctx.obj["database"] = Database(ctx.obj["db"])
-        except DatabaseError as exc:
-            _fail(str(exc))
-    return ctx.obj["database"]
-
-
-def _progress_bar(total: int, enabled: bool):
-    """A tqdm bar on stderr (only on a terminal unless forced), as a progress callback."""
-    from tqdm import tqdm
-
-    bar = tqdm(total=total, unit="file", file=sys.stderr, disable=not enabled, leave=False)
-
-    def update(done: int, _total: int, name: str) -> None:
-        bar.set_postfix_str(name[-30:])
-        bar.update(done - bar.n)
-
-    return bar, update
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -66,19 +32,19 @@ def main(ctx: click.Context, db: str | None) -> None:
 @click.pass_context
 def init(ctx: click.Context, sample: bool, as_json: bool) -> None:
     """Create the database, or migrate an older one (after backing it up)."""
-    db = _open(ctx)
+    db = open_db(ctx)
     out: dict = {"database": db.display_name, "revision": db.current_revision()}
     if db.backup_path:
         out["backup"] = str(db.backup_path)
     if sample:
         from qualcode.sample import load_sample
 
-        bar, update = _progress_bar(0, sys.stderr.isatty())
+        bar, update = progress_bar(0, sys.stderr.isatty())
         result = load_sample(db, progress=lambda d, t, n: (setattr(bar, "total", t), update(d, t, n)))
         bar.close()
         out["sample"] = result.as_dict()
     if as_json:
-        _emit(out)
+        emit(out)
         return
     click.echo(f"Database {out['database']} at schema {out['revision']}.")
     if db.backup_path:
@@ -113,18 +79,18 @@ def import_(ctx, paths, attributes, replace, max_size, progress, as_json) -> Non
         try:  # check the CSV before importing anything, so a typo costs nothing
             table = parse_attributes(attributes.read_bytes(), attributes.name)
         except AttributesError as exc:
-            _fail(str(exc))
-    db = _open(ctx)
+            fail(str(exc))
+    db = open_db(ctx)
     max_bytes = int(max_size * 1e6)
     files = expand_paths(paths)
-    bar, update = _progress_bar(len(files), sys.stderr.isatty() if progress is None else progress)
+    bar, update = progress_bar(len(files), sys.stderr.isatty() if progress is None else progress)
     result = import_files(db, read_files(files, max_bytes=max_bytes), total=len(files),
                           replace=replace, max_bytes=max_bytes, progress=update)
     bar.close()
     if table is not None:
         result.attributes = apply_attributes(db, table, filename=attributes.name)
     if as_json:
-        _emit(result.as_dict())
+        emit(result.as_dict())
     else:
         for d in result.imported:
             click.echo(f"imported {d.document}: {d.turns} turns, {d.sentences} sentences, "
@@ -152,9 +118,9 @@ def documents(ctx, as_json) -> None:
     """List the project's documents with turns, speakers and participant attributes."""
     from qualcode.documents import list_documents
 
-    docs = list_documents(_open(ctx))
+    docs = list_documents(open_db(ctx))
     if as_json:
-        _emit(docs)
+        emit(docs)
         return
     for d in docs:
         who = f" [{d['participant']}]" if d["participant"] else ""
@@ -171,11 +137,11 @@ def show(ctx, document, as_json) -> None:
     from qualcode.documents import show_document
 
     try:
-        data = show_document(_open(ctx), document)
+        data = show_document(open_db(ctx), document)
     except LookupError as exc:
-        _fail(str(exc.args[0]))
+        fail(str(exc.args[0]))
     if as_json:
-        _emit(data)
+        emit(data)
         return
     for t in data["turns"]:
         stamp = ""
@@ -202,12 +168,12 @@ def codebook_import(ctx, file: Path, as_json: bool) -> None:
     try:
         cb = parse_codebook(file.read_bytes(), file.name)
     except CodebookError as exc:
-        _fail(str(exc))
-    db = _open(ctx)
+        fail(str(exc))
+    db = open_db(ctx)
     with db.session() as session:
         report = apply_codebook(session, db.project_id(session), cb)
     if as_json:
-        _emit(report.as_dict())
+        emit(report.as_dict())
         return
     click.echo(f"{len(report.created)} codes created, {len(report.updated)} updated, "
                f"{report.unchanged} unchanged.")
@@ -226,7 +192,7 @@ def codebook_export(ctx, fmt: str, output: Path | None) -> None:
     from qualcode.codes import to_codebook
     from qualcode.models import Project
 
-    db = _open(ctx)
+    db = open_db(ctx)
     with db.session() as session:
         pid = db.project_id(session)
         cb = to_codebook(session, pid, name=session.get(Project, pid).name)
@@ -258,12 +224,12 @@ def code(ctx, document, code_path, coder, start, end, match, nth, memo, as_json)
     from qualcode.codings import CodingError, add_coding
 
     try:
-        record, created = add_coding(_open(ctx), document, code_path, coder, start=start, end=end,
+        record, created = add_coding(open_db(ctx), document, code_path, coder, start=start, end=end,
                                      match=match, nth=nth, memo=memo)
     except CodingError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if as_json:
-        _emit({**record.as_dict(), "created": created})
+        emit({**record.as_dict(), "created": created})
     else:
         verb = "coded" if created else "already coded"
         click.echo(f"{verb} {record.document} {record.start}-{record.end} as {record.code}: {record.quote!r}")
@@ -280,15 +246,11 @@ def codings(ctx, document, code_path, coder, as_json) -> None:
     from qualcode.codings import list_codings
 
     try:
-        rows = list_codings(_open(ctx), document=document, code=code_path, coder=coder)
+        rows = list_codings(open_db(ctx), document=document, code=code_path, coder=coder)
     except LookupError as exc:
-        _fail(str(exc.args[0]))
+        fail(str(exc.args[0]))
     if as_json:
-        _emit([r.as_dict() for r in rows])
+        emit([r.as_dict() for r in rows])
         return
     for r in rows:
         click.echo(f"{r.document} {r.start}-{r.end} {r.code} ({r.coder}): {r.quote!r}")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()
