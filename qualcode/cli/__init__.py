@@ -3,9 +3,13 @@
 Every command parses its options, calls library functions and prints the result, as text for
 people or as JSON with ``--json``. Errors go to stderr with exit status 1 (2 for usage).
 ``core`` holds the group and the project commands; each other module adds one family of
-commands to it.
+commands to it with ``register(main)``.
 """
 
+from qualcode.cli import agreement, analysis, interchange
 from qualcode.cli.core import main
+
+for _family in (agreement, analysis, interchange):
+    _family.register(main)
 
 __all__ = ["main"]

@@ -243,3 +243,8 @@ PAGES = {
     "Codebook": page_codebook,
     "Import": page_import,
 }
+# Imported last, so that page modules can use the helpers defined above.
+from qualcode.ui import agreement, analysis, interchange  # noqa: E402
+
+for _family in (analysis, agreement, interchange):
+    PAGES.update(_family.PAGES)
