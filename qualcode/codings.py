@@ -95,42 +95,60 @@ def add_coding(
     returns ``created=False`` (so scripts can be re-run safely).
     """
     with db.session() as session:
-        pid = db.project_id(session)
-        try:
-            doc = get_document(session, pid, document)
-            code_row = resolve(session, pid, code)
-        except LookupError as exc:
-            raise CodingError(str(exc)) from exc
-        text = doc.text
-        if match is not None:
-            if start is not None or end is not None:
-                raise CodingError("give either --start/--end or --match, not both")
-            start, end = find_match(text, match, nth)
-        if start is None or end is None:
-            raise CodingError("give --start and --end (code-point offsets), or --match TEXT")
-        if not (0 <= start < end <= len(text)):
-            raise CodingError(
-                f"offsets {start}-{end} are outside the document (0-{len(text)}) or empty; "
-                "offsets count Unicode code points and the end is exclusive"
-            )
-        quote = text[start:end]
-        cid = coder_id(session, pid, coder)
-        existing = session.scalar(
-            select(Coding).where(
-                Coding.document_id == doc.id, Coding.code_id == code_row.id,
-                Coding.coder_id == cid, Coding.start == start, Coding.end == end,
-            )
+        return add_coding_in(session, db.project_id(session), document, code, coder, start=start,
+                             end=end, match=match, nth=nth, memo=memo)
+
+
+def add_coding_in(
+    session: Session,
+    project_id: int,
+    document: str,
+    code: str,
+    coder: str,
+    *,
+    start: int | None = None,
+    end: int | None = None,
+    match: str | None = None,
+    nth: int = 1,
+    memo: str | None = None,
+) -> tuple[CodingRecord, bool]:
+    """:func:`add_coding` inside a caller's transaction (for batches that must be all-or-nothing)."""
+    pid = project_id
+    try:
+        doc = get_document(session, pid, document)
+        code_row = resolve(session, pid, code)
+    except LookupError as exc:
+        raise CodingError(str(exc.args[0])) from exc
+    text = doc.text
+    if match is not None:
+        if start is not None or end is not None:
+            raise CodingError("give either --start/--end or --match, not both")
+        start, end = find_match(text, match, nth)
+    if start is None or end is None:
+        raise CodingError("give --start and --end (code-point offsets), or --match TEXT")
+    if not (0 <= start < end <= len(text)):
+        raise CodingError(
+            f"offsets {start}-{end} are outside the document (0-{len(text)}) or empty; "
+            "offsets count Unicode code points and the end is exclusive"
         )
-        path = paths_by_id(session, pid)[code_row.id]
-        if existing is not None:
-            return CodingRecord(doc.name, path, coder, start, end, quote, existing.memo), False
-        coding = Coding(document_id=doc.id, code_id=code_row.id, coder_id=cid,
-                        start=start, end=end, quote=quote, memo=memo)
-        session.add(coding)
-        session.flush()
-        log(session, project_id=pid, actor=coder, action="create", entity="coding",
-            entity_id=coding.id, document=doc.name, code=path, start=start, end=end)
-        return CodingRecord(doc.name, path, coder, start, end, quote, memo), True
+    quote = text[start:end]
+    cid = coder_id(session, pid, coder)
+    existing = session.scalar(
+        select(Coding).where(
+            Coding.document_id == doc.id, Coding.code_id == code_row.id,
+            Coding.coder_id == cid, Coding.start == start, Coding.end == end,
+        )
+    )
+    path = paths_by_id(session, pid)[code_row.id]
+    if existing is not None:
+        return CodingRecord(doc.name, path, coder, start, end, quote, existing.memo), False
+    coding = Coding(document_id=doc.id, code_id=code_row.id, coder_id=cid,
+                    start=start, end=end, quote=quote, memo=memo)
+    session.add(coding)
+    session.flush()
+    log(session, project_id=pid, actor=coder, action="create", entity="coding",
+        entity_id=coding.id, document=doc.name, code=path, start=start, end=end)
+    return CodingRecord(doc.name, path, coder, start, end, quote, memo), True
 
 
 def list_codings(

@@ -61,6 +61,7 @@ class ImportResult:
     skipped: list[dict] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)
     attributes: dict | None = None
+    codings: dict | None = None  # set when a coding sheet came with the batch (the sample)
 
     def as_dict(self) -> dict:
         out = {
@@ -70,6 +71,8 @@ class ImportResult:
         }
         if self.attributes is not None:
             out["attributes"] = self.attributes
+        if self.codings is not None:
+            out["codings"] = self.codings
         return out
 
 

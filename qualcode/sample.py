@@ -7,6 +7,7 @@ from pathlib import Path
 
 from qualcode.codebook import parse_codebook
 from qualcode.codes import apply_codebook
+from qualcode.coding_sheet import import_sheet, parse_sheet
 from qualcode.db import Database
 from qualcode.documents import ImportResult, Progress, apply_attributes, expand_paths, import_files, read_files
 from qualcode.importers.base import DEFAULT_MAX_BYTES
@@ -16,10 +17,12 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_CODEBOOK = ROOT / "codebooks" / "img_barriers_enablers.yaml"
 SAMPLE_TRANSCRIPTS = ROOT / "transcripts_sample"
 SAMPLE_PARTICIPANTS = SAMPLE_TRANSCRIPTS / "participants.csv"
+#: Independent codings of the sample interviews by the team's coders (optional).
+SAMPLE_CODINGS = SAMPLE_TRANSCRIPTS / "codings.csv"
 
 
 def load_sample(db: Database, *, progress: Progress | None = None, actor: str | None = None) -> ImportResult:
-    """Load the sample codebook, transcripts and participants (safe to run twice)."""
+    """Load the sample codebook, transcripts, participants and codings (safe to run twice)."""
     for needed in (SAMPLE_CODEBOOK, SAMPLE_TRANSCRIPTS, SAMPLE_PARTICIPANTS):
         if not needed.exists():
             raise FileNotFoundError(
@@ -34,4 +37,7 @@ def load_sample(db: Database, *, progress: Progress | None = None, actor: str | 
                           actor=actor, progress=progress)
     table = parse_attributes(SAMPLE_PARTICIPANTS.read_bytes(), SAMPLE_PARTICIPANTS.name)
     result.attributes = apply_attributes(db, table, filename=SAMPLE_PARTICIPANTS.name, actor=actor)
+    if SAMPLE_CODINGS.exists():
+        rows = parse_sheet(SAMPLE_CODINGS.read_bytes(), SAMPLE_CODINGS.name)
+        result.codings = import_sheet(db, rows, filename=SAMPLE_CODINGS.name)
     return result

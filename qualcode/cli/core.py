@@ -235,6 +235,25 @@ def code(ctx, document, code_path, coder, start, end, match, nth, memo, as_json)
         click.echo(f"{verb} {record.document} {record.start}-{record.end} as {record.code}: {record.quote!r}")
 
 
+@main.command("import-codings")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def import_codings(ctx, file: Path, as_json: bool) -> None:
+    """Record codings from a CSV (document, code, coder, quote[, nth, memo]); all or nothing."""
+    from qualcode.coding_sheet import CodingSheetError, import_sheet, parse_sheet
+
+    try:
+        report = import_sheet(open_db(ctx), parse_sheet(file.read_bytes(), file.name), filename=file.name)
+    except CodingSheetError as exc:
+        fail(str(exc))
+    if as_json:
+        emit(report)
+    else:
+        click.echo(f"{report['created']} codings recorded, {report['existing']} already there "
+                   f"(coders: {', '.join(report['coders'])}).")
+
+
 @main.command()
 @click.option("--document", help="Only this document.")
 @click.option("--code", "code_path", metavar="PATH", help="Only this code and the codes below it.")
