@@ -11,26 +11,19 @@ error names the row. Rows already recorded are left as they are, so re-importing
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 
 from qualcode.codings import CodingError, add_coding_in
 from qualcode.db import Database
-from qualcode.importers import decode_text
-from qualcode.importers.base import TranscriptError
+from qualcode.csv_input import read_table
+from qualcode.errors import InputError
 
 REQUIRED = ("document", "code", "coder", "quote")
 OPTIONAL = ("nth", "memo")
 
 
-class CodingSheetError(ValueError):
+class CodingSheetError(InputError):
     """A coding sheet that cannot be used: file, line, what is wrong and what to do."""
-
-    def __init__(self, filename: str, reason: str, hint: str, line: int | None = None):
-        self.filename, self.reason, self.hint, self.line = filename, reason, hint, line
-        where = f"{filename}, line {line}" if line is not None else filename
-        super().__init__(f"{where}: {reason}. {hint}")
 
 
 @dataclass(frozen=True)
@@ -48,12 +41,8 @@ class SheetRow:
 
 def parse_sheet(data: bytes, filename: str) -> list[SheetRow]:
     """Read the CSV into rows; raise :class:`CodingSheetError` naming the line on bad input."""
-    try:
-        text, _ = decode_text(data, filename)
-    except TranscriptError as exc:
-        raise CodingSheetError(filename, exc.reason, exc.hint) from exc
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = [h.strip().lower() for h in next(reader, [])]
+    raw_header, table_rows = read_table(data, filename, CodingSheetError)
+    header = [h.lower() for h in raw_header]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise CodingSheetError(filename, f"the header lacks {', '.join(missing)}",
@@ -63,25 +52,16 @@ def parse_sheet(data: bytes, filename: str) -> list[SheetRow]:
         raise CodingSheetError(filename, f"unknown column(s) {', '.join(unknown)}",
                                f"The columns are {', '.join(REQUIRED + OPTIONAL)}", 1)
     rows: list[SheetRow] = []
-    try:
-        for cells in reader:
-            line = reader.line_num
-            if not any(c.strip() for c in cells):
-                continue
-            if len(cells) != len(header):
-                raise CodingSheetError(filename, f"{len(cells)} cells where the header has {len(header)}",
-                                       "Quote cells that contain commas", line)
-            row = dict(zip(header, cells))
-            for column in REQUIRED:
-                if not row[column].strip():
-                    raise CodingSheetError(filename, f"the {column} cell is empty", "Fill it in", line)
-            nth_text = row.get("nth", "").strip() or "1"
-            if not nth_text.isdigit() or int(nth_text) < 1:
-                raise CodingSheetError(filename, f"nth is {nth_text!r}", "Give a whole number from 1", line)
-            rows.append(SheetRow(line, row["document"].strip(), row["code"].strip(), row["coder"].strip(),
-                                 row["quote"], int(nth_text), row.get("memo", "").strip() or None))
-    except csv.Error as exc:
-        raise CodingSheetError(filename, f"malformed CSV ({exc})", "Check the quoting", reader.line_num) from exc
+    for line, cells in table_rows:
+        row = dict(zip(header, cells))
+        for column in REQUIRED:
+            if not row[column].strip():
+                raise CodingSheetError(filename, f"the {column} cell is empty", "Fill it in", line)
+        nth_text = row.get("nth", "").strip() or "1"
+        if not nth_text.isdigit() or int(nth_text) < 1:
+            raise CodingSheetError(filename, f"nth is {nth_text!r}", "Give a whole number from 1", line)
+        rows.append(SheetRow(line, row["document"].strip(), row["code"].strip(), row["coder"].strip(),
+                             row["quote"], int(nth_text), row.get("memo", "").strip() or None))
     return rows
 
 

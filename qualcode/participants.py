@@ -9,14 +9,12 @@ values: ``number``, ``boolean``, ``date`` (ISO ``YYYY-MM-DD``) or ``text``. An e
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
-from qualcode.importers import decode_text
-from qualcode.importers.base import TranscriptError
+from qualcode.csv_input import read_table
+from qualcode.errors import InputError
 
 ID_COLUMNS = ("participant_id", "participant", "case", "id")
 DOCUMENT_COLUMNS = ("document", "file", "filename")
@@ -24,13 +22,8 @@ _BOOLEANS = {"true", "false", "yes", "no"}
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-class AttributesError(ValueError):
+class AttributesError(InputError):
     """A participants CSV that cannot be used: file, line, what is wrong and what to do."""
-
-    def __init__(self, filename: str, reason: str, hint: str, line: int | None = None):
-        self.filename, self.reason, self.hint, self.line = filename, reason, hint, line
-        where = f"{filename}, line {line}" if line is not None else filename
-        super().__init__(f"{where}: {reason}. {hint}")
 
 
 @dataclass
@@ -78,17 +71,7 @@ def document_key(name: str) -> str:
 
 def parse_attributes(data: bytes, filename: str) -> AttributeTable:
     """Parse a participant attributes CSV; raise :class:`AttributesError` on bad input."""
-    try:
-        text, _encoding = decode_text(data, filename)
-    except TranscriptError as exc:
-        raise AttributesError(filename, exc.reason, exc.hint, exc.line) from exc
-    if not text.strip():
-        raise AttributesError(filename, "the file is empty", "Give a CSV with a header row")
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = [h.strip() for h in next(reader)]
-    except csv.Error as exc:
-        raise AttributesError(filename, f"not a readable CSV ({exc})", "Save it as CSV", 1) from exc
+    header, table_rows = read_table(data, filename, AttributesError)
     lowered = [h.lower() for h in header]
     id_col = next((lowered.index(c) for c in ID_COLUMNS if c in lowered), None)
     doc_col = next((lowered.index(c) for c in DOCUMENT_COLUMNS if c in lowered), None)
@@ -108,49 +91,34 @@ def parse_attributes(data: bytes, filename: str) -> AttributeTable:
     rows: list[ParticipantRow] = []
     seen: dict[str, int] = {}
     given: dict[tuple[str, str], tuple[str, int]] = {}
-    try:
-        for cells in reader:
-            line = reader.line_num
-            if not any(c.strip() for c in cells):
-                continue
-            if len(cells) != len(header):
+    for line, cells in table_rows:
+        cells = [c.strip() for c in cells]
+        document = document_key(cells[doc_col]) if doc_col is not None and cells[doc_col] else None
+        pid = cells[id_col] if id_col is not None else ""
+        pid = pid or document or ""
+        if not pid:
+            raise AttributesError(
+                filename, "the row names neither a participant nor a document",
+                "Fill in the participant_id or document cell", line,
+            )
+        key = f"{pid}\x00{document}"
+        if key in seen:
+            raise AttributesError(
+                filename, f"participant {pid!r} is listed again (first on line {seen[key]})",
+                "Keep one row per participant and document", line,
+            )
+        seen[key] = line
+        values = {header[i]: cells[i] for i in attr_cols if cells[i] != ""}
+        for name, value in values.items():
+            first = given.setdefault((pid, name), (value, line))
+            if first[0] != value:
                 raise AttributesError(
                     filename,
-                    f"{len(cells)} cells where the header has {len(header)}",
-                    "Check for a missing or extra comma, or quote cells that contain commas",
-                    line,
+                    f"participant {pid!r} has {name} = {value!r} here but {first[0]!r} "
+                    f"on line {first[1]}",
+                    "Give each participant one value per attribute", line,
                 )
-            cells = [c.strip() for c in cells]
-            document = document_key(cells[doc_col]) if doc_col is not None and cells[doc_col] else None
-            pid = cells[id_col] if id_col is not None else ""
-            pid = pid or document or ""
-            if not pid:
-                raise AttributesError(
-                    filename, "the row names neither a participant nor a document",
-                    "Fill in the participant_id or document cell", line,
-                )
-            key = f"{pid}\x00{document}"
-            if key in seen:
-                raise AttributesError(
-                    filename, f"participant {pid!r} is listed again (first on line {seen[key]})",
-                    "Keep one row per participant and document", line,
-                )
-            seen[key] = line
-            values = {header[i]: cells[i] for i in attr_cols if cells[i] != ""}
-            for name, value in values.items():
-                first = given.setdefault((pid, name), (value, line))
-                if first[0] != value:
-                    raise AttributesError(
-                        filename,
-                        f"participant {pid!r} has {name} = {value!r} here but {first[0]!r} "
-                        f"on line {first[1]}",
-                        "Give each participant one value per attribute", line,
-                    )
-            rows.append(ParticipantRow(line, pid, document, values))
-    except csv.Error as exc:
-        raise AttributesError(
-            filename, f"malformed CSV ({exc})", "Check the quoting", reader.line_num
-        ) from exc
+        rows.append(ParticipantRow(line, pid, document, values))
     attributes = [header[i] for i in attr_cols]
     types = {a: _infer_type([r.values.get(a, "") for r in rows]) for a in attributes}
     return AttributeTable(attributes, types, rows)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from qualcode.errors import InputError
+
 #: Default upper bound on the size of one imported file, in bytes (configurable per call).
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 
@@ -58,16 +60,8 @@ class ParsedTranscript:
         return any(t.media_start is not None for t in self.turns)
 
 
-class TranscriptError(ValueError):
+class TranscriptError(InputError):
     """A file that cannot be imported: says which file, what is wrong and what to do.
 
     ``line`` is the 1-based line (or paragraph) where the problem was found, if any.
     """
-
-    def __init__(self, filename: str, reason: str, hint: str, line: int | None = None):
-        self.filename = filename
-        self.reason = reason
-        self.hint = hint
-        self.line = line
-        where = f"{filename}, line {line}" if line is not None else filename
-        super().__init__(f"{where}: {reason}. {hint}")
