@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePath
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from qualcode.changelog import log
@@ -290,6 +291,11 @@ def _store(db: Database, result: ImportResult, parsed: ParsedTranscript, sents, 
             name = doc.name
     except ReplaceRefused as exc:
         result.errors.append({"file": parsed.filename, "error": str(exc)})
+        return
+    except IntegrityError as exc:  # e.g. two codings relocated onto the same passage
+        result.errors.append({"file": parsed.filename, "error": (
+            f"{parsed.filename}: could not be stored without merging codings "
+            f"({exc.orig}); nothing was changed. Import it under another name")})
         return
     if status == "skipped":
         result.skipped.append({"file": parsed.filename, "document": name, "reason": reason})
