@@ -462,6 +462,7 @@ def show_document(db: Database, name: str) -> dict:
             "participant": doc.participant.external_id if doc.participant else None,
             "attributes": attributes,
             "import_report": json.loads(doc.import_report),
+            "text": doc.text,
             "turns": [
                 {
                     "speaker": t.speaker,

@@ -13,6 +13,7 @@ import re
 
 import pandas as pd
 import streamlit as st
+from sqlalchemy import select
 
 from qualcode.codes import tree
 from qualcode.db import Database, resolve_url
@@ -23,7 +24,7 @@ from qualcode.documents import (
     show_document,
 )
 from qualcode.importers import SUPPORTED_EXTENSIONS
-from qualcode.models import Project
+from qualcode.models import Coder, Project
 from qualcode.participants import AttributesError, parse_attributes
 from qualcode.sample import load_sample
 
@@ -219,6 +220,26 @@ def page_import(db: Database) -> None:
             st.json(json.loads(json.dumps(st.session_state["import_attributes"])), expanded=False)
 
 
+NEW_CODER = "New coder…"
+
+
+def _choose_coder(db: Database) -> None:
+    """Pick or create the coder identity; kept in ``st.session_state["coder"]`` for every page.
+
+    The widgets live in the sidebar of every page, so their values survive page changes.
+    """
+    with db.session() as session:
+        names = list(session.scalars(
+            select(Coder.name).where(Coder.project_id == db.project_id(session)).order_by(Coder.name)))
+    choice = st.selectbox("Coding as", [*names, NEW_CODER], index=None, key="coder_pick",
+                          placeholder="Choose your coder name")
+    if choice == NEW_CODER:
+        st.text_input("Your coder name", key="coder_new", max_chars=200)
+        st.session_state["coder"] = (st.session_state.get("coder_new") or "").strip() or None
+    else:
+        st.session_state["coder"] = choice
+
+
 def main() -> None:
     """Entry point used by ``app.py``."""
     st.set_page_config(page_title="qualcode", page_icon="🗂️", layout="wide")
@@ -231,6 +252,7 @@ def main() -> None:
         st.title("qualcode")
         st.caption(project_name)
         page = st.radio("Page", list(PAGES), key="page", label_visibility="collapsed")
+        _choose_coder(db)
         st.caption(f"Database: `{db.display_name}`")
     PAGES[page](db)
 
