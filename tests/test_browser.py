@@ -109,7 +109,7 @@ def test_first_run_opens_on_the_sample_project_and_every_page_works(page):
 
     # Transcript: speakers and timestamps of a WebVTT interview
     _go(page, "Transcript")
-    page.get_by_test_id("stSelectbox").click()
+    page.get_by_test_id("stMainBlockContainer").get_by_test_id("stSelectbox").click()
     page.get_by_role("option", name="p04_gme_administrator_community").click()
     expect(page.locator(".qc-speaker").filter(has_text="Marisol Vega").first).to_be_visible()
     expect(page.locator(".qc-time").first).to_have_text("00:00:01")
@@ -132,7 +132,7 @@ def test_first_run_opens_on_the_sample_project_and_every_page_works(page):
     page.screenshot(path=SHOTS / "4-import.png")
 
     _go(page, "Transcript")
-    page.get_by_test_id("stSelectbox").click()
+    page.get_by_test_id("stMainBlockContainer").get_by_test_id("stSelectbox").click()
     page.get_by_role("option", name="upload").click()
     expect(page.locator(".qc-text").filter(has_text="<script>alert('x')</script> Ready, sí.")).to_be_visible()
     page.screenshot(path=SHOTS / "5-uploaded-transcript.png")
