@@ -64,15 +64,25 @@ def init(ctx: click.Context, sample: bool, as_json: bool) -> None:
               default=lambda: float(os.environ.get("QUALCODE_MAX_IMPORT_MB", DEFAULT_MAX_BYTES / 1e6)),
               show_default="50 or $QUALCODE_MAX_IMPORT_MB", help="Refuse files larger than this.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
+@click.option("--coder-from", type=click.Choice(["coding", "selection"]), default="coding",
+              show_default=True, help="For REFI projects: take the coder from the coding or the selection.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
-def import_(ctx, paths, attributes, replace, max_size, progress, as_json) -> None:
-    """Import transcripts (files or folders): .txt .md .docx .odt .rtf .pdf .html .vtt .srt.
+def import_(ctx, paths, attributes, replace, max_size, progress, coder_from, as_json) -> None:
+    """Import transcripts (files or folders): .txt .md .docx .odt .rtf .pdf .html .vtt .srt —
+    or one project from another program (.qdpx .qde .qdc, Taguette .sqlite3, QualCoder .qda).
 
     Exit status is 1 when any file failed; the good files are imported anyway.
     """
+    from qualcode.cli.interchange import import_project_cmd, is_project_file
     from qualcode.documents import apply_attributes, expand_paths, import_files, read_files
     from qualcode.participants import AttributesError, parse_attributes
+
+    if any(is_project_file(p) for p in paths):
+        if len(paths) != 1:
+            fail("import one project file (.qdpx .qde .qdc .sqlite3 .qda) at a time, on its own")
+        ctx.invoke(import_project_cmd, path=paths[0], coder_from=coder_from, as_json=as_json)
+        return
 
     table = None
     if attributes is not None:

@@ -1,0 +1,539 @@
+""":class:`RefiProject` ⇄ the qualcode database.
+
+Export reads the default project into dataclasses, using the stored ``guid`` columns so that
+two exports of the same project name everything alike. Import writes a project into the
+database in ONE transaction (documents with their turns and sentences, codes, coders,
+codings, memos, participants and attributes): a file that fails half-way leaves nothing behind.
+Importing the same file twice changes nothing the second time: everything is matched first by
+GUID, then by name (codes, coders, attributes, participants) or by text (documents).
+
+Where a REFI file names the coder twice (``PlainTextSelection/@creatingUser`` and
+``Coding/@creatingUser``, which NVivo fills with different people), ``coder_from`` chooses:
+``"coding"`` (the default: Coding, then Selection, then the project's creating user) or
+``"selection"`` (Selection, then Coding, then the project's creating user). The report counts
+both so the choice can be made knowingly.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from qualcode.changelog import log
+from qualcode.codes import PALETTE, tree
+from qualcode.db import Database
+from qualcode.documents import content_hash, typed_value
+from qualcode.importers.speakers import find_turns
+from qualcode.models import (
+    Attribute,
+    AttributeValue,
+    Code,
+    Coder,
+    Coding,
+    Document,
+    Memo,
+    Participant,
+    Project,
+    Sentence,
+    Turn,
+)
+from qualcode.refi.model import (
+    Case,
+    CodeNode,
+    Note,
+    RefiError,
+    RefiProject,
+    Selection,
+    Source,
+    User,
+    Variable,
+)
+from qualcode.refi.model import Coding as RefiCoding
+from qualcode.refi.read import read_refi
+from qualcode.refi.write import derived_guid, write_qdc, write_qdpx
+from qualcode.segment import sentences
+
+CODER_CHOICES = ("coding", "selection")
+#: Coder name used when a file names nobody at all for a coding.
+UNKNOWN_CODER = "unknown coder"
+_TYPE_TO_REFI = {"text": "Text", "number": "Float", "date": "Date", "boolean": "Boolean"}
+_REFI_TO_TYPE = {"Text": "text", "Integer": "number", "Float": "number", "Boolean": "boolean",
+                 "Date": "date", "DateTime": "text"}
+
+
+# -- export ---------------------------------------------------------------------------------------
+
+
+def export_project(db: Database) -> RefiProject:
+    """The default project as a :class:`RefiProject` (document groups are not exported yet)."""
+    with db.session() as session:
+        pid = db.project_id(session)
+        project_row = session.get(Project, pid)
+        project = RefiProject(name=project_row.name, guid=project_row.guid)
+        coders = {c.id: c for c in session.scalars(select(Coder).where(Coder.project_id == pid).order_by(Coder.id))}
+        project.users = [User(c.guid, c.name) for c in coders.values()]
+        nodes: dict[int, CodeNode] = {}
+        for _path, code in tree(session, pid):
+            node = CodeNode(code.guid, code.name, code.colour, code.definition, code.use_when,
+                            code.do_not_use_when, code.example)
+            nodes[code.id] = node
+            (nodes[code.parent_id].children if code.parent_id else project.codes).append(node)
+        docs = session.scalars(select(Document).where(Document.project_id == pid).order_by(Document.name)).all()
+        doc_guid = {d.id: d.guid for d in docs}
+        codings = session.scalars(
+            select(Coding).join(Document).where(Document.project_id == pid)
+            .order_by(Coding.document_id, Coding.start, Coding.end, Coding.id)
+        ).all()
+        by_doc: dict[int, list[Coding]] = {}
+        for c in codings:
+            by_doc.setdefault(c.document_id, []).append(c)
+        coding_guid = {c.id: c.guid for c in codings}
+        for doc in docs:
+            source = Source(doc.guid, doc.name, doc.text)
+            for c in by_doc.get(doc.id, []):
+                coder = coders[c.coder_id].guid
+                source.selections.append(Selection(
+                    derived_guid("selection", c.guid), c.start, c.end, c.quote,
+                    selection_user=coder,
+                    codings=[RefiCoding(c.guid, nodes[c.code_id].guid, coder, _iso(c.created_at))],
+                ))
+                if c.memo:
+                    project.notes.append(Note(derived_guid("coding-memo", c.guid), "Coding memo",
+                                              c.memo, coder, [c.guid]))
+            project.sources.append(source)
+        for memo in session.scalars(select(Memo).where(Memo.project_id == pid).order_by(Memo.id)):
+            target = (coding_guid.get(memo.coding_id) or doc_guid.get(memo.document_id)
+                      or (nodes[memo.code_id].guid if memo.code_id in nodes else None) or project.guid)
+            author = coders[memo.author_id].guid if memo.author_id in coders else None
+            project.notes.append(Note(memo.guid, memo.title, memo.text, author, [target]))
+        _export_cases(session, pid, project, docs)
+    return project
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    text = moment.replace(microsecond=0).isoformat()
+    return text.replace("+00:00", "Z") if "+" in text else text + "Z"
+
+
+def _fits(refi_type: str, value: str) -> bool:
+    """Whether ``value`` is a valid lexical value of the REFI variable type."""
+    try:
+        if refi_type in ("Integer", "Float"):
+            Decimal(value)
+            return value.strip() == value and "e" not in value.lower() and value.lower() not in ("nan", "inf", "-inf", "infinity")
+        if refi_type == "Date":
+            datetime.strptime(value, "%Y-%m-%d")
+        if refi_type == "Boolean":
+            return value.lower() in ("true", "false", "yes", "no")
+    except (InvalidOperation, ValueError):
+        return False
+    return True
+
+
+def _export_cases(session: Session, pid: int, project: RefiProject, docs: list[Document]) -> None:
+    attrs = session.scalars(select(Attribute).where(Attribute.project_id == pid).order_by(Attribute.id)).all()
+    values = session.execute(
+        select(AttributeValue.participant_id, AttributeValue.attribute_id, AttributeValue.value)
+        .join(Attribute).where(Attribute.project_id == pid)
+    ).all()
+    per_attr: dict[int, list[str]] = {}
+    for _p, a, v in values:
+        per_attr.setdefault(a, []).append(v)
+    types: dict[int, str] = {}
+    for a in attrs:
+        t = _TYPE_TO_REFI[a.type]
+        if t == "Float" and all(v.lstrip("-").isdigit() for v in per_attr.get(a.id, [])):
+            t = "Integer"
+        if not all(_fits(t, v) for v in per_attr.get(a.id, [])):
+            t = "Text"  # a value the typed form cannot carry: keep it, as text
+        types[a.id] = t
+        project.variables.append(Variable(a.guid, a.name, t))
+    by_person: dict[int, dict[str, str]] = {}
+    guid_of = {a.id: a.guid for a in attrs}
+    for p, a, v in values:
+        if types[a] == "Boolean":
+            v = "true" if typed_value("boolean", v) else "false"
+        by_person.setdefault(p, {})[guid_of[a]] = v
+    for person in session.scalars(select(Participant).where(Participant.project_id == pid).order_by(Participant.external_id)):
+        project.cases.append(Case(person.guid, person.external_id, by_person.get(person.id, {}),
+                                  [d.guid for d in docs if d.participant_id == person.id]))
+
+
+def export_qdpx(db: Database) -> bytes:
+    """The default project as .qdpx bytes."""
+    return write_qdpx(export_project(db))
+
+
+def export_qdc(db: Database) -> bytes:
+    """The code tree as .qdc bytes."""
+    return write_qdc(export_project(db))
+
+
+# -- import ---------------------------------------------------------------------------------------
+
+
+def import_project(db: Database, project: RefiProject, *, coder_from: str = "coding",
+                   actor: str | None = None, doc_format: str | None = None) -> dict:
+    """Write ``project`` into the default project in one transaction; returns the report.
+
+    The report: ``{"documents", "codes", "codings": new rows, "coders": names used,
+    "warnings", "skipped", "existing": {...} (already present, left alone), "offset_readings",
+    "kind", "origin", "coder_attribution"}``.
+    """
+    if coder_from not in CODER_CHOICES:
+        raise ValueError(f"coder_from must be one of {CODER_CHOICES}, not {coder_from!r}")
+    rep = project.report
+    out = {"documents": 0, "codes": 0, "codings": 0, "coders": [], "warnings": list(rep.warnings),
+           "skipped": list(rep.skipped), "existing": Counter(), "offset_readings": rep.offset_readings,
+           "kind": rep.kind, "origin": project.origin}
+    fmt = (doc_format or rep.kind or "refi")[:10]
+    # Sentence cutting is CPU work: do it before the transaction opens.
+    prepared = {}
+    for src in project.sources:
+        turns, turn_warnings = find_turns(src.text)
+        prepared[src.guid] = (turns, turn_warnings, sentences(src.text, [(t.start, t.end) for t in turns]))
+    with db.session() as session:
+        pid = db.project_id(session, name=project.name or "qualcode project")
+        ctx = _Importer(session, pid, project, out, actor)
+        ctx.coders(coder_from)
+        ctx.codes()
+        for src in project.sources:
+            ctx.document(src, fmt, *prepared[src.guid])
+        ctx.codings()
+        ctx.notes()
+        ctx.cases()
+        if project.sets:
+            out["skipped"].append(f"{len(project.sets)} sets (document groups not supported yet)")
+        log(session, project_id=pid, actor=actor, action="import", entity="project",
+            kind=rep.kind, origin=project.origin, documents=out["documents"], codes=out["codes"],
+            codings=out["codings"])
+    out["existing"] = dict(out["existing"])
+    return out
+
+
+class _Importer:
+    """The state of one import transaction: GUID → row id maps and the report."""
+
+    def __init__(self, session: Session, pid: int, project: RefiProject, out: dict, actor: str | None):
+        self.s, self.pid, self.p, self.out, self.actor = session, pid, project, out, actor
+        self.coder_ids: dict[str, int] = {}  # user guid (lower) → coder id
+        self.code_ids: dict[str, int] = {}
+        self.doc_ids: dict[str, int] = {}
+        self.coding_ids: dict[str, int] = {}  # coding guid → id
+        self.selection_coding: dict[str, int] = {}  # selection guid → first coding id
+        self.coding_rows: dict[str, Coding] = {}
+
+    # coders ----------------------------------------------------------------------------------
+    def _coder(self, name: str, guid: str | None) -> int:
+        by_guid = self.s.scalar(select(Coder).where(Coder.project_id == self.pid, Coder.guid.in_(
+            [guid, guid.lower(), guid.upper()]))) if guid else None
+        row = by_guid or self.s.scalar(select(Coder).where(Coder.project_id == self.pid, Coder.name == name))
+        if row is None:
+            row = Coder(project_id=self.pid, name=name[:200], **({"guid": guid} if guid else {}))
+            self.s.add(row)
+            self.s.flush()
+            log(self.s, project_id=self.pid, actor=self.actor, action="create", entity="coder",
+                entity_id=row.id, name=name)
+        if row.name not in self.out["coders"]:
+            self.out["coders"].append(row.name)
+        return row.id
+
+    def coders(self, coder_from: str) -> None:
+        p = self.p
+        chosen: dict[str, str | None] = {}  # coding guid → user guid
+        by_coding, by_selection = Counter(), Counter()
+        for src in p.sources:
+            for sel in src.selections:
+                for c in sel.codings:
+                    first, second = ((c.coding_user, sel.selection_user) if coder_from == "coding"
+                                     else (sel.selection_user, c.coding_user))
+                    chosen[c.guid] = first or second or p.creating_user
+                    by_coding[p.user_name(c.coding_user) or "(none)"] += 1
+                    by_selection[p.user_name(sel.selection_user) or "(none)"] += 1
+        self.chosen = chosen
+        if chosen:
+            self.out["coder_attribution"] = {"chosen": coder_from, "coding": dict(by_coding),
+                                             "selection": dict(by_selection)}
+            disagree = sum(1 for src in p.sources for sel in src.selections for c in sel.codings
+                           if c.coding_user and sel.selection_user
+                           and c.coding_user.lower() != sel.selection_user.lower())
+            if disagree:
+                self.out["warnings"].append(
+                    f"{disagree} codings name one user on the selection and another on the coding; "
+                    f"coders were taken from the {coder_from} (choose with coder_from / --coder-from)")
+        used = {g.lower() for g in chosen.values() if g}
+        for user in p.users:
+            if user.pseudo and user.guid.lower() not in used:
+                continue
+            self.coder_ids[user.guid.lower()] = self._coder(user.name, user.guid)
+        for guid in used - set(self.coder_ids):
+            self.out["warnings"].append(f"user {guid} is not listed among the users; imported as {guid[:8]}")
+            self.coder_ids[guid] = self._coder(f"user {guid[:8]}", guid)
+
+    def coder_for(self, coding_guid: str) -> int:
+        guid = self.chosen.get(coding_guid)
+        if guid:
+            return self.coder_ids[guid.lower()]
+        if len(self.coder_ids) == 1:
+            return next(iter(self.coder_ids.values()))
+        if "unknown" not in self.coder_ids:
+            self.out["warnings"].append(f"some codings name no coder; they are attributed to {UNKNOWN_CODER!r}")
+            self.coder_ids["unknown"] = self._coder(UNKNOWN_CODER, None)
+        return self.coder_ids["unknown"]
+
+    # codes -----------------------------------------------------------------------------------
+    def codes(self) -> None:
+        existing = {c.guid.lower(): c for _p, c in tree(self.s, self.pid)}
+        colours = sum(1 for c in existing.values() if c.colour)
+        noncodable = 0
+
+        def walk(nodes: list[CodeNode], parent_id: int | None) -> None:
+            nonlocal colours, noncodable
+            siblings = {c.name.lower(): c for c in self.s.scalars(select(Code).where(
+                Code.project_id == self.pid, Code.parent_id.is_(None) if parent_id is None
+                else Code.parent_id == parent_id))}
+            taken_in_file: set[str] = set()
+            for ordinal, node in enumerate(nodes):
+                noncodable += not node.codable
+                name = node.name.strip()[:200] or "(unnamed)"
+                row = existing.get(node.guid.lower())
+                if row is None and name.lower() not in taken_in_file:
+                    row = siblings.get(name.lower())
+                if row is not None:
+                    self.out["existing"]["codes"] += 1
+                else:
+                    base, n = name, 2
+                    while name.lower() in siblings or name.lower() in taken_in_file:
+                        name, n = f"{base} ({n})", n + 1
+                    if name != base:
+                        self.out["warnings"].append(f"two codes named {base!r} under one parent; the second "
+                                                    f"is called {name!r}")
+                    colour = node.colour
+                    if colour is None:
+                        colour, colours = PALETTE[colours % len(PALETTE)], colours + 1
+                    guid_free = node.guid.lower() not in existing
+                    row = Code(project_id=self.pid, parent_id=parent_id, name=name, colour=colour,
+                               definition=node.definition, use_when=node.use_when,
+                               do_not_use_when=node.do_not_use_when, example=node.example,
+                               ordinal=ordinal, **({"guid": node.guid} if guid_free else {}))
+                    self.s.add(row)
+                    self.s.flush()
+                    existing[row.guid.lower()] = row
+                    siblings[name.lower()] = row
+                    self.out["codes"] += 1
+                    log(self.s, project_id=self.pid, actor=self.actor, action="create", entity="code",
+                        entity_id=row.id, name=name, guid=row.guid)
+                taken_in_file.add(row.name.lower())
+                self.code_ids[node.guid.lower()] = row.id
+                walk(node.children, row.id)
+
+        walk(self.p.codes, None)
+        if noncodable:
+            self.out["warnings"].append(f"{noncodable} codes marked not codable (categories) were imported "
+                                        "as ordinary codes")
+
+    # documents -------------------------------------------------------------------------------
+    def document(self, src: Source, fmt: str, turns, turn_warnings, sents) -> None:
+        digest = content_hash(src.text)
+        row = self.s.scalar(select(Document).where(Document.project_id == self.pid, Document.guid == src.guid))
+        if row is not None and row.text != src.text:
+            self.out["warnings"].append(f"document {row.name!r} has this file's GUID for {src.name!r} but a "
+                                        "different text; the source and its codings were left out")
+            return
+        if row is None:
+            row = self.s.scalar(select(Document).where(Document.project_id == self.pid,
+                                                       Document.content_hash == digest))
+        if row is not None:
+            self.out["existing"]["documents"] += 1
+            self.doc_ids[src.guid] = row.id
+            return
+        name, n = src.name.strip()[:290] or src.guid, 2
+        base = name
+        while self.s.scalar(select(Document.id).where(Document.project_id == self.pid, Document.name == name)):
+            name, n = f"{base} ({n})", n + 1
+        if name != base:
+            self.out["warnings"].append(f"a different document named {base!r} exists; imported as {name!r}")
+        report = {"warnings": list(turn_warnings), "format": fmt, "encoding": "utf-8",
+                  "offset_reading": src.offset_reading, "origin": self.p.origin}
+        row = Document(project_id=self.pid, name=name, original_filename=src.name[:500], format=fmt,
+                       content_hash=digest, text=src.text, encoding="utf-8", guid=src.guid,
+                       import_report=json.dumps(report, ensure_ascii=False))
+        self.s.add(row)
+        self.s.flush()
+        conn = self.s.connection()
+        if turns:
+            conn.execute(Turn.__table__.insert(), [
+                {"document_id": row.id, "ordinal": i, "speaker": t.speaker, "start": t.start, "end": t.end,
+                 "media_start": t.media_start, "media_end": t.media_end} for i, t in enumerate(turns)])
+        if sents:
+            conn.execute(Sentence.__table__.insert(), [
+                {"document_id": row.id, "ordinal": i, "start": s, "end": e} for i, (s, e) in enumerate(sents)])
+        log(self.s, project_id=self.pid, actor=self.actor, action="import", entity="document",
+            entity_id=row.id, name=name, origin=self.p.origin, characters=len(src.text))
+        self.doc_ids[src.guid] = row.id
+        self.out["documents"] += 1
+
+    # codings ---------------------------------------------------------------------------------
+    def codings(self) -> None:
+        memo_notes = {n.guid.lower(): n for n in self.p.notes}
+        duplicates = 0
+        for src in self.p.sources:
+            doc_id = self.doc_ids.get(src.guid)
+            if doc_id is None:
+                continue
+            present = {(c.code_id, c.coder_id, c.start, c.end): c for c in self.s.scalars(
+                select(Coding).where(Coding.document_id == doc_id))}
+            used_guids = set(self.s.scalars(select(Coding.guid).join(Document).where(
+                Document.project_id == self.pid)))
+            for sel in src.selections:
+                for c in sel.codings:
+                    code_id = self.code_ids[c.code_guid.lower()]
+                    coder_id = self.coder_for(c.guid)
+                    key = (code_id, coder_id, sel.start, sel.end)
+                    row = present.get(key)
+                    # Our own exports carry a coding's memo as a Note with a derived GUID.
+                    note = memo_notes.pop(derived_guid("coding-memo", c.guid).lower(), None)
+                    if row is not None:
+                        if row.guid == c.guid:
+                            self.out["existing"]["codings"] += 1
+                        else:
+                            duplicates += 1
+                    else:
+                        memo = note.text if note is not None else (sel.description or None)
+                        row = Coding(document_id=doc_id, code_id=code_id, coder_id=coder_id,
+                                     start=sel.start, end=sel.end, quote=sel.quote, memo=memo,
+                                     **({"guid": c.guid} if c.guid not in used_guids else {}),
+                                     **({"created_at": t} if (t := _parse_time(c.created)) else {}))
+                        self.s.add(row)
+                        self.s.flush()
+                        present[key] = row
+                        used_guids.add(row.guid)
+                        self.out["codings"] += 1
+                    self.coding_ids[c.guid.lower()] = row.id
+                    self.selection_coding.setdefault(sel.guid.lower(), row.id)
+        self.p.notes = [n for n in self.p.notes if n.guid.lower() in memo_notes]  # the rest
+        if duplicates:
+            self.out["warnings"].append(f"{duplicates} codings repeat a passage already coded with the same "
+                                        "code by the same coder; kept once")
+        if self.out["codings"]:
+            log(self.s, project_id=self.pid, actor=self.actor, action="import", entity="coding",
+                count=self.out["codings"], origin=self.p.origin)
+
+    # memos -----------------------------------------------------------------------------------
+    def notes(self) -> None:
+        created = 0
+        for note in self.p.notes:
+            if self.s.scalar(select(Memo.id).where(Memo.project_id == self.pid, Memo.guid == note.guid)):
+                self.out["existing"]["memos"] += 1
+                continue
+            memo = Memo(project_id=self.pid, title=(note.name or "")[:300], text=note.text, guid=note.guid)
+            if note.creating_user and note.creating_user.lower() in self.coder_ids:
+                memo.author_id = self.coder_ids[note.creating_user.lower()]
+            for target in (t.lower() for t in note.targets):
+                if target in self.coding_ids or target in self.selection_coding:
+                    memo.coding_id = self.coding_ids.get(target) or self.selection_coding[target]
+                elif target in {g.lower(): g for g in self.doc_ids}:
+                    memo.document_id = next(v for k, v in self.doc_ids.items() if k.lower() == target)
+                elif target in self.code_ids:
+                    memo.code_id = self.code_ids[target]
+                else:
+                    continue
+                break
+            self.s.add(memo)
+            created += 1
+        self.s.flush()
+        self.out["memos"] = created
+
+    # participants ----------------------------------------------------------------------------
+    def cases(self) -> None:
+        attrs: dict[str, Attribute] = {}
+        for var in self.p.variables:
+            row = self.s.scalar(select(Attribute).where(Attribute.project_id == self.pid,
+                                                        Attribute.name == var.name[:200]))
+            if row is None:
+                row = Attribute(project_id=self.pid, name=var.name[:200], guid=var.guid,
+                                type=_REFI_TO_TYPE.get(var.type, "text"))
+                self.s.add(row)
+                self.s.flush()
+            attrs[var.guid.lower()] = row
+        people = 0
+        for case in self.p.cases:
+            external = (case.name or case.guid[:8]).strip()[:200]
+            person = self.s.scalar(select(Participant).where(Participant.project_id == self.pid,
+                                                             Participant.guid == case.guid))
+            person = person or self.s.scalar(select(Participant).where(
+                Participant.project_id == self.pid, Participant.external_id == external))
+            if person is None:
+                person = Participant(project_id=self.pid, external_id=external, guid=case.guid)
+                self.s.add(person)
+                self.s.flush()
+                people += 1
+            current = {v.attribute_id: v for v in person.values}
+            for var_guid, value in case.values.items():
+                attr = attrs.get(var_guid.lower())
+                if attr is None:
+                    continue
+                if attr.type == "boolean":
+                    value = value.strip().lower()
+                if attr.id in current:
+                    current[attr.id].value = value
+                else:
+                    person.values.append(AttributeValue(attribute_id=attr.id, value=value))
+            for source in case.source_guids:
+                doc_id = self.doc_ids.get(source)
+                if doc_id is not None:
+                    self.s.get(Document, doc_id).participant_id = person.id
+        self.out["participants"] = people
+        if self.p.cases:
+            log(self.s, project_id=self.pid, actor=self.actor, action="import", entity="attributes",
+                participants=len(self.p.cases), origin=self.p.origin)
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)  # Python 3.11 reads a trailing Z
+    except ValueError:
+        return None
+
+
+# -- files ----------------------------------------------------------------------------------------
+
+
+def read_project_file(path: str | Path) -> RefiProject:
+    """Read any supported interchange file into a :class:`RefiProject` (no database).
+
+    ``.qdpx``/``.qde``/``.qdc``: REFI-QDA; a Taguette ``.sqlite3`` export or codebook ``.csv``;
+    a QualCoder project folder (``X.qda`` holding ``data.qda``) or its ``data.qda``.
+    """
+    from qualcode.refi import qualcoder, taguette
+
+    path = Path(path)
+    if path.is_dir():
+        return qualcoder.read_qualcoder(path)
+    if not path.exists():
+        raise RefiError(str(path), "no such file or folder", "Check the path")
+    data = path.read_bytes()
+    if data.startswith(b"SQLite format 3\x00"):
+        if taguette.is_taguette(path):
+            return taguette.read_taguette(path)
+        return qualcoder.read_qualcoder(path)
+    if path.suffix.lower() == ".csv":
+        return taguette.read_codebook_csv(data, path.name)
+    return read_refi(data, path.name)
+
+
+def import_project_file(db: Database, path: str | Path, *, coder_from: str = "coding",
+                        actor: str | None = None) -> dict:
+    """Read ``path`` (see :func:`read_project_file`) and import it in one transaction."""
+    project = read_project_file(path)
+    return import_project(db, project, coder_from=coder_from, actor=actor)

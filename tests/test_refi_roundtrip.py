@@ -1,0 +1,193 @@
+"""Export → import into a fresh database gives the same project, for every sample file and for
+the sample project; every exported file is valid against the shared REFI-QDA schemas."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+
+import pytest
+from conftest import shared_fixture
+from defusedxml.ElementTree import fromstring
+from sqlalchemy import select
+
+from qualcode.codes import paths_by_id, tree
+from qualcode.coding_sheet import import_sheet, parse_sheet
+from qualcode.db import Database
+from qualcode.documents import participant_attributes
+from qualcode.models import Attribute, Code, Coder, Coding, Document, Memo, Participant
+from qualcode.refi.store import export_qdc, export_qdpx, import_project_file
+from qualcode.sample import ROOT
+
+xmlschema = pytest.importorskip("xmlschema")
+
+SAMPLES = [
+    "atlasti23_ponte_blank.qdpx",
+    "atlasti23_ponte_target.qdpx",
+    "atlasti84_refi_standard_project.qde",
+    "maxqda24_paper_themes_ICLS.qdpx",
+    "nvivo12win_oltas0517.qdpx",
+    "nvivo15mac_qualitative-coding_nvivo_project.qdpx",
+    "qc132_qualitative-coding_demo.qdpx",
+    "taguette141_uto_tag_codebook.qdc",
+]
+
+
+@pytest.fixture(scope="module")
+def schemas():
+    return {"project": xmlschema.XMLSchema(str(shared_fixture("refi/schema/Project.xsd"))),
+            "codebook": xmlschema.XMLSchema(str(shared_fixture("refi/schema/Codebook.xsd")))}
+
+
+def snapshot(db: Database) -> dict:
+    """Everything a round trip must keep, by value (no database ids)."""
+    with db.session() as s:
+        pid = db.project_id(s)
+        paths = paths_by_id(s, pid)
+        docs = {d.id: d for d in s.scalars(select(Document).where(Document.project_id == pid))}
+        coders = {c.id: c for c in s.scalars(select(Coder).where(Coder.project_id == pid))}
+        people = {p.id: p for p in s.scalars(select(Participant).where(Participant.project_id == pid))}
+        codings = {c.id: c for c in s.scalars(select(Coding).join(Document).where(Document.project_id == pid))}
+        return {
+            "codes": [(paths[c.id], c.guid, c.colour, c.definition, c.use_when, c.do_not_use_when, c.example)
+                      for _p, c in tree(s, pid)],
+            "documents": sorted((d.name, d.guid, d.text, people[d.participant_id].external_id
+                                 if d.participant_id else None) for d in docs.values()),
+            "coders": sorted((c.name, c.guid) for c in coders.values()),
+            "codings": sorted((docs[c.document_id].name, paths[c.code_id], coders[c.coder_id].name, c.start,
+                               c.end, c.quote, c.memo, c.guid) for c in codings.values()),
+            "memos": sorted((m.guid, m.title, m.text, coders[m.author_id].name if m.author_id else None,
+                             docs[m.document_id].name if m.document_id else None,
+                             paths[m.code_id] if m.code_id else None,
+                             codings[m.coding_id].guid if m.coding_id else None)
+                            for m in s.scalars(select(Memo).where(Memo.project_id == pid))),
+            "participants": sorted((p.external_id, p.guid) for p in people.values()),
+            "attributes": sorted((a.name, a.type, a.guid) for a in s.scalars(
+                select(Attribute).where(Attribute.project_id == pid))),
+            "values": {people[k].external_id: v for k, v in participant_attributes(s, pid).items()},
+        }
+
+
+def _check_export(data: bytes, schemas) -> None:
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    assert list(schemas["project"].iter_errors(fromstring(zf.read("project.qde")))) == []
+    for name in zf.namelist():
+        if name != "project.qde":
+            assert re.fullmatch(r"sources/[0-9a-f-]{36}\.txt", name, re.IGNORECASE)
+            raw = zf.read(name)
+            assert not raw.startswith(b"\xef\xbb\xbf") and b"\r" not in raw
+            raw.decode("utf-8")
+
+
+def _round_trip(db: Database, tmp_path, schemas) -> tuple[dict, dict]:
+    data = export_qdpx(db)
+    _check_export(data, schemas)
+    out = tmp_path / "export.qdpx"
+    out.write_bytes(data)
+    fresh = Database(tmp_path / "fresh.db")
+    try:
+        report = import_project_file(fresh, out)
+        assert report["warnings"] == [] or all("pseudo-user" in w for w in report["warnings"])
+        second = export_qdpx(fresh)
+        return snapshot(fresh), {"first": data, "second": second}
+    finally:
+        fresh.close()
+
+
+def _guids(data: bytes) -> list[str]:
+    qde = zipfile.ZipFile(io.BytesIO(data)).read("project.qde")
+    return sorted(re.findall(rb'guid="([^"]+)"', qde))
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_each_sample_round_trips_through_our_export(db, tmp_path, schemas, name):
+    import_project_file(db, shared_fixture(f"refi/samples/{name}"))
+    before = snapshot(db)
+    after, exports = _round_trip(db, tmp_path, schemas)
+    assert after == before
+    # GUIDs are stored, so the re-imported project exports the same identifiers.
+    assert _guids(exports["second"]) == _guids(exports["first"])
+    if before["codes"]:
+        assert list(schemas["codebook"].iter_errors(fromstring(export_qdc(db)))) == []
+
+
+def test_nvivo_round_trip_keeps_the_converted_offsets(db, tmp_path, schemas):
+    import_project_file(db, shared_fixture("refi/samples/nvivo12win_oltas0517.qdpx"))
+    before = snapshot(db)
+    assert len(before["codings"]) == 303 and {c[2] for c in before["codings"]} == {"Gergo"}
+    assert all(c[5] == next(d[2] for d in before["documents"] if d[0] == c[0])[c[3]:c[4]]
+               for c in before["codings"])
+    after, _ = _round_trip(db, tmp_path, schemas)
+    assert after["codings"] == before["codings"]
+
+
+def test_the_sample_project_with_codings_memos_and_attributes_round_trips(sample_db, tmp_path, schemas):
+    sheet = ROOT / "transcripts_sample" / "codings.csv"
+    if not sheet.exists():
+        pytest.skip("the sample codings sheet is not in this checkout")
+    import_sheet(sample_db, parse_sheet(sheet.read_bytes(), sheet.name), filename=sheet.name)
+    with sample_db.session() as s:
+        pid = sample_db.project_id(s)
+        doc = s.scalars(select(Document).where(Document.project_id == pid).order_by(Document.name)).first()
+        code = s.scalars(select(Code).where(Code.project_id == pid).order_by(Code.id)).first()
+        coding = s.scalars(select(Coding).order_by(Coding.id)).first()
+        coder = s.scalars(select(Coder).order_by(Coder.id)).first()
+        coding.memo = "Coding memo: ambiguous 😀"
+        s.add_all([
+            Memo(project_id=pid, title="About a document", text="Line one\nline two", document_id=doc.id,
+                 author_id=coder.id),
+            Memo(project_id=pid, title="About a code", text="Broad code.", code_id=code.id),
+            Memo(project_id=pid, title="About a coding", text="Why here?", coding_id=coding.id),
+            Memo(project_id=pid, title="Free memo", text="Overall impressions."),
+        ])
+    before = snapshot(sample_db)
+    assert len(before["codings"]) > 700 and len(before["coders"]) >= 2 and before["values"]
+    after, exports = _round_trip(sample_db, tmp_path, schemas)
+    assert after == before
+    assert _guids(exports["second"]) == _guids(exports["first"])
+    # Importing our own export back into the same project changes nothing.
+    (tmp_path / "back.qdpx").write_bytes(exports["first"])
+    report = import_project_file(sample_db, tmp_path / "back.qdpx")
+    assert (report["documents"], report["codes"], report["codings"], report["memos"]) == (0, 0, 0, 0)
+    assert snapshot(sample_db) == before
+
+
+def test_reimporting_the_same_file_changes_nothing(db, tmp_path):
+    path = shared_fixture("refi/samples/qc132_qualitative-coding_demo.qdpx")
+    first = import_project_file(db, path)
+    before = snapshot(db)
+    again = import_project_file(db, path)
+    assert snapshot(db) == before
+    assert (first["documents"], first["codes"], first["codings"]) == (2, 262, 205)
+    assert (again["documents"], again["codes"], again["codings"]) == (0, 0, 0)
+    assert again["existing"] == {"documents": 2, "codes": 262, "codings": 205}
+
+
+def test_coder_from_selection_takes_the_selection_authors(db):
+    report = import_project_file(db, shared_fixture("refi/samples/nvivo12win_oltas0517.qdpx"),
+                                 coder_from="selection")
+    assert report["coder_attribution"] == {"chosen": "selection", "coding": {"Gergo": 303},
+                                           "selection": {"floriansipos": 297, "Gergo": 6}}
+    assert sorted(c[2] for c in snapshot(db)["codings"]).count("floriansipos") == 297
+    assert any("another on the coding" in w for w in report["warnings"])
+
+
+def test_sets_are_reported_as_skipped(db):
+    report = import_project_file(db, shared_fixture("refi/samples/maxqda24_paper_themes_ICLS.qdpx"))
+    assert "2 sets (document groups not supported yet)" in report["skipped"]
+    assert report["documents"] == 10
+
+
+def test_a_failed_import_leaves_the_database_untouched(db, monkeypatch):
+    from qualcode.refi import store
+
+    before = snapshot(db)
+
+    def boom(self):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(store._Importer, "notes", boom)
+    with pytest.raises(RuntimeError, match="disk full"):
+        import_project_file(db, shared_fixture("refi/samples/qc132_qualitative-coding_demo.qdpx"))
+    assert snapshot(db) == before
