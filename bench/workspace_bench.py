@@ -1,0 +1,278 @@
+"""Coding-workspace benchmark (issue 3): the transcript selector in a real browser.
+
+    python bench/workspace_bench.py                       # 30,000 words, 2,000 codings, 50 actions
+    python bench/workspace_bench.py --words 5000 --actions 10   # a quick look
+
+For each document — the generated transcript with its codings by 3 coders, and the same
+transcript with no codings as the in-run baseline — it starts `streamlit run
+tests/apps/span_app.py` on a free port and drives Debian's Chromium with Playwright:
+
+* open: from `page.goto` until the component has built the document and its highlights
+  (``[data-testid=qcs-root][data-ready]`` plus, with codings, a highlight in the DOM) and the
+  next frame, over fresh page loads after one cold load (reported apart); split into Streamlit's
+  part (until the component's first update) and the component's (DOM build, layout and paint);
+* switch: from the click that switches back to the document (from a short one) on a loaded
+  page until it is built, measured in the page;
+* click→highlight: select a random passage (a DOM Range and the mouseup a drag ends with), wait
+  for the app to receive it, then click "Code selection" (which adds the coding to an in-memory
+  list, as the coding page does minus the database, and reruns). Measured in the page, from the
+  button's click event to the first frame after the new highlight is in the DOM.
+
+It prints JSON with the median and 95th percentile of each, the payload sizes and the targets
+(open ≤ 1.5 s; click→highlight median ≤ 300 ms, p95 ≤ 600 ms).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = ROOT / "tests" / "apps" / "span_app.py"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+sys.path.insert(0, str(ROOT))
+
+# In-page probe: the click on the button starts the clock, the first frame after the new
+# highlight appears stops it (rAF, then a task, so the frame has been painted).
+_PROBE = """(id) => {
+    window.__qcsT0 = null; window.__qcsT1 = null;
+    const root = document.querySelector('[data-testid=qcs-root]');
+    const button = [...document.querySelectorAll('button')].find((b) => b.innerText.trim() === 'Code selection');
+    button.addEventListener('click', () => { window.__qcsT0 = performance.now(); }, {capture: true, once: true});
+    const seen = () => root.querySelector(`[data-c~="${id}"]`);
+    const obs = new MutationObserver(() => {
+        if (!seen()) return;
+        obs.disconnect();
+        requestAnimationFrame(() => setTimeout(() => { window.__qcsT1 = performance.now(); }, 0));
+    });
+    obs.observe(root, {childList: true, subtree: true});
+}"""
+
+# Switching documents: from the click on the document's radio option to the first frame after
+# the component has built it (data-ready carries the document id) with its highlights.
+_SWITCH_PROBE = """([docId, needHighlights]) => {
+    window.__qcsT0 = null; window.__qcsT1 = null;
+    const root = document.querySelector('[data-testid=qcs-root]');
+    document.addEventListener('click', () => { window.__qcsT0 = performance.now(); }, {capture: true, once: true});
+    const done = () => root.dataset.ready === docId && (!needHighlights || root.querySelector('.qcs-h'));
+    const obs = new MutationObserver(() => {
+        if (!done()) return;
+        obs.disconnect();
+        requestAnimationFrame(() => setTimeout(() => { window.__qcsT1 = performance.now(); }, 0));
+    });
+    obs.observe(root, {attributes: true, childList: true, subtree: true});
+}"""
+
+# Select a random passage of 3-25 words inside one text segment, like a coder's drag.
+_SELECT = """(seed) => {
+    let x = seed;
+    const rnd = () => { x = (x * 1103515245 + 12345) % 2147483648; return x / 2147483648; };
+    const segs = [...document.querySelectorAll('.qcs-seg')].filter((s) => s.firstChild.length > 60);
+    const seg = segs[Math.floor(rnd() * segs.length)];
+    const node = seg.firstChild, words = [];
+    const re = /\\S+/g;
+    let m;
+    while ((m = re.exec(node.data))) words.push([m.index, m.index + m[0].length]);
+    const n = Math.min(words.length, 3 + Math.floor(rnd() * 22));
+    const first = Math.floor(rnd() * (words.length - n + 1));
+    const r = document.createRange();
+    r.setStart(node, words[first][0]);
+    r.setEnd(node, words[first + n - 1][1]);
+    const sel = document.getSelection();
+    sel.removeAllRanges();
+    sel.addRange(r);
+    seg.dispatchEvent(new MouseEvent('mouseup', {bubbles: true}));
+    return r.toString();
+}"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start(words: int, codings: int, log: Path) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    env = {**os.environ, "SPAN_APP_WORDS": str(words), "SPAN_APP_CODINGS": str(codings),
+           "SPAN_APP_CODERS": "3"}
+    env.pop("SPAN_APP_OUT", None)
+    with open(log, "wb") as out:  # the child keeps its own handle
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true",
+             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while True:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
+                return proc, url
+        except OSError:
+            pass
+        if time.time() > deadline or proc.poll() is not None:
+            proc.kill()
+            raise SystemExit("streamlit did not start:\n" + log.read_text())
+        time.sleep(0.3)
+
+
+def _summary(values: list[float], digits: int = 0) -> dict:
+    ordered = sorted(values)
+    p95 = ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))]
+    return {"median": round(statistics.median(ordered), digits), "p95": round(p95, digits),
+            "min": round(ordered[0], digits), "max": round(ordered[-1], digits), "n": len(ordered)}
+
+
+def _ready(page, with_codings: bool) -> None:
+    page.wait_for_function(
+        "(h) => { const r = document.querySelector('[data-testid=qcs-root][data-ready]');"
+        " return r && r.dataset.ready && (!h || r.querySelector('.qcs-h')); }",
+        arg=with_codings, polling="raf", timeout=60_000)
+
+
+# Splits an open into Streamlit's part (navigation start → the component's first update) and
+# the component's (building the DOM; then layout and paint up to the next frame).
+_OPEN_SPLIT = """
+new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+        if (e.name !== 'qcs-update' || window.__qcsOpen) continue;
+        const end = e.startTime + e.duration;
+        window.__qcsOpen = {streamlit_ms: e.startTime, build_ms: e.duration};
+        requestAnimationFrame(() => setTimeout(() => {
+            window.__qcsOpen.paint_ms = performance.now() - end; }, 0));
+    }
+}).observe({entryTypes: ['measure']});
+"""
+
+
+def _open_once(browser, url: str, with_codings: bool) -> tuple[float, dict]:
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.add_init_script(_OPEN_SPLIT)
+    t0 = time.perf_counter()
+    page.goto(url)
+    _ready(page, with_codings)
+    page.wait_for_function("() => window.__qcsOpen && window.__qcsOpen.paint_ms !== undefined",
+                           polling="raf")
+    seconds = time.perf_counter() - t0
+    split = page.evaluate("() => window.__qcsOpen")
+    page.close()
+    return seconds, split
+
+
+def measure(browser, url: str, *, n_codings: int, opens: int, actions: int, seed: int) -> dict:
+    first_open, _ = _open_once(browser, url, n_codings > 0)  # cold: imports, data generation
+    open_s, splits = [], []
+    for _ in range(opens):
+        seconds, split = _open_once(browser, url, n_codings > 0)
+        open_s.append(seconds)
+        splits.append(split)
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(60_000)
+    page.goto(url)
+    _ready(page, n_codings > 0)
+    doc_id = page.evaluate("document.querySelector('[data-testid=qcs-root]').dataset.ready")
+    radio = page.locator("[data-testid='stSidebar'] label")
+    switch_s = []
+    for _ in range(opens):
+        radio.filter(has_text="short").click()
+        page.wait_for_function("(d) => document.querySelector('[data-testid=qcs-root]').dataset.ready !== d",
+                               arg=doc_id, polling="raf")
+        page.wait_for_timeout(300)
+        page.evaluate(_SWITCH_PROBE, [doc_id, n_codings > 0])
+        radio.filter(has_text="generated").click()
+        page.wait_for_function("() => window.__qcsT1 !== null", polling="raf")
+        switch_s.append(page.evaluate("() => (window.__qcsT1 - window.__qcsT0) / 1000"))
+    result = page.locator(".st-key-result code")
+    click_ms = []
+    for i in range(actions):
+        before = result.inner_text()
+        page.evaluate(_SELECT, seed + i)
+        page.wait_for_function("(b) => { const e = document.querySelector('.st-key-result code');"
+                               " return e && e.innerText !== b; }", arg=before, polling="raf")
+        new_id = n_codings + i + 1
+        page.evaluate(_PROBE, new_id)
+        page.get_by_role("button", name="Code selection").click()
+        page.wait_for_function("() => window.__qcsT1 !== null", polling="raf")
+        click_ms.append(page.evaluate("() => window.__qcsT1 - window.__qcsT0"))
+    drawn = page.evaluate("document.querySelectorAll('.qcs-h').length")
+    page.close()
+    return {"first_open_seconds": round(first_open, 3), "open_seconds": _summary(open_s, 3),
+            "open_split_median_ms": {k: round(statistics.median(x[k] for x in splits))
+                                     for k in ("streamlit_ms", "build_ms", "paint_ms")},
+            "switch_seconds": _summary(switch_s, 3),
+            "click_to_highlight_ms": _summary(click_ms),
+            "highlight_segments_after": drawn}
+
+
+def _payload_sizes(words: int, codings: int) -> dict:
+    spec = importlib.util.spec_from_file_location("span_app", APP)
+    app = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(app)
+    from qualcode.ui.span_component import codings_payload, document_payload
+
+    text, turns, items = app.bench_document.__wrapped__(words, codings, 3, 7)
+    offsets, doc = document_payload(text, turns)
+    t0 = time.perf_counter()
+    for _ in range(20):
+        cod = codings_payload(offsets, items)
+    prep_ms = (time.perf_counter() - t0) / 20 * 1000
+    return {"characters": len(text), "turns": len(turns),
+            "document_json_bytes": len(json.dumps(doc)), "codings_json_bytes": len(json.dumps(cod)),
+            "codings_prep_ms": round(prep_ms, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--words", type=int, default=30_000)
+    parser.add_argument("--codings", type=int, default=2_000)
+    parser.add_argument("--actions", type=int, default=50)
+    parser.add_argument("--opens", type=int, default=5)
+    args = parser.parse_args()
+    if not Path(CHROMIUM).exists():
+        raise SystemExit("Debian's chromium is needed: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    out = {"document": {"words": args.words, "codings": args.codings, "coders": 3,
+                        **_payload_sizes(args.words, args.codings)}}
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--no-first-run", "--disable-sync"])
+        for label, n in (("with_codings", args.codings), ("baseline_no_codings", 0)):
+            proc, url = _start(args.words, n, Path(tmp) / f"{label}.log")
+            try:
+                out[label] = measure(browser, url, n_codings=n, opens=args.opens,
+                                     actions=args.actions, seed=11)
+            finally:
+                proc.terminate()
+                proc.wait(timeout=20)
+        browser.close()
+    w = out["with_codings"]
+    c = w["click_to_highlight_ms"]
+    out["targets"] = {
+        "open_seconds_max": 1.5, "click_median_ms_max": 300, "click_p95_ms_max": 600,
+        "open_from_goto_met": w["open_seconds"]["median"] <= 1.5,
+        "open_by_switching_met": w["switch_seconds"]["median"] <= 1.5,
+        "click_met": c["median"] <= 300 and c["p95"] <= 600,
+    }
+    out["machine"] = {"cpus": os.cpu_count(), "load_average_1m_at_end": round(os.getloadavg()[0], 2)}
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,237 @@
+"""The transcript selector: a transcript with overlapping coloured codings that reports selections.
+
+An inline ``st.components.v2`` component (no build step; the JavaScript and CSS are the files in
+``qualcode/ui/static/``). Python does the data preparation and, above all, the offset
+conversion: the browser counts UTF-16 units while qualcode counts code points (ARCHITECTURE.md,
+the offset rule), so every offset is converted here, in both directions, and the browser never
+sees a code-point offset.
+
+The page sends the document (text and turns) and the codings as separate fields: the browser
+rebuilds the text only when the document changes, and when only the codings change it re-splits
+only the turns whose codings changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from bisect import bisect_left
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+_STATIC = Path(__file__).resolve().parent / "static"
+_JS = (_STATIC / "span_component.js").read_text(encoding="utf-8")
+_CSS = (_STATIC / "span_component.css").read_text(encoding="utf-8")
+
+# isolate_styles=False: selections inside a shadow root only work in Chromium, so the component
+# lives in the page's DOM and its CSS classes carry a qcs- prefix instead.
+_COMPONENT = st.components.v2.component(
+    "qualcode_transcript_selector", css=_CSS, js=_JS, isolate_styles=False,
+)
+
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+FALLBACK_COLOUR = "#888888"
+MAX_LANES = 4  # must match MAX_LANES in span_component.js
+
+
+class OffsetMap:
+    """Converts offsets into one text between Python code points and JavaScript UTF-16 units.
+
+    Only characters outside the Basic Multilingual Plane (emoji, rare CJK) differ: each is one
+    code point but two UTF-16 units. The map keeps their positions, so a conversion is a binary
+    search, cheap enough for thousands of codings on every rerun.
+    """
+
+    def __init__(self, text: str):
+        self.length = len(text)
+        self._astral_cp = [m.start() for m in _ASTRAL.finditer(text)]
+        # UTF-16 position of the k-th astral character: its code-point position plus the k
+        # extra units of the astral characters before it.
+        self._astral_u16 = [cp + k for k, cp in enumerate(self._astral_cp)]
+        self.utf16_length = self.length + len(self._astral_cp)
+
+    def to_utf16(self, cp: int) -> int:
+        """UTF-16 offset of code-point offset ``cp`` (clamped to the text)."""
+        cp = min(max(cp, 0), self.length)
+        return cp + bisect_left(self._astral_cp, cp)
+
+    def to_code_point(self, u16: int) -> int:
+        """Code-point offset of UTF-16 offset ``u16``; an offset inside a surrogate pair snaps
+        back to the start of its character."""
+        u16 = min(max(u16, 0), self.utf16_length)
+        return u16 - bisect_left(self._astral_u16, u16)
+
+
+def clock(seconds: float | None) -> str | None:
+    """A turn's media time as HH:MM:SS, or None when it has none."""
+    if seconds is None:
+        return None
+    s = int(seconds)
+    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+def assign_lanes(codings: list[dict]) -> dict[int, int]:
+    """Give each coding the lowest underline lane not used by a coding overlapping it.
+
+    Greedy colouring of intervals in order of start (longest first on ties) is optimal: the
+    number of lanes equals the largest number of codings covering one position, and a coding
+    keeps its lane along its whole length, so its underline reads as one line.
+    """
+    lanes: dict[int, int] = {}
+    lane_ends: list[int] = []  # end offset of the coding currently holding each lane
+    for c in sorted(codings, key=lambda c: (c["start"], -c["end"], c["id"])):
+        for lane, end in enumerate(lane_ends):
+            if end <= c["start"]:
+                lane_ends[lane] = c["end"]
+                break
+        else:
+            lane = len(lane_ends)
+            lane_ends.append(c["end"])
+        lanes[c["id"]] = lane
+    return lanes
+
+
+@lru_cache(maxsize=8)
+def _document(text: str, turns: tuple[tuple[int, int, str | None, float | None], ...]
+              ) -> tuple[OffsetMap, dict[str, Any]]:
+    offsets = OffsetMap(text)
+    n = len(text)
+    rows = []
+    for start, end, speaker, media in sorted(turns, key=lambda t: (t[0], t[1])):
+        start, end = max(0, start), min(n, end)
+        if start >= end or (rows and start < rows[-1][4]):  # empty, or overlaps the previous turn
+            continue
+        rows.append([offsets.to_utf16(start), offsets.to_utf16(end), speaker, clock(media), end])
+    if not turns and n:
+        rows.append([0, offsets.utf16_length, None, None, n])  # no turns: the text is one block
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12)
+    digest.update(repr([r[:4] for r in rows]).encode("utf-8", "surrogatepass"))
+    payload = {"id": digest.hexdigest(), "text": text, "turns": [r[:4] for r in rows]}
+    return offsets, payload
+
+
+def document_payload(text: str, turns: list[dict]) -> tuple[OffsetMap, dict[str, Any]]:
+    """The document as the browser receives it: ``{"id", "text", "turns"}`` with turns as
+    ``[start, end, speaker, "HH:MM:SS" | None]`` in UTF-16 units (sorted; empty or overlapping
+    turns dropped; no turns means one block without a header), plus the offset map.
+    Cached, so reruns with the same document cost nothing."""
+    key = tuple((int(t["start"]), int(t["end"]), t.get("speaker"), t.get("media_start_seconds"))
+                for t in turns)
+    return _document(text, key)
+
+
+def codings_payload(offsets: OffsetMap, codings: list[dict]) -> dict[str, Any]:
+    """The codings as the browser receives them, compact because they change on every action:
+    ``{"codes": [[path, colour]], "coders": [name], "items": [[id, start, end, lane, code index,
+    coder index, memo]]}`` with offsets in UTF-16 units. Codings are clipped to the text; empty
+    ones are dropped; a colour that is not ``#rrggbb`` becomes grey."""
+    kept = []
+    for c in codings:
+        start, end = max(0, int(c["start"])), min(offsets.length, int(c["end"]))
+        if start < end:
+            kept.append({**c, "start": start, "end": end})
+    lanes = assign_lanes(kept)
+    codes: dict[tuple[str, str], int] = {}
+    coders: dict[str, int] = {}
+    items = []
+    for c in sorted(kept, key=lambda c: (c["start"], c["end"], c["id"])):
+        colour = c.get("colour") or ""
+        colour = colour if _COLOUR.match(colour) else FALLBACK_COLOUR
+        code = codes.setdefault((str(c["code"]), colour), len(codes))
+        coder = coders.setdefault(str(c.get("coder") or ""), len(coders))
+        items.append([int(c["id"]), offsets.to_utf16(c["start"]), offsets.to_utf16(c["end"]),
+                      lanes[c["id"]], code, coder, c.get("memo") or None])
+    return {"codes": [list(k) for k in codes], "coders": list(coders), "items": items}
+
+
+def selection_result(event: Any, text: str, offsets: OffsetMap, doc_id: str) -> dict | None:
+    """Turn the browser's latest event into the value ``transcript_selector`` returns.
+
+    A selection ``{"kind": "select", "start", "end"}`` in UTF-16 units becomes code points with
+    surrounding whitespace trimmed and the Python slice as its text; a click becomes
+    ``{"clicked_coding": id}``. Events about another document, whitespace-only selections and
+    anything malformed give None.
+    """
+    if not isinstance(event, dict) or event.get("doc") != doc_id:
+        return None
+    nonce = event.get("nonce")
+    if not isinstance(nonce, int):
+        return None
+    if event.get("kind") == "click" and isinstance(event.get("id"), int):
+        return {"clicked_coding": event["id"], "nonce": nonce}
+    if event.get("kind") != "select":
+        return None
+    try:
+        start = offsets.to_code_point(int(event["start"]))
+        end = offsets.to_code_point(int(event["end"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if start >= end:
+        return None
+    return {"start": start, "end": end, "text": text[start:end], "nonce": nonce}
+
+
+def simulated_event(text: str, turns: list[dict], *, start: int | None = None, end: int | None = None,
+                    clicked_coding: int | None = None, nonce: int = 1) -> dict:
+    """The component state a browser would send for a selection (code points ``start``/``end``)
+    or a click on a coding: for AppTest, which cannot run the JavaScript, as
+    ``at.session_state[key] = simulated_event(...)`` before ``at.run()``."""
+    offsets, doc = document_payload(text, turns)
+    if clicked_coding is not None:
+        event = {"kind": "click", "id": int(clicked_coding)}
+    else:
+        event = {"kind": "select", "start": offsets.to_utf16(start), "end": offsets.to_utf16(end)}
+    return {"event": {**event, "doc": doc["id"], "nonce": nonce}}
+
+
+def _browser_has(key: str, doc_id: str) -> bool:
+    """Whether the component's last event came from a browser holding this document: then the
+    text (the large part) need not be sent again. If the browser lost it (a remounted
+    element), the script asks for it with a "resync" event and gets it on the next run."""
+    try:
+        state = st.session_state[key]
+    except (KeyError, AttributeError):
+        return False
+    event = state.get("event") if isinstance(state, dict) else None
+    return isinstance(event, dict) and event.get("doc") == doc_id
+
+
+def _ignore() -> None:
+    """The component needs an on_event_change callback to declare its state; pages read the
+    returned value instead."""
+
+
+def transcript_selector(*, key: str, text: str, turns: list[dict], codings: list[dict],
+                        height: int = 700, focus: int | None = None) -> dict | None:
+    """Render the transcript and return the latest selection event or None.
+
+    turns: [{"start": int, "end": int, "speaker": str|None, "media_start_seconds": float|None}]
+      (code-point offsets into text; the speaker label and timestamp are shown above each turn's
+      text; text outside every turn, such as speaker labels, is not shown);
+    codings: [{"id": int, "start": int, "end": int, "code": str (path), "colour": "#rrggbb",
+               "coder": str, "memo": str|None}]  (code-point offsets);
+    focus: a code-point offset to scroll into view (used by code retrieval links); the view
+      scrolls when the value changes.
+    Returns {"start": int, "end": int, "text": str, "nonce": int} for a text selection
+      (code points into `text`, whitespace trimmed, text == text[start:end] in Python), or
+      {"clicked_coding": id, "nonce": int} when a highlight is clicked, or None.
+    The latest event is returned on every rerun until a newer one arrives: compare its nonce
+    with the last one you acted on.
+    """
+    offsets, doc = document_payload(text, turns)
+    data = {
+        "doc": doc if not _browser_has(key, doc["id"]) else {"id": doc["id"], "text": None},
+        "codings": codings_payload(offsets, codings),
+        "height": int(height),
+        "focus": None if focus is None else offsets.to_utf16(int(focus)),
+    }
+    result = _COMPONENT(key=key, data=data, default={"event": None}, on_event_change=_ignore)
+    return selection_result(result.get("event"), text, offsets, doc["id"])
