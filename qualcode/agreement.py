@@ -55,6 +55,7 @@ __all__ = [
     "UnitizingAlphaResult",
     "alpha_bootstrap",
     "binary_agreement",
+    "binary_alpha_bootstrap",
     "brennan_prediger",
     "cohen_kappa",
     "compute",
@@ -899,6 +900,45 @@ def alpha_bootstrap(data: Any, level: str = "nominal", *, order: Sequence | None
     return AlphaBootstrap(point.value, float(low), float(high), confidence, draws,
                           int(valid.size), min_alpha, float((valid < min_alpha).mean()),
                           n_units, level)
+
+
+def binary_alpha_bootstrap(x: np.ndarray, *, draws: int = 1000,
+                           rng: np.random.Generator | int | None = None,
+                           min_alpha: float = 0.667, confidence: float = 0.95) -> AlphaBootstrap:
+    """:func:`alpha_bootstrap` (nominal) for one present/absent code, straight from a units ×
+    coders int array of 1 (applied), 0 (not applied) and -1 (not rated).
+
+    The same computation and, for the same ``rng``, the same draws as ``alpha_bootstrap`` on
+    that table, but it skips turning values into categories, which dominates on millions of
+    units (character-level agreement on a whole project).
+    """
+    x = np.asarray(x)
+    if x.ndim != 2:
+        raise ValueError(f"x must have shape (units, coders), got {x.shape}")
+    gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    counts = np.stack([(x == 0).sum(-1), (x == 1).sum(-1)], axis=-1).astype(float)
+    if not counts[:, 0].any() or not counts[:, 1].any():
+        # One category only, as alpha_bootstrap's encoding sees it (alpha is then undefined).
+        counts = counts[:, [0 if counts[:, 0].any() else 1]] if counts.any() else counts[:, :0]
+    counts = counts[counts.sum(-1) >= 2]
+    n_units = counts.shape[0]
+    if n_units == 0:
+        return AlphaBootstrap(NAN, NAN, NAN, confidence, draws, 0, min_alpha, NAN, 0, "nominal")
+    pats, freq = _patterns(counts)
+    o, _ = _coincidence(pats, freq)
+    point, _, _, _ = _alpha_from_coincidence(o, "nominal", None)
+    per_pattern, _ = _pattern_coincidence(pats)
+    weights = gen.multinomial(n_units, freq / n_units, size=draws).astype(float)
+    alphas, _, _, _ = _alpha_from_coincidence(np.tensordot(weights, per_pattern, axes=([1], [0])),
+                                              "nominal", None)
+    valid = alphas[np.isfinite(alphas)]
+    if valid.size == 0:
+        return AlphaBootstrap(_f(point), NAN, NAN, confidence, draws, 0, min_alpha, NAN,
+                              n_units, "nominal")
+    low, high = np.percentile(valid, [(1 - confidence) / 2 * 100, (1 + confidence) / 2 * 100])
+    return AlphaBootstrap(_f(point), float(low), float(high), confidence, draws,
+                          int(valid.size), min_alpha, float((valid < min_alpha).mean()),
+                          n_units, "nominal")
 
 
 # =============================================================================================

@@ -268,3 +268,106 @@ def read_reliability_csv(path, **kwargs) -> ReliabilityData:
 
     p = Path(path)
     return parse_reliability_csv(p.read_bytes(), p.name, **kwargs)
+
+
+# ---------------------------------------------------------------------------------------------
+# Spans on a continuum (unitizing)
+
+SPAN_COLUMNS = ("coder", "code", "start", "end")
+
+
+@dataclass(frozen=True)
+class SpansData:
+    """Coders' half-open spans per code on one continuum, from a ``coder,code,start,end`` CSV.
+
+    ``coders`` lists every coder in the file in order of appearance: each counts for every code
+    (a coder with no span of a code marked nothing there). ``spans[code][coder]`` is a list of
+    ``(start, end)`` pairs; ``lines[code][coder]`` the file lines they came from.
+    """
+
+    coders: tuple[str, ...]
+    codes: tuple[str, ...]
+    spans: dict
+    lines: dict
+
+    def for_code(self, code: str) -> dict[str, list[tuple[int, int]]]:
+        """Every coder → their spans of ``code`` (an empty list when they marked nothing)."""
+        return {c: list(self.spans.get(code, {}).get(c, [])) for c in self.coders}
+
+
+def parse_spans_csv(data: bytes, filename: str = "<spans>", *,
+                    continuum: tuple[int, int] | None = None) -> SpansData:
+    """Read ``coder,code,start,end`` rows (a header row with those names, any order; extra
+    columns are ignored). ``start``/``end`` are integers with ``start < end``; with
+    ``continuum=(lo, hi)`` every span must lie inside it. Errors name the line and column."""
+    text = decode(data, filename)
+    if not text.strip():
+        raise ReliabilityDataError(filename, 1, 1, "the file is empty; expected a header "
+                                   "row coder,code,start,end")
+    first_line = next((line for line in text.splitlines() if line.strip()), "")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line), strict=True)
+    where: dict[str, int] | None = None
+    coders: list[str] = []
+    codes: list[str] = []
+    spans: dict = {}
+    lines: dict = {}
+    line_before = 0
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise ReliabilityDataError(filename, reader.line_num, 1,
+                                       f"the CSV quoting is broken ({exc})") from None
+        line = line_before + 1
+        line_before = reader.line_num
+        cells = [c.strip() for c in record]
+        if not any(cells):
+            continue
+        if where is None:
+            names = [c.lower() for c in cells]
+            missing = [c for c in SPAN_COLUMNS if c not in names]
+            if missing:
+                raise ReliabilityDataError(
+                    filename, line, len(cells) + 1,
+                    f"the header lacks the column(s) {', '.join(missing)}; expected "
+                    "coder,code,start,end")
+            where = {c: names.index(c) for c in SPAN_COLUMNS}
+            width = len(cells)
+            continue
+        if len(cells) != width:
+            raise ReliabilityDataError(filename, line, min(len(cells), width) + 1,
+                                       f"this row has {len(cells)} cells but the header has {width}")
+        coder, code = cells[where["coder"]], cells[where["code"]]
+        for name, value in (("coder", coder), ("code", code)):
+            if not value:
+                raise ReliabilityDataError(filename, line, where[name] + 1, f"the {name} is empty")
+        pos = []
+        for name in ("start", "end"):
+            cell = cells[where[name]]
+            number = _number(cell)
+            if number is None or not number.is_integer():
+                raise ReliabilityDataError(filename, line, where[name] + 1,
+                                           f"{name} {cell!r} is not a whole number")
+            pos.append(int(number))
+        start, end = pos
+        if start >= end:
+            raise ReliabilityDataError(filename, line, where["end"] + 1,
+                                       f"end {end} is not after start {start} (spans are half-open)")
+        if continuum is not None and (start < continuum[0] or end > continuum[1]):
+            column = where["start"] + 1 if start < continuum[0] else where["end"] + 1
+            raise ReliabilityDataError(
+                filename, line, column,
+                f"the span {start}-{end} lies outside the continuum {continuum[0]}:{continuum[1]}")
+        if coder not in coders:
+            coders.append(coder)
+        if code not in codes:
+            codes.append(code)
+        spans.setdefault(code, {}).setdefault(coder, []).append((start, end))
+        lines.setdefault(code, {}).setdefault(coder, []).append(line)
+    if where is None:  # pragma: no cover - guarded by the empty-text check
+        raise ReliabilityDataError(filename, 1, 1, "the file has no header row")
+    if not coders:
+        raise ReliabilityDataError(filename, line_before + 1, 1, "the file has a header but no spans")
+    return SpansData(tuple(coders), tuple(codes), spans, lines)

@@ -1,6 +1,205 @@
-"""Streamlit pages for agreement."""
+"""The Agreement page: statistics per code at the chosen unit, a document × code breakdown, the
+methods paragraph and exports, and a disagreement browser that adjudicates into a consensus
+coder. All numbers come from ``qualcode.agreement_report``; this module only shows them."""
 
 from __future__ import annotations
 
+import html
+
+import streamlit as st
+
+from qualcode.adjudication import Passage, adjudicate, disagreements
+from qualcode.agreement_report import (
+    RELIABLE,
+    TENTATIVE,
+    build_report,
+    methods_paragraph,
+    table_csv,
+    table_xlsx,
+)
+from qualcode.agreement_units import CONSENSUS, UNITS, AgreementInputError, build_unit_matrix, project_coders
+from qualcode.db import Database
+from qualcode.documents import list_documents
+
+_CSS = """
+<style>
+.qc-sbs { border-collapse: collapse; width: 100%; table-layout: fixed; }
+.qc-sbs th { text-align: left; padding: .3rem .5rem; border-bottom: 2px solid #ccc; }
+.qc-sbs td { vertical-align: top; padding: .4rem .5rem; border-right: 1px solid #eee;
+             white-space: pre-wrap; line-height: 1.5; }
+.qc-sbs .qc-ctx { color: #888; }
+.qc-sbs mark { background: #ffe08a; padding: 0 .1rem; border-radius: 2px; }
+.qc-sbs td.qc-consensus mark { background: #b7e4c7; }
+</style>
+"""
+_VERDICT_COLOURS = {"reliable": "#d8f3dc", "tentative": "#fff3bf", "unreliable": "#ffd6d6"}
+
+
+def _marked(text: str, offset: int, spans: list[tuple[int, int]]) -> str:
+    """``text`` (which starts at ``offset``) escaped, with ``spans`` wrapped in <mark>."""
+    out, pos = [], 0
+    for s, e in sorted(spans):
+        s, e = max(s - offset, pos), min(e - offset, len(text))
+        if s >= e:
+            continue
+        out.append(html.escape(text[pos:s]))
+        out.append(f"<mark>{html.escape(text[s:e])}</mark>")
+        pos = e
+    out.append(html.escape(text[pos:]))
+    return "".join(out)
+
+
+def side_by_side_html(passage: Passage, coders: list[str], consensus: str = CONSENSUS) -> str:
+    """One passage with each coder's spans highlighted, coders side by side (escaped HTML)."""
+    names = [*coders, consensus]
+    head = "".join(f"<th>{html.escape(n)}</th>" for n in names)
+    cells = []
+    for name in names:
+        spans = passage.consensus if name == consensus else passage.spans.get(name, [])
+        body = (f'<span class="qc-ctx">{html.escape(passage.before)}</span>'
+                + _marked(passage.text, passage.start, spans)
+                + f'<span class="qc-ctx">{html.escape(passage.after)}</span>')
+        cls = ' class="qc-consensus"' if name == consensus else ""
+        cells.append(f"<td{cls}>{body}</td>")
+    return (f'{_CSS}<table class="qc-sbs"><tr>{head}</tr><tr>{"".join(cells)}</tr></table>')
+
+
+def _passage_label(p: Passage) -> str:
+    text = p.text if len(p.text) <= 60 else p.text[:57] + "…"
+    return f"{p.document} {p.start}–{p.end}: {text}"
+
+
+def _verdict_style(value: str) -> str:
+    colour = _VERDICT_COLOURS.get(value)
+    return f"background-color: {colour}" if colour else ""
+
+
+def page_agreement(db: Database) -> None:
+    st.header("Agreement")
+    coders_all = project_coders(db)
+    compared = [c for c in coders_all if c != CONSENSUS]
+    if len(compared) < 2:
+        st.info("Agreement needs two or more coders who coded the same documents. Record codings "
+                "with `qualcode code DOCUMENT --coder NAME ...` or import a coding sheet.")
+        return
+    doc_names = [d["name"] for d in list_documents(db)]
+    left, middle, right = st.columns([3, 1, 1])
+    coders = left.multiselect("Coders", compared, default=compared, key="agr_coders")
+    unit = middle.selectbox("Unit", UNITS, key="agr_unit",
+                            help="sentence, speaker turn, paragraph (line), character (as NVivo) "
+                                 "or whole document")
+    rollup = right.checkbox("Roll subcodes up", key="agr_rollup",
+                            help="A coding of a subcode also counts for the codes above it.")
+    chosen_docs = st.multiselect("Documents (all when none is chosen)", doc_names,
+                                 key="agr_documents")
+    documents = chosen_docs or None
+    if len(coders) < 2:
+        st.warning("Choose two or more coders.")
+        return
+    try:
+        matrix = build_unit_matrix(db, coders=coders, unit=unit, documents=documents, rollup=rollup)
+    except AgreementInputError as exc:
+        st.error(str(exc))
+        return
+    if not matrix.codes:
+        st.info("These coders applied no code in these documents.")
+        return
+    report = build_report(matrix)
+
+    st.caption(
+        f"{matrix.n_units:,} {unit} units in {len(matrix.documents)} documents · coders "
+        f"{', '.join(matrix.coders)} · thresholds (Krippendorff 2004): alpha ≥ {RELIABLE:.3f} "
+        f"reliable, {TENTATIVE:.3f}–{RELIABLE:.3f} tentative, below {TENTATIVE:.3f} unreliable · "
+        "95% bootstrap interval for alpha"
+    )
+    table = report.table.copy()
+    show = ["code", "units", "applied", *[c for c in table.columns if c.startswith("coded by ")],
+            "percent", "cohen" if len(coders) == 2 else "fleiss", "alpha", "alpha_low",
+            "alpha_high", "ac1", "bp", "verdict"]
+    styled = table[show].style.format(precision=3, na_rep="—").map(_verdict_style, subset=["verdict"])
+    st.dataframe(styled, hide_index=True, width="stretch", key="agr_table")
+    for row in table.dropna(subset=["note"]).to_dict("records"):
+        st.caption(f"**{html.escape(row['code'])}**: {html.escape(row['note'])}")
+
+    pooled, mean = report.overall["pooled"], report.overall["mean"]
+    kappa = "cohen" if len(coders) == 2 else "fleiss"
+
+    def fmt(v):
+        return "—" if v is None else f"{v:.3f}"
+
+    lines = []
+    if pooled:
+        lines.append(
+            f"**Overall, pooled** (every code × unit pair as one unit): percent "
+            f"{fmt(pooled['percent'])}, {kappa} {fmt(pooled[kappa])}, alpha {fmt(pooled['alpha'])}, "
+            f"AC1 {fmt(pooled['ac1'])} — {pooled['verdict']}.")
+    else:
+        lines.append(f"**Overall, pooled**: {report.overall['pooled_method']}.")
+    lines.append(
+        f"**Overall, mean over codes** (unweighted): percent {fmt(mean['percent'])}, {kappa} "
+        f"{fmt(mean[kappa])}, alpha {fmt(mean['alpha'])}, AC1 {fmt(mean['ac1'])} — "
+        f"{mean['verdict']}.")
+    st.markdown("  \n".join(lines))
+
+    with st.expander("Document × code (alpha)"):
+        pivot = report.by_document.pivot(index="document", columns="code", values="alpha")
+        st.dataframe(pivot.style.format(precision=3, na_rep="—"), width="stretch",
+                     key="agr_by_document")
+
+    methods = methods_paragraph(report)
+    with st.expander("Methods paragraph"):
+        st.text_area("Ready to paste", methods, height=200, key="agr_methods_text")
+    a, b, c = st.columns(3)
+    a.download_button("Download CSV", table_csv(report).encode("utf-8-sig"),
+                      file_name=f"agreement_{unit}.csv", mime="text/csv", key="agr_csv")
+    b.download_button("Download XLSX", table_xlsx(report), file_name=f"agreement_{unit}.xlsx",
+                      mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                      key="agr_xlsx")
+    c.download_button("Download methods paragraph", methods.encode("utf-8"),
+                      file_name="agreement_methods.txt", mime="text/plain", key="agr_methods")
+
+    _disagreement_browser(db, list(matrix.codes), coders, documents)
+
+
+def _disagreement_browser(db: Database, codes: list[str], coders: list[str],
+                          documents: list[str] | None) -> None:
+    st.subheader("Disagreements")
+    if "agr_done" in st.session_state:
+        st.success(st.session_state.pop("agr_done"))
+    code = st.selectbox("Code", codes, key="agr_code")
+    found = disagreements(db, code, coders, documents=documents)
+    decided = sum(p.decision is not None for p in found)
+    st.caption(f"{len(found)} passage{'s' if len(found) != 1 else ''} where "
+               f"{', '.join(coders)} differ on {code}; "
+               f"{decided} with a consensus version. Consensus codings go to the coder "
+               f"“{CONSENSUS}”; the coders' own codings are never changed.")
+    if not found:
+        st.success("The coders agree on every passage of this code.")
+        return
+    # One widget per code: the passages (and their labels) are a different list for each code.
+    index = st.selectbox("Passage", range(len(found)), key=f"agr_passage_{code}",
+                         format_func=lambda i: _passage_label(found[i]))
+    passage = found[min(index or 0, len(found) - 1)]
+    st.html(side_by_side_html(passage, coders))
+    if passage.decision is None:
+        st.caption("No consensus version here yet (or the consensus leaves it uncoded).")
+    else:
+        st.caption(f"Consensus version: {passage.decision}.")
+    choices = [*coders, "both", "neither"]
+    columns = st.columns(len(choices))
+    for column, choice in zip(columns, choices):
+        label = f"Accept {choice}" if choice in coders else \
+            ("Accept all" if choice == "both" and len(coders) > 2 else choice.capitalize())
+        if column.button(label, key=f"agr_accept_{choice}",
+                         type="primary" if passage.decision == choice else "secondary"):
+            result = adjudicate(db, document=passage.document, code=code, start=passage.start,
+                                end=passage.end, accept=choice, coders=coders)
+            st.session_state["agr_done"] = (
+                f"Consensus for {passage.document} {passage.start}–{passage.end}: {choice} "
+                f"({len(result.created)} coding(s) added, {len(result.removed)} removed)."
+                if result.changed else f"The consensus already holds {choice}'s version.")
+            st.rerun()
+
+
 #: Sidebar label → page function(db), merged into qualcode.ui.PAGES.
-PAGES: dict = {}
+PAGES: dict = {"Agreement": page_agreement}

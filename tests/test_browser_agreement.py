@@ -1,0 +1,137 @@
+"""The Agreement journey in a real browser: `streamlit run app.py` + Playwright + Debian's Chromium.
+
+A team lead opens the Agreement page of a project two coders have coded, reads the table per
+code, opens the disagreement on one code, sees both coders' spans side by side, accepts one
+coder's version, and the consensus coding is in the database. Screenshots go to
+test-artifacts/browser-agreement/.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from test_agreement_units import VISA, build_project
+from test_browser import CHROMIUM, _require_browser
+
+from qualcode.codings import list_codings
+from qualcode.db import Database
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / "test-artifacts" / "browser-agreement"
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def project_file(tmp_path):
+    _require_browser()
+    path = tmp_path / "two-coders.db"
+    db = Database(path)
+    build_project(db)
+    db.close()
+    return path
+
+
+@pytest.fixture
+def server(project_file, tmp_path):
+    port = _free_port()
+    env = {**os.environ, "QUALCODE_DB": str(project_file)}
+    log = open(tmp_path / "streamlit.log", "wb")  # noqa: SIM115 - the server outlives this block
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true",
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while True:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
+                break
+        except OSError:
+            pass
+        if time.time() > deadline or proc.poll() is not None:
+            proc.kill()
+            pytest.fail("streamlit did not start:\n" + (tmp_path / "streamlit.log").read_text())
+        time.sleep(0.3)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+    log.close()
+
+
+@pytest.fixture
+def page(server):
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--no-first-run", "--disable-sync"],
+        )
+        pg = browser.new_page(viewport={"width": 1400, "height": 1400})
+        pg.set_default_timeout(60_000)
+        pg.goto(server)
+        yield pg
+        browser.close()
+
+
+def test_open_a_disagreement_and_adjudicate_it_into_the_consensus_coder(page, project_file):
+    from playwright.sync_api import expect
+
+    page.get_by_role("heading", name="Documents").wait_for(timeout=120_000)
+    page.locator("[data-testid='stSidebar'] label").filter(has_text="Agreement").click()
+    page.get_by_role("heading", name="Agreement").wait_for()
+
+    # The table per code, with the thresholds and the unit stated
+    expect(page.get_by_text("10 sentence units in 2 documents", exact=False)).to_be_visible()
+    expect(page.get_by_text("alpha ≥ 0.800 reliable", exact=False)).to_be_visible()
+    page.locator("[data-testid='stDataFrame'] canvas").first.wait_for()
+    page.wait_for_timeout(1000)  # the grid paints its canvas just after it is attached
+    page.screenshot(path=SHOTS / "1-table.png", full_page=True)
+
+    # Open the disagreement on Immigration and visa
+    code_box = page.get_by_test_id("stSelectbox").filter(
+        has=page.get_by_text("Code", exact=True))
+    code_box.click()
+    page.get_by_role("option", name=VISA).click()
+    expect(page.get_by_role("combobox", name="Passage")).to_have_value(
+        "int01 44–67: It took months. The fee")
+    side_by_side = page.locator("table.qc-sbs")
+    expect(side_by_side.locator("th")).to_have_text(["ana", "ben", "consensus"])
+    expect(side_by_side.locator("td").nth(0).locator("mark")).to_have_text("It took months.")
+    expect(side_by_side.locator("td").nth(1).locator("mark")).to_have_text("It took months. The fee")
+    expect(side_by_side.locator("td").nth(2).locator("mark")).to_have_count(0)
+    side_by_side.scroll_into_view_if_needed()
+    page.screenshot(path=SHOTS / "2-disagreement.png", full_page=True)
+
+    # Adjudicate: ben's version becomes the consensus
+    page.get_by_role("button", name="Accept ben").click()
+    expect(page.get_by_text("Consensus for int01 44–67: ben", exact=False)).to_be_visible()
+    expect(page.locator("table.qc-sbs td.qc-consensus mark")).to_have_text("It took months. The fee")
+    page.screenshot(path=SHOTS / "3-adjudicated.png", full_page=True)
+
+    db = Database(project_file)
+    try:
+        consensus = [(r.document, r.code, r.start, r.end, r.quote)
+                     for r in list_codings(db, coder="consensus")]
+        ben = [r.quote for r in list_codings(db, coder="ben", code=VISA)]
+    finally:
+        db.close()
+    assert consensus == [("int01", VISA, 44, 67, "It took months. The fee")]
+    assert ben == ["It took months. The fee"]  # the coder's own coding is untouched
