@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
+from typing import ClassVar
 
 from sqlalchemy import (
     Boolean,
@@ -214,10 +215,15 @@ class Coding(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
+    # Bumped by the ORM on every UPDATE (optimistic locking, migration 0003): a page that shows
+    # version 3 can refuse to change a coding someone else has changed since.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     document: Mapped[Document] = relationship()
     code: Mapped[Code] = relationship()
     coder: Mapped[Coder] = relationship()
+
+    __mapper_args__: ClassVar[dict] = {"version_id_col": version}
 
 
 class Memo(Base):
@@ -251,3 +257,38 @@ class ChangeLog(Base):
     entity: Mapped[str] = mapped_column(String(40))
     entity_id: Mapped[int | None] = mapped_column(Integer)
     detail: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+
+
+class EditHistory(Base):
+    """One workspace action of one actor, with the primitive changes that redo and undo it.
+
+    ``forward`` and ``inverse`` are JSON lists of operations (see ``qualcode/undo.py``) that
+    name codes and codings by GUID, so an undo can re-create a deleted row exactly. Unlike the
+    change log this table is edited: ``undone`` flips, and a new action drops the redo tail.
+    """
+
+    __tablename__ = "edit_history"
+    __table_args__ = (UniqueConstraint("project_id", "actor", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(40))
+    description: Mapped[str] = mapped_column(Text)
+    forward: Mapped[str] = mapped_column(Text)  # JSON
+    inverse: Mapped[str] = mapped_column(Text)  # JSON
+    undone: Mapped[bool] = mapped_column(Boolean, default=False)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DocumentDone(Base):
+    """A coder has finished a document: in blind coding they may now see everyone's codings."""
+
+    __tablename__ = "document_done"
+    __table_args__ = (UniqueConstraint("document_id", "coder_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"))
+    coder_id: Mapped[int] = mapped_column(ForeignKey("coder.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,0 +1,433 @@
+"""Coding edits from the workspace: add, remove, recode, resize, memo, click-to-code, in vivo.
+
+Each function is one transaction, writes the change log with the acting coder, and (unless
+``record=False``) records itself in that actor's undo history (``qualcode.undo``). Offsets follow
+the offset rule: code points into the document's canonical text, end exclusive; a coding's
+quote is always ``text[start:end]``. Documents are given by id or name, codes by id or path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from qualcode.codes import PALETTE, paths_by_id, resolve
+from qualcode.codings import CodingError, add_coding_in
+from qualcode.db import Database
+from qualcode.documents import get_document
+from qualcode.models import Code, Coder, Coding, Document, Sentence, Turn, new_guid
+from qualcode.undo import Edit, EditConflict, coding_snapshot, memo_moves
+from qualcode.visibility import visible_coder_ids
+
+#: Longest name an in-vivo code gets (the selected words are cut at a word boundary).
+IN_VIVO_MAX = 60
+
+
+class CodingNotFound(LookupError):
+    """No coding with that id (in this project): it was removed; reload the document."""
+
+
+class StaleCoding(EditConflict):
+    """The coding changed since the page showed it (its version moved on); reload and retry."""
+
+
+@dataclass
+class CodingView:
+    """A coding as the workspace shows it."""
+
+    id: int
+    document: str
+    code_id: int
+    code_path: str
+    colour: str | None
+    coder: str
+    start: int
+    end: int
+    quote: str
+    memo: str | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    document_id: int
+    coder_id: int
+
+
+@dataclass
+class RecodeResult:
+    """What :func:`recode` did; ``collapsed`` when the coding merged into an identical one."""
+
+    coding: CodingView
+    collapsed: bool
+    message: str
+
+
+# -- lookups shared by the editing modules --------------------------------------------------------
+
+
+def document_row(session: Session, project_id: int, document: int | str) -> Document:
+    """The document by id or name; LookupError saying what exists otherwise."""
+    if isinstance(document, int) and not isinstance(document, bool):
+        doc = session.get(Document, document)
+        if doc is None or doc.project_id != project_id:
+            raise LookupError(f"no document with id {document}; reload the document list")
+        return doc
+    if isinstance(document, str):
+        return get_document(session, project_id, document)
+    raise TypeError(f"a document is given by id or name, not {type(document).__name__}")
+
+
+def code_row(session: Session, project_id: int, code: int | str) -> Code:
+    """The code by id or path (``CodeNotFound``, a LookupError, suggests close paths)."""
+    if isinstance(code, int) and not isinstance(code, bool):
+        row = session.get(Code, code)
+        if row is None or row.project_id != project_id:
+            raise LookupError(f"no code with id {code}; reload the codebook")
+        return row
+    if isinstance(code, str):
+        return resolve(session, project_id, code)
+    raise TypeError(f"a code is given by id or path, not {type(code).__name__}")
+
+
+def _coding_row(session: Session, project_id: int, coding_id: int, *,
+                expected_version: int | None = None) -> Coding:
+    coding = session.get(Coding, coding_id) if isinstance(coding_id, int) else None
+    if coding is None or session.get(Document, coding.document_id).project_id != project_id:
+        raise CodingNotFound(f"no coding with id {coding_id}; it may have been removed — "
+                             "reload the document")
+    if expected_version is not None and coding.version != expected_version:
+        raise StaleCoding(f"coding {coding_id} was changed since you loaded it (version "
+                          f"{expected_version}, now {coding.version}); reload and retry")
+    return coding
+
+
+def _view(session: Session, coding: Coding, paths: dict[int, str]) -> CodingView:
+    code = session.get(Code, coding.code_id)
+    return CodingView(
+        id=coding.id, document=session.get(Document, coding.document_id).name,
+        code_id=coding.code_id, code_path=paths[coding.code_id], colour=code.colour,
+        coder=session.get(Coder, coding.coder_id).name, start=coding.start, end=coding.end,
+        quote=coding.quote, memo=coding.memo, created_at=coding.created_at,
+        updated_at=coding.updated_at, version=coding.version, document_id=coding.document_id,
+        coder_id=coding.coder_id,
+    )
+
+
+def _short(text: str, n: int = 40) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _check_offsets(text: str, start, end) -> None:
+    for name, v in (("start", start), ("end", end)):
+        if not isinstance(v, int) or isinstance(v, bool):
+            raise CodingError(f"{name} must be a whole number of code points, not {v!r}")
+    if not (0 <= start < end <= len(text)):
+        raise CodingError(
+            f"offsets {start}-{end} are outside the document (0-{len(text)}) or empty; "
+            "offsets count Unicode code points and the end is exclusive"
+        )
+
+
+# -- reading --------------------------------------------------------------------------------------
+
+
+def get_coding(db: Database, coding_id: int) -> CodingView:
+    """One coding by id; :class:`CodingNotFound` when it is gone."""
+    with db.session() as s:
+        pid = db.project_id(s)
+        return _view(s, _coding_row(s, pid, coding_id), paths_by_id(s, pid))
+
+
+def codings_for_document(db: Database, document: int | str, *, viewer: str | None) -> list[CodingView]:
+    """The codings on ``document`` that ``viewer`` may see (blind coding), by start then end."""
+    with db.session() as s:
+        pid = db.project_id(s)
+        doc = document_row(s, pid, document)
+        visible = visible_coder_ids(s, doc.id, viewer)
+        if visible is not None and not visible:
+            return []
+        paths = paths_by_id(s, pid)
+        colours = dict(s.execute(select(Code.id, Code.colour).where(Code.project_id == pid)).all())
+        # Plain columns, not ORM objects: a long transcript carries thousands of codings and
+        # this runs on every rerun of the workspace.
+        q = (select(Coding.id, Coding.code_id, Coder.name, Coding.start, Coding.end, Coding.quote,
+                    Coding.memo, Coding.created_at, Coding.updated_at, Coding.version,
+                    Coding.coder_id)
+             .join(Coder, Coder.id == Coding.coder_id)
+             .where(Coding.document_id == doc.id)
+             .order_by(Coding.start, Coding.end, Coding.code_id, Coding.coder_id, Coding.id))
+        if visible is not None:
+            q = q.where(Coding.coder_id.in_(visible))
+        return [
+            CodingView(id=i, document=doc.name, code_id=code_id, code_path=paths[code_id],
+                       colour=colours[code_id], coder=coder, start=start, end=end, quote=quote,
+                       memo=memo, created_at=created, updated_at=updated, version=version,
+                       document_id=doc.id, coder_id=coder_id)
+            for i, code_id, coder, start, end, quote, memo, created, updated, version, coder_id
+            in s.execute(q)
+        ]
+
+
+# -- adding ---------------------------------------------------------------------------------------
+
+
+def _add_in(s: Session, pid: int, edit: Edit, doc: Document, code: Code, coder: str, start: int,
+            end: int, memo: str | None) -> tuple[Coding, bool]:
+    _check_offsets(doc.text, start, end)
+    path = paths_by_id(s, pid)[code.id]
+    _record, created = add_coding_in(s, pid, doc.name, path, coder, start=start, end=end, memo=memo)
+    coding = s.scalar(select(Coding).join(Coder, Coder.id == Coding.coder_id).where(
+        Coding.document_id == doc.id, Coding.code_id == code.id, Coder.name == coder.strip(),
+        Coding.start == start, Coding.end == end))
+    if created:  # add_coding_in wrote it and its change-log entry; remember it for undo
+        edit.note({"op": "create_coding", "row": coding_snapshot(s, coding)})
+    return coding, created
+
+
+def add(db: Database, document: int | str, code_path_or_id: int | str, coder: str, start: int,
+        end: int, *, memo: str | None = None, record: bool = True) -> CodingView:
+    """Code ``text[start:end]`` of ``document`` with a code, as ``coder``.
+
+    Adding a passage the coder already coded with that code changes nothing and returns the
+    existing coding (and records nothing to undo).
+    """
+    with db.session() as s:
+        pid = db.project_id(s)
+        try:
+            doc = document_row(s, pid, document)
+            code = code_row(s, pid, code_path_or_id)
+        except LookupError as exc:
+            raise CodingError(str(exc.args[0])) from exc
+        edit = Edit(s, pid, actor=coder.strip() or coder, kind="add")
+        coding, _created = _add_in(s, pid, edit, doc, code, coder, start, end, memo)
+        paths = paths_by_id(s, pid)
+        edit.finish(f"add {paths[code.id]} to “{_short(coding.quote)}”", record=record)
+        return _view(s, coding, paths)
+
+
+def _unit_containing(s: Session, model, doc: Document, offset: int, what: str):
+    if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset < len(doc.text):
+        raise CodingError(f"offset {offset!r} is outside the document (0-{len(doc.text) - 1})")
+    unit = s.scalar(select(model).where(model.document_id == doc.id, model.start <= offset,
+                                        model.end > offset).order_by(model.start).limit(1))
+    if unit is None:
+        raise CodingError(f"offset {offset} lies between {what}s (on a speaker label or blank "
+                          f"line); click inside the words of a {what}")
+    return unit
+
+
+def _code_unit(db: Database, model, what: str, document, offset, code, coder, *, memo,
+               record) -> CodingView:
+    with db.session() as s:
+        pid = db.project_id(s)
+        doc = document_row(s, pid, document)
+        unit = _unit_containing(s, model, doc, offset, what)
+        start, end = unit.start, unit.end
+    return add(db, doc.id, code, coder, start, end, memo=memo, record=record)
+
+
+def code_sentence(db: Database, document: int | str, offset: int, code: int | str, coder: str, *,
+                  memo: str | None = None, record: bool = True) -> CodingView:
+    """Click-to-code: code the whole stored sentence that contains ``offset``."""
+    return _code_unit(db, Sentence, "sentence", document, offset, code, coder, memo=memo,
+                      record=record)
+
+
+def code_turn(db: Database, document: int | str, offset: int, code: int | str, coder: str, *,
+              memo: str | None = None, record: bool = True) -> CodingView:
+    """Click-to-code: code the whole speaker turn (its spoken text) that contains ``offset``."""
+    return _code_unit(db, Turn, "turn", document, offset, code, coder, memo=memo, record=record)
+
+
+def in_vivo_name(selected: str) -> str:
+    """The code name the selected words give: whitespace collapsed, ``/`` dropped, ≤ 60 chars.
+
+    A long selection is cut at the last word boundary before the limit and ends with "…".
+    """
+    name = " ".join(selected.replace("/", " ").split()).strip(" \t\"'“”‘’.,;:!?")
+    if len(name) > IN_VIVO_MAX:
+        cut = name[: IN_VIVO_MAX - 1]
+        if " " in cut[IN_VIVO_MAX // 2:]:
+            cut = cut[: cut.rindex(" ")]
+        name = cut.rstrip(" ,;:") + "…"
+    return name
+
+
+def _free_name(s: Session, pid: int, parent_id: int | None, name: str) -> str:
+    """``name``, or ``name (2)``, ``name (3)``… — the first not taken among the siblings."""
+    q = select(func.lower(Code.name)).where(Code.project_id == pid)
+    q = q.where(Code.parent_id.is_(None) if parent_id is None else Code.parent_id == parent_id)
+    taken = set(s.scalars(q))
+    candidate, n = name, 1
+    while candidate.lower() in taken:
+        n += 1
+        suffix = f" ({n})"
+        candidate = name[: IN_VIVO_MAX - len(suffix)].rstrip() + suffix
+    return candidate
+
+
+def in_vivo(db: Database, document: int | str, start: int, end: int, coder: str, *,
+            parent_path: int | str | None = None, record: bool = True) -> CodingView:
+    """Create a code named by the selected words and code the selection with it (one action).
+
+    The name is the selection trimmed (see :func:`in_vivo_name`), made unique among its
+    siblings with " (2)", " (3)"…; the new code goes under ``parent_path`` (or the root).
+    """
+    with db.session() as s:
+        pid = db.project_id(s)
+        try:
+            doc = document_row(s, pid, document)
+            parent = code_row(s, pid, parent_path) if parent_path is not None else None
+        except LookupError as exc:
+            raise CodingError(str(exc.args[0])) from exc
+        _check_offsets(doc.text, start, end)
+        base = in_vivo_name(doc.text[start:end])
+        if not base:
+            raise CodingError("the selection holds no words to name a code by; select some words")
+        parent_id = parent.id if parent else None
+        name = _free_name(s, pid, parent_id, base)
+        siblings = s.scalar(select(func.count()).select_from(Code).where(
+            Code.project_id == pid,
+            Code.parent_id.is_(None) if parent_id is None else Code.parent_id == parent_id))
+        n_codes = s.scalar(select(func.count()).select_from(Code).where(Code.project_id == pid))
+        actor = coder.strip() or coder
+        edit = Edit(s, pid, actor=actor, kind="in vivo")
+        row = {"guid": new_guid(), "name": name, "parent": parent.guid if parent else None,
+               "colour": PALETTE[n_codes % len(PALETTE)], "definition": "", "use_when": "",
+               "do_not_use_when": "", "example": "", "ordinal": siblings}
+        code = edit.apply({"op": "create_code", "row": row})
+        coding, _ = _add_in(s, pid, edit, doc, code, coder, start, end, None)
+        paths = paths_by_id(s, pid)
+        edit.finish(f"in-vivo code {paths[code.id]} on “{_short(coding.quote)}”", record=record)
+        return _view(s, coding, paths)
+
+
+# -- changing -------------------------------------------------------------------------------------
+
+
+def remove(db: Database, coding_id: int, *, actor: str, expected_version: int | None = None,
+           record: bool = True) -> CodingView:
+    """Delete a coding; returns it as it was (undo brings it back with its guid, memo and times).
+
+    Free memos about the coding are kept, detached (undo re-attaches them).
+    """
+    with db.session() as s:
+        pid = db.project_id(s)
+        coding = _coding_row(s, pid, coding_id, expected_version=expected_version)
+        paths = paths_by_id(s, pid)
+        gone = _view(s, coding, paths)
+        edit = Edit(s, pid, actor=actor, kind="remove")
+        for op in memo_moves(s, coding_ids=[coding.id]):
+            edit.apply(op)
+        edit.apply({"op": "delete_coding", "row": coding_snapshot(s, coding)})
+        edit.finish(f"remove {gone.code_path} from “{_short(gone.quote)}”", record=record)
+        return gone
+
+
+def _join_memos(a: str | None, b: str | None) -> str | None:
+    parts = [m for m in (a, b) if m]
+    if len(parts) == 2 and parts[0] == parts[1]:
+        return parts[0]
+    return "\n\n".join(parts) or None
+
+
+def recode(db: Database, coding_id: int, new_code: int | str, *, actor: str,
+           expected_version: int | None = None, record: bool = True) -> RecodeResult:
+    """Give a coding another code.
+
+    When the coder already has the new code on exactly this passage, the two collapse into the
+    existing coding (memos joined) and the result says so (``collapsed=True``).
+    """
+    with db.session() as s:
+        pid = db.project_id(s)
+        coding = _coding_row(s, pid, coding_id, expected_version=expected_version)
+        try:
+            target = code_row(s, pid, new_code)
+        except LookupError as exc:
+            raise CodingError(str(exc.args[0])) from exc
+        paths = paths_by_id(s, pid)
+        old_path, new_path = paths[coding.code_id], paths[target.id]
+        description = f"recode “{_short(coding.quote)}” from {old_path} to {new_path}"
+        if target.id == coding.code_id:
+            return RecodeResult(_view(s, coding, paths), False,
+                                f"the coding already has the code {new_path}; nothing changed")
+        edit = Edit(s, pid, actor=actor, kind="recode")
+        twin = s.scalar(select(Coding).where(
+            Coding.document_id == coding.document_id, Coding.code_id == target.id,
+            Coding.coder_id == coding.coder_id, Coding.start == coding.start,
+            Coding.end == coding.end))
+        if twin is None:
+            edit.apply({"op": "update_coding", "guid": coding.guid,
+                        "before": {"code": session_guid(s, coding.code_id)},
+                        "after": {"code": target.guid}})
+            edit.finish(description, record=record)
+            return RecodeResult(_view(s, coding, paths), False, f"Recoded to {new_path}.")
+        memo = _join_memos(twin.memo, coding.memo)
+        joined = memo != twin.memo
+        for op in memo_moves(s, coding_ids=[coding.id], coding_guid=twin.guid):
+            edit.apply(op)
+        edit.apply({"op": "delete_coding", "row": coding_snapshot(s, coding)})
+        if joined:
+            edit.apply({"op": "update_coding", "guid": twin.guid, "before": {"memo": twin.memo},
+                        "after": {"memo": memo}})
+        edit.finish(description + " (collapsed into the identical coding)", record=record)
+        return RecodeResult(
+            _view(s, twin, paths), True,
+            f"The same passage was already coded {new_path} by this coder; the two codings are "
+            f"now one (id {twin.id})" + ("; their memos were joined." if joined else "."),
+        )
+
+
+def session_guid(s: Session, code_id: int) -> str:
+    """The guid of code ``code_id`` (operations name codes by guid)."""
+    return s.get(Code, code_id).guid
+
+
+def resize(db: Database, coding_id: int, start: int, end: int, *, actor: str,
+           expected_version: int | None = None, record: bool = True) -> CodingView:
+    """Extend or shrink a coding to ``start``-``end``; its quote is recomputed."""
+    with db.session() as s:
+        pid = db.project_id(s)
+        coding = _coding_row(s, pid, coding_id, expected_version=expected_version)
+        text = s.get(Document, coding.document_id).text
+        _check_offsets(text, start, end)
+        paths = paths_by_id(s, pid)
+        if (start, end) == (coding.start, coding.end):
+            return _view(s, coding, paths)
+        twin = s.scalar(select(Coding.id).where(
+            Coding.document_id == coding.document_id, Coding.code_id == coding.code_id,
+            Coding.coder_id == coding.coder_id, Coding.start == start, Coding.end == end))
+        if twin is not None:
+            raise CodingError(f"this coder already has {paths[coding.code_id]} on exactly "
+                              f"{start}-{end} (coding {twin}); remove this coding instead")
+        edit = Edit(s, pid, actor=actor, kind="resize")
+        old = {"start": coding.start, "end": coding.end, "quote": coding.quote}
+        new = {"start": start, "end": end, "quote": text[start:end]}
+        edit.apply({"op": "update_coding", "guid": coding.guid, "before": old, "after": new})
+        edit.finish(f"resize {paths[coding.code_id]} from {old['start']}-{old['end']} to "
+                    f"{start}-{end}", record=record)
+        return _view(s, coding, paths)
+
+
+def set_memo(db: Database, coding_id: int, memo: str | None, *, actor: str,
+             expected_version: int | None = None, record: bool = True) -> CodingView:
+    """Attach, change or (with None or blank text) clear a coding's memo."""
+    if memo is not None and not isinstance(memo, str):
+        raise CodingError("a memo is text (or None to clear it)")
+    memo = memo if memo and memo.strip() else None
+    with db.session() as s:
+        pid = db.project_id(s)
+        coding = _coding_row(s, pid, coding_id, expected_version=expected_version)
+        paths = paths_by_id(s, pid)
+        if memo == coding.memo:
+            return _view(s, coding, paths)
+        edit = Edit(s, pid, actor=actor, kind="memo")
+        edit.apply({"op": "update_coding", "guid": coding.guid, "before": {"memo": coding.memo},
+                    "after": {"memo": memo}})
+        verb = "clear the memo of" if memo is None else "set the memo of"
+        edit.finish(f"{verb} {paths[coding.code_id]} on “{_short(coding.quote)}”", record=record)
+        return _view(s, coding, paths)
+
