@@ -5,3 +5,14 @@ The package holds all the logic; ``app.py`` (Streamlit, via ``qualcode.ui``) and
 """
 
 __version__ = "0.1.0"
+
+
+def open(path_or_url=None):  # noqa: A001 - qualcode.open(...) reads like the builtin on purpose
+    """Open a project for analysis in a notebook: ``qualcode.open("qualcode.db")``.
+
+    Returns :class:`qualcode.api.Project`, whose ``.frequencies()``, ``.cooccurrence()`` and
+    ``.excerpts()`` give pandas DataFrames. Imported lazily so the CLI starts fast.
+    """
+    from qualcode.api import open as _open
+
+    return _open(path_or_url)

@@ -1,6 +1,266 @@
-"""Streamlit pages for analysis."""
+"""Streamlit pages for analysis: Frequencies, Co-occurrence, Matrices, Query, Excerpts.
+
+Every page reads its filters (coders, documents, attribute values) from the sidebar, asks
+``qualcode.analysis`` for DataFrames and figures, and offers downloads: charts as PNG/SVG
+(generated only when clicked: each starts a browser through kaleido) and HTML, tables as CSV
+and XLSX. Transcript text in tables is shown by ``st.dataframe``, which renders it as text.
+"""
 
 from __future__ import annotations
 
+import html
+
+import pandas as pd
+import streamlit as st
+
+from qualcode.analysis import charts
+from qualcode.analysis import excerpts as ex
+from qualcode.analysis.cooccurrence import MEASURES, UNITS, cooccurrence
+from qualcode.analysis.data import AnalysisError, ProjectData, load
+from qualcode.analysis.frequencies import frequencies
+from qualcode.analysis.matrices import code_by_attribute, code_by_document
+from qualcode.analysis.queries import (
+    QUERY_UNITS,
+    apply_autocode,
+    code_query,
+    lemma_search_available,
+    preview_autocode,
+    search,
+    undo_autocode,
+)
+from qualcode.db import Database
+
+
+def _filters(db: Database) -> ProjectData | None:
+    """Sidebar filters, then the filtered project data (None, with a message, when unusable)."""
+    everything = load(db)
+    with st.sidebar:
+        st.subheader("Filters")
+        coders = st.multiselect("Coders (none = all, pooled)", everything.coders, key="an_coders")
+        docs = st.multiselect("Documents (none = all)", everything.documents["document"].tolist(),
+                              key="an_documents")
+        attributes = {}
+        for name in everything.attributes.columns:
+            values = sorted({str(v) for v in everything.attributes[name].dropna()})
+            chosen = st.multiselect(name, values, key=f"an_attr_{name}")
+            if chosen:
+                attributes[name] = chosen
+    try:
+        data = load(db, coders=coders or None, documents=docs or None, attributes=attributes or None)
+    except AnalysisError as exc:
+        st.error(str(exc))
+        return None
+    if data.codings.empty:
+        st.info("No codings match these filters yet: code some passages (or widen the filters).")
+    return data
+
+
+def _table_downloads(frame: pd.DataFrame, name: str, key: str, *, index: bool = False) -> None:
+    c1, c2, _ = st.columns([1, 1, 4])
+    c1.download_button("CSV", ex.to_csv(frame.reset_index() if index else frame), f"{name}.csv", "text/csv",
+                       key=f"{key}_csv", on_click="ignore")
+    c2.download_button("XLSX", ex.to_xlsx(frame, index=index), f"{name}.xlsx",
+                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                       key=f"{key}_xlsx", on_click="ignore")
+
+
+def _chart(fig, name: str, key: str) -> None:
+    st.plotly_chart(fig, key=f"{key}_chart", width="stretch")
+    c1, c2, c3, _ = st.columns([1, 1, 1, 3])
+
+    def image(fmt):
+        def make():
+            try:
+                return charts.to_png(fig) if fmt == "png" else charts.to_svg(fig)
+            except charts.ImageExportUnavailable as exc:
+                return f"Image export unavailable: {exc}".encode()
+        return make
+
+    c1.download_button("PNG", image("png"), f"{name}.png", "image/png", key=f"{key}_png", on_click="ignore")
+    c2.download_button("SVG", image("svg"), f"{name}.svg", "image/svg+xml", key=f"{key}_svg", on_click="ignore")
+    c3.download_button("HTML", charts.to_html(fig), f"{name}.html", "text/html", key=f"{key}_html",
+                       on_click="ignore")
+
+
+def _scope(frame: pd.DataFrame) -> None:
+    st.caption(f"Coders: {html.escape(str(frame.attrs.get('coders', '')))}")
+
+
+def page_frequencies(db: Database) -> None:
+    st.header("Frequencies")
+    data = _filters(db)
+    if data is None:
+        return
+    options = ["(none)", "document", "coder", "speaker"] + [f"attribute:{a}" for a in data.attributes.columns]
+    by = st.selectbox("Break down by", options, key="freq_by")
+    by = None if by == "(none)" else by
+    rollup = st.checkbox("Roll sub-codes up into their themes", value=True, key="freq_rollup")
+    value = st.selectbox("Bar length", ["codings", "documents", "participants", "words"], key="freq_value")
+    freq = frequencies(data, by=by, rollup=rollup)
+    _scope(freq)
+    st.caption("Words coded count the union of coded text: overlapping codings are not counted twice.")
+    column = by.split(":", 1)[1] if by and by.startswith("attribute:") else by
+    if not data.codings.empty:
+        _chart(charts.frequency_bars(freq, value=value, stack=column), "frequencies", "freq")
+    st.dataframe(freq, hide_index=True, width="stretch", key="freq_table")
+    _table_downloads(freq, "frequencies", "freq")
+    if not data.codings.empty and by is None:
+        own = frequencies(data, rollup=False)
+        _chart(charts.sunburst(data, own, value=value), "code-tree", "sunburst")
+
+
+def page_cooccurrence(db: Database) -> None:
+    st.header("Co-occurrence")
+    data = _filters(db)
+    if data is None:
+        return
+    c1, c2, c3 = st.columns(3)
+    unit = c1.selectbox("Unit", UNITS, key="co_unit")
+    measure = c2.selectbox("Measure", MEASURES, key="co_measure")
+    window = c3.number_input("N sentences (window unit)", 0, 20, 1, key="co_window")
+    tops = data.codes.loc[data.codes["depth"] == 0, "path"].tolist()
+    cross = st.checkbox("Cross matrix: rows from one branch, columns from another", key="co_cross")
+    rows = columns = None
+    if cross and tops:
+        rows = st.selectbox("Rows", tops, key="co_rows")
+        columns = st.selectbox("Columns", tops, index=min(1, len(tops) - 1), key="co_columns")
+    cluster = st.checkbox("Cluster similar codes together", key="co_cluster")
+    try:
+        matrix = cooccurrence(data, unit=unit, measure=measure, window=int(window), rows=rows, columns=columns)
+    except AnalysisError as exc:
+        st.error(str(exc))
+        return
+    _scope(matrix)
+    st.caption(f"Unit: {unit}; measure: {measure}" + ("; P(column | row)" if measure == "conditional" else ""))
+    if matrix.empty:
+        st.info("No codes to compare yet.")
+        return
+    if measure == "jaccard" and matrix.attrs["frequency_flags"]:
+        st.warning(f"{len(matrix.attrs['frequency_flags'])} cells compare codes where one is more than "
+                   "5× as frequent as the other: the c-coefficient understates how often the rarer "
+                   "one occurs with the other.")
+    _chart(charts.heatmap(matrix.fillna(0), cluster=cluster), "cooccurrence-heatmap", "coheat")
+    if not cross:
+        _chart(charts.network(matrix.fillna(0)), "cooccurrence-network", "conet")
+    st.dataframe(matrix, width="stretch", key="co_table")
+    _table_downloads(matrix, "cooccurrence", "co", index=True)
+
+
+def page_matrices(db: Database) -> None:
+    st.header("Matrices")
+    data = _filters(db)
+    if data is None:
+        return
+    value = st.selectbox("Cell value", ["codings", "words"], key="mx_value")
+    by_doc = code_by_document(data, value=value)
+    st.subheader("Code × document")
+    if not by_doc.empty:
+        _chart(charts.heatmap(by_doc, title=f"{value} per code and document"), "code-by-document", "mxdoc")
+    st.dataframe(by_doc, width="stretch", key="mx_doc_table")
+    _table_downloads(by_doc, "code-by-document", "mxdoc", index=True)
+    if len(data.attributes.columns):
+        st.subheader("Code × attribute")
+        attribute = st.selectbox("Attribute", list(data.attributes.columns), key="mx_attribute")
+        by_attr = code_by_attribute(data, attribute, value=value)
+        st.dataframe(by_attr, width="stretch", key="mx_attr_table")
+        _table_downloads(by_attr, "code-by-attribute", "mxattr", index=True)
+
+
+def page_query(db: Database) -> None:
+    st.header("Query")
+    data = _filters(db)
+    if data is None:
+        return
+    paths = data.codes.sort_values("order")["path"].tolist()
+    st.subheader("Codes within a unit")
+    c1, c2, c3, c4 = st.columns(4)
+    all_of = c1.multiselect("All of (AND)", paths, key="q_all")
+    any_of = c2.multiselect("Any of (OR)", paths, key="q_any")
+    none_of = c3.multiselect("None of (NOT)", paths, key="q_none")
+    unit = c4.selectbox("Unit", QUERY_UNITS, key="q_unit")
+    if all_of or any_of:
+        found = code_query(data, all_of=all_of, any_of=any_of, none_of=none_of, unit=unit)
+        st.caption(f"{len(found)} {unit}s")
+        st.dataframe(found, hide_index=True, width="stretch", key="q_codes_table")
+        _table_downloads(found, "code-query", "qcodes")
+    st.subheader("Text search")
+    c1, c2, c3 = st.columns([3, 1, 1])
+    pattern = c1.text_input("Word or phrase", key="q_text")
+    regex = c2.checkbox("Regular expression", key="q_regex")
+    lemma = c3.checkbox("By lemma", key="q_lemma", disabled=not lemma_search_available(),
+                        help=None if lemma_search_available() else
+                        "Lemma search is unavailable: install spacy-lookups-data")
+    if not pattern.strip():
+        return
+    try:
+        hits = search(data, pattern, regex=regex, lemma=lemma)
+    except AnalysisError as exc:
+        st.error(str(exc))
+        return
+    st.caption(f"{len(hits)} hits")
+    st.dataframe(hits, hide_index=True, width="stretch", key="q_hits_table")
+    _table_downloads(hits, "search", "qhits")
+    if hits.empty:
+        return
+    with st.expander("Code all hits"):
+        c1, c2, c3 = st.columns(3)
+        code = c1.selectbox("Into code", paths, key="q_auto_code")
+        coder = c2.text_input("As coder", value=(data.coders or ["autocoder"])[0], key="q_auto_coder")
+        extend = c3.selectbox("Code", ["match", "sentence", "turn"], key="q_auto_extend")
+        preview = preview_autocode(db, data, hits, code, coder, extend=extend)
+        new = int((preview["status"] == "new").sum())
+        st.caption(f"Preview: {new} new codings, {len(preview) - new} already coded (nothing written yet)")
+        st.dataframe(preview, hide_index=True, width="stretch", key="q_preview")
+        if st.button(f"Code {new} hits", key="q_apply", disabled=new == 0 or not coder.strip()):
+            result = apply_autocode(db, data, hits, code, coder, extend=extend, query=pattern)
+            st.session_state["q_last_batch"] = result["batch"]
+            st.success(f"Created {result['created']} codings (batch {result['batch']}).")
+    batch = st.session_state.get("q_last_batch")
+    if batch and st.button("Undo the last autocoding", key="q_undo"):
+        try:
+            result = undo_autocode(db, batch)
+        except AnalysisError as exc:
+            st.error(str(exc))
+        else:
+            st.session_state.pop("q_last_batch")
+            st.success(f"Removed {result['removed']} codings.")
+
+
+def page_excerpts(db: Database) -> None:
+    st.header("Excerpts")
+    data = _filters(db)
+    if data is None:
+        return
+    paths = ["(all codes)"] + data.codes.sort_values("order")["path"].tolist()
+    c1, c2 = st.columns(2)
+    code = c1.selectbox("Code (with the codes below it)", paths, key="ex_code")
+    context = c2.selectbox("Context", ["sentence", "100 characters", "300 characters", "none"], key="ex_context")
+    ctx = {"sentence": "sentence", "100 characters": 100, "300 characters": 300, "none": 0}[context]
+    table = ex.excerpts(data, code=None if code == "(all codes)" else code, context=ctx)
+    _scope(table)
+    st.caption(f"{len(table)} excerpts")
+    st.dataframe(table, hide_index=True, width="stretch", key="ex_table")
+    cols = st.columns(6)
+    cols[0].download_button("CSV", ex.to_csv(table), "excerpts.csv", "text/csv", key="ex_csv", on_click="ignore")
+    cols[1].download_button("XLSX", ex.to_xlsx(table), "excerpts.xlsx",
+                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                            key="ex_xlsx", on_click="ignore")
+    cols[2].download_button("DOCX", lambda: ex.to_docx(table), "excerpts.docx",
+                            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                            key="ex_docx", on_click="ignore")
+    cols[3].download_button("Markdown", ex.to_markdown(table), "excerpts.md", "text/markdown", key="ex_md",
+                            on_click="ignore")
+    cols[4].download_button("JSON", ex.to_json(table), "excerpts.json", "application/json", key="ex_json",
+                            on_click="ignore")
+    cols[5].download_button("Wide 0/1 CSV", lambda: ex.to_csv(ex.wide_form(data)), "units-by-code.csv",
+                            "text/csv", key="ex_wide", on_click="ignore")
+
+
 #: Sidebar label → page function(db), merged into qualcode.ui.PAGES.
-PAGES: dict = {}
+PAGES: dict = {
+    "Frequencies": page_frequencies,
+    "Co-occurrence": page_cooccurrence,
+    "Matrices": page_matrices,
+    "Query": page_query,
+    "Excerpts": page_excerpts,
+}

@@ -1,0 +1,277 @@
+"""Queries: codes combined with AND / OR / NOT within a unit, text search with keyword in
+context, and "code all hits" (autocoding) with a preview, one-transaction apply and undo.
+
+Autocoding writes every coding of a batch in one transaction and tags each coding's change-log
+entry with the batch id (plus one ``autocode`` entry for the batch), so :func:`undo_autocode`
+removes exactly that batch — codings made by hand in between are never touched.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import uuid
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import delete, select
+
+from qualcode.analysis.cooccurrence import _span_units
+from qualcode.analysis.data import AnalysisError, ProjectData
+from qualcode.changelog import log
+from qualcode.codes import paths_by_id, resolve
+from qualcode.codings import coder_id
+from qualcode.db import Database
+from qualcode.models import ChangeLog, Coder, Coding, Document
+
+QUERY_UNITS = ("sentence", "turn", "document")
+
+
+class LemmaSearchUnavailable(AnalysisError):
+    """Lemma search needs spaCy's lookup tables (``pip install spacy-lookups-data``)."""
+
+
+def _unit_table(data: ProjectData, unit: str) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    if unit == "document":
+        table = data.documents.reset_index().assign(ordinal=0, start=0)
+        table["end"] = table["length"]
+    elif unit == "sentence":
+        table = data.sentences
+    elif unit == "turn":
+        table = data.turns
+    else:
+        raise AnalysisError(f"unit must be one of {', '.join(QUERY_UNITS)}, not {unit!r}")
+    gs, ge = data.global_spans(table)
+    order = np.argsort(gs, kind="stable")
+    return table.iloc[order].reset_index(drop=True), gs[order], ge[order]
+
+
+def code_query(
+    data: ProjectData,
+    *,
+    all_of: list[str] = (),
+    any_of: list[str] = (),
+    none_of: list[str] = (),
+    unit: str = "sentence",
+) -> pd.DataFrame:
+    """Units coded with every code in ``all_of`` AND at least one of ``any_of`` (when given) AND
+    none of ``none_of``; each code includes the codes below it.
+
+    A code is in a unit when one of its codings shares at least one character with the unit.
+    Columns: document, unit (ordinal), start, end, text, codes (the matching codes' paths).
+    """
+    if not all_of and not any_of:
+        raise AnalysisError("name at least one code to look for (all of / any of)")
+    table, us, ue = _unit_table(data, unit)
+    cs, ce = data.global_spans(data.codings)
+    spans, units = _span_units(cs, ce, us, ue)
+    coded = pd.DataFrame({"unit": units, "code_id": data.codings["code_id"].to_numpy()[spans]})
+
+    def having(path: str) -> set[int]:
+        return set(coded.loc[coded["code_id"].isin(data.code_ids(path)), "unit"])
+
+    keep = set(range(len(table)))
+    for path in all_of:
+        keep &= having(path)
+    if any_of:
+        keep &= set().union(*(having(p) for p in any_of))
+    for path in none_of:
+        keep -= having(path)
+    rows = sorted(keep)
+    names = data.documents["document"]
+    named = coded[coded["unit"].isin(rows)].drop_duplicates()
+    paths_in = named.groupby("unit")["code_id"].agg(
+        lambda ids: "; ".join(data.codes["path"].reindex(sorted(ids, key=lambda i: data.codes.at[i, "order"]))))
+    out = pd.DataFrame({
+        "document": [names[table.at[i, "document_id"]] for i in rows],
+        "unit": [int(table.at[i, "ordinal"]) for i in rows],
+        "start": [int(table.at[i, "start"]) for i in rows],
+        "end": [int(table.at[i, "end"]) for i in rows],
+        "text": [data.texts[table.at[i, "document_id"]][table.at[i, "start"]:table.at[i, "end"]] for i in rows],
+        "codes": [paths_in.get(i, "") for i in rows],
+    })
+    out.attrs.update({"unit": unit, "all_of": list(all_of), "any_of": list(any_of),
+                      "none_of": list(none_of), "coders": data.describe_coders()})
+    return out
+
+
+def lemma_search_available() -> bool:
+    """True when spaCy's lookup lemmatizer tables (spacy-lookups-data) are installed."""
+    return importlib.util.find_spec("spacy_lookups_data") is not None
+
+
+_LEMMATIZER = None
+
+
+def _lemmatizer():
+    global _LEMMATIZER
+    if _LEMMATIZER is None:
+        import spacy
+
+        nlp = spacy.blank("en")
+        nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+        nlp.initialize()
+        _LEMMATIZER = nlp
+    return _LEMMATIZER
+
+
+def search(
+    data: ProjectData,
+    pattern: str,
+    *,
+    regex: bool = False,
+    case: bool = False,
+    lemma: bool = False,
+    width: int = 40,
+) -> pd.DataFrame:
+    """Keyword in context: every hit of ``pattern`` with ``width`` characters either side.
+
+    Plain text matches whole words (``visa`` finds "visa" and "Visa" but not "visas" unless
+    ``lemma``); ``regex=True`` takes a Python regular expression as it is; ``lemma=True``
+    matches every word whose lookup lemma equals the pattern's (spaCy's lookup lemmatizer;
+    raises :class:`LemmaSearchUnavailable` when spacy-lookups-data is not installed).
+    Columns: document, speaker, start, end, left, match, right.
+    """
+    if not pattern or not pattern.strip():
+        raise AnalysisError("give a word or phrase to search for")
+    flags = 0 if case else re.IGNORECASE
+    if lemma:
+        if not lemma_search_available():
+            raise LemmaSearchUnavailable(
+                "lemma search is unavailable: spaCy's lookup tables are not installed "
+                "(pip install spacy-lookups-data==1.0.5); search by word or regex instead")
+        nlp = _lemmatizer()
+        # The lookup table is keyed by lower-case forms: "Studying" and "studying" both → "study".
+        table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+        wanted = {table.get(t.lower_, t.lower_) for t in nlp.tokenizer(pattern.strip())}
+    else:
+        try:
+            rx = re.compile(pattern if regex else r"\b" + re.escape(pattern.strip()) + r"\b", flags)
+        except re.error as exc:
+            raise AnalysisError(f"the regular expression {pattern!r} is invalid: {exc}") from exc
+    hits = []
+    for doc_id, name in data.documents["document"].items():
+        text = data.texts[doc_id]
+        if lemma:
+            found = []
+            for t in nlp.tokenizer(text):
+                if t.is_alpha and table.get(t.lower_, t.lower_) in wanted:
+                    found.append((t.idx, t.idx + len(t.text)))
+        else:
+            found = [m.span() for m in rx.finditer(text) if m.end() > m.start()]
+        for s, e in found:
+            hits.append((doc_id, name, s, e, text[max(0, s - width):s], text[s:e], text[e:e + width]))
+    out = pd.DataFrame(hits, columns=["document_id", "document", "start", "end", "left", "match", "right"])
+    speaker = [""] * len(out)
+    if len(out):
+        pos, turn_rows = data.span_turns(out)
+        for p, t in zip(pos.tolist(), turn_rows.tolist()):
+            sp = data.turns.at[t, "speaker"]
+            if not speaker[p] and isinstance(sp, str):
+                speaker[p] = sp
+    out.insert(2, "speaker", speaker)
+    out.attrs.update({"pattern": pattern, "regex": regex, "case": case, "lemma": lemma})
+    return out.drop(columns="document_id")
+
+
+def _extend(data: ProjectData, hits: pd.DataFrame, extend: str) -> pd.DataFrame:
+    """Hits widened to their sentence or turn (duplicates dropped)."""
+    if extend == "match":
+        return hits[["document", "start", "end"]].drop_duplicates()
+    table = {"sentence": data.sentences, "turn": data.turns}.get(extend)
+    if table is None:
+        raise AnalysisError("extend must be match, sentence or turn")
+    ids = data.documents.reset_index().set_index("document")["document_id"]
+    frame = hits.assign(document_id=ids.reindex(hits["document"]).to_numpy())
+    gs, ge = data.global_spans(table)
+    order = np.argsort(gs, kind="stable")
+    cs, ce = data.global_spans(frame)
+    spans, units = _span_units(cs, ce, gs[order], ge[order])
+    t = table.iloc[order].reset_index(drop=True)
+    wide = pd.DataFrame({"document": frame["document"].to_numpy()[spans],
+                         "start": t["start"].to_numpy()[units], "end": t["end"].to_numpy()[units]})
+    return wide.drop_duplicates()
+
+
+def preview_autocode(db: Database, data: ProjectData, hits: pd.DataFrame, code: str, coder: str, *,
+                     extend: str = "match") -> pd.DataFrame:
+    """The codings "code all hits" would create (writes nothing).
+
+    ``hits``: a :func:`search` result (document, start, end). ``extend``: code the match itself,
+    or its whole sentence or turn. Columns: document, start, end, quote, code, coder, status
+    (``new`` or ``already coded`` — those are skipped by :func:`apply_autocode`).
+    """
+    spans = _extend(data, hits, extend)
+    with db.session() as session:
+        pid = db.project_id(session)
+        try:
+            code_row = resolve(session, pid, code)
+        except LookupError as exc:
+            raise AnalysisError(str(exc)) from exc
+        path = paths_by_id(session, pid)[code_row.id]
+        existing = set(session.execute(
+            select(Document.name, Coding.start, Coding.end)
+            .join(Document, Document.id == Coding.document_id)
+            .join(Coder, Coder.id == Coding.coder_id)
+            .where(Document.project_id == pid, Coding.code_id == code_row.id, Coder.name == coder)).all())
+    ids = data.documents.reset_index().set_index("document")["document_id"]
+    rows = []
+    for r in spans.sort_values(["document", "start", "end"]).itertuples(index=False):
+        text = data.texts[ids[r.document]]
+        rows.append({"document": r.document, "start": int(r.start), "end": int(r.end),
+                     "quote": text[r.start:r.end], "code": path, "coder": coder,
+                     "status": "already coded" if (r.document, r.start, r.end) in existing else "new"})
+    return pd.DataFrame(rows, columns=["document", "start", "end", "quote", "code", "coder", "status"])
+
+
+def apply_autocode(db: Database, data: ProjectData, hits: pd.DataFrame, code: str, coder: str, *,
+                   extend: str = "match", query: str = "") -> dict:
+    """Write every new coding of the preview in one transaction, tagged with a new batch id.
+
+    Returns ``{"batch": id, "created": n, "skipped": n}``; give the batch id to
+    :func:`undo_autocode` to take the batch back.
+    """
+    preview = preview_autocode(db, data, hits, code, coder, extend=extend)
+    new = preview[preview["status"] == "new"]
+    batch = uuid.uuid4().hex
+    with db.session() as session:
+        pid = db.project_id(session)
+        code_row = resolve(session, pid, code)
+        cid = coder_id(session, pid, coder)
+        doc_ids = dict(session.execute(select(Document.name, Document.id).where(Document.project_id == pid)).all())
+        for r in new.itertuples(index=False):
+            coding = Coding(document_id=doc_ids[r.document], code_id=code_row.id, coder_id=cid,
+                            start=r.start, end=r.end, quote=r.quote)
+            session.add(coding)
+            session.flush()
+            log(session, project_id=pid, actor=coder, action="create", entity="coding", entity_id=coding.id,
+                document=r.document, code=r.code, start=r.start, end=r.end, batch=batch)
+        log(session, project_id=pid, actor=coder, action="autocode", entity="batch", batch=batch,
+            code=preview["code"].iloc[0] if len(preview) else code, query=query, extend=extend,
+            created=len(new))
+    return {"batch": batch, "created": len(new), "skipped": len(preview) - len(new)}
+
+
+def undo_autocode(db: Database, batch: str, *, actor: str | None = None) -> dict:
+    """Delete exactly the codings created by autocoding batch ``batch`` (logged as one undo).
+
+    Returns ``{"batch": id, "removed": n}``. An unknown or already undone batch is an error.
+    """
+    with db.session() as session:
+        pid = db.project_id(session)
+        entries = session.execute(
+            select(ChangeLog.action, ChangeLog.entity, ChangeLog.entity_id, ChangeLog.detail)
+            .where(ChangeLog.project_id == pid, ChangeLog.detail.like(f'%"batch": "{batch}"%'))).all()
+        if not any(a == "autocode" for a, *_ in entries):
+            raise AnalysisError(f"no autocoding batch {batch!r}")
+        if any(a == "undo" for a, *_ in entries):
+            raise AnalysisError(f"autocoding batch {batch!r} was already undone")
+        ids = [i for a, e, i, _ in entries if a == "create" and e == "coding"]
+        removed = session.execute(delete(Coding).where(Coding.id.in_(ids))).rowcount if ids else 0
+        for a, e, i, detail in entries:
+            if a == "create" and e == "coding":
+                log(session, project_id=pid, actor=actor, action="delete", entity="coding", entity_id=i,
+                    **{k: v for k, v in json.loads(detail).items() if k != "batch"}, undo_of=batch)
+        log(session, project_id=pid, actor=actor, action="undo", entity="batch", batch=batch, removed=removed)
+    return {"batch": batch, "removed": removed}

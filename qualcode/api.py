@@ -1,0 +1,86 @@
+"""A notebook-friendly face of qualcode: ``qualcode.open(path_or_url)`` → :class:`Project`.
+
+    import qualcode
+    p = qualcode.open("qualcode.db")
+    p.frequencies(by="attribute:role")
+    p.cooccurrence(unit="sentence", measure="jaccard")
+    p.excerpts(code="Barriers/Immigration")
+
+The project's data are read once (on first use) and reused; call :meth:`Project.refresh` after
+the database changes, or :meth:`Project.filter` for a view limited to coders, documents or
+attribute values.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+
+from qualcode.analysis import cooccurrence as _co
+from qualcode.analysis import excerpts as _ex
+from qualcode.analysis import frequencies as _fr
+from qualcode.analysis import matrices as _mx
+from qualcode.analysis.data import ProjectData, load
+from qualcode.db import Database
+
+
+class Project:
+    """The default project of a qualcode database, for analysis (see the module docstring)."""
+
+    def __init__(self, db: Database, **filters):
+        self.db = db
+        self._filters = filters
+        self._data: ProjectData | None = None
+
+    def __repr__(self) -> str:
+        return f"Project({self.db.display_name!r}{', ' + repr(self._filters) if self._filters else ''})"
+
+    @property
+    def data(self) -> ProjectData:
+        """The loaded tables (read on first use)."""
+        if self._data is None:
+            self._data = load(self.db, **self._filters)
+        return self._data
+
+    def refresh(self) -> Project:
+        """Forget the loaded tables, so the next call reads the database again."""
+        self._data = None
+        return self
+
+    def filter(self, *, coders=None, documents=None, attributes=None) -> Project:
+        """A new view of the project limited to these coders, documents and attribute values."""
+        return Project(self.db, coders=coders, documents=documents, attributes=attributes)
+
+    def frequencies(self, by: str | None = None, *, rollup: bool = True) -> pd.DataFrame:
+        """See :func:`qualcode.analysis.frequencies.frequencies`."""
+        return _fr.frequencies(self.data, by=by, rollup=rollup)
+
+    def cooccurrence(self, unit: str = "overlap", measure: str = "count", **options) -> pd.DataFrame:
+        """See :func:`qualcode.analysis.cooccurrence.cooccurrence`."""
+        return _co.cooccurrence(self.data, unit=unit, measure=measure, **options)
+
+    def excerpts(self, code: str | None = None, *, coder: str | None = None,
+                 context: int | str = 100) -> pd.DataFrame:
+        """See :func:`qualcode.analysis.excerpts.excerpts`."""
+        return _ex.excerpts(self.data, code=code, coder=coder, context=context)
+
+    def code_by_document(self, value: str = "codings") -> pd.DataFrame:
+        """See :func:`qualcode.analysis.matrices.code_by_document`."""
+        return _mx.code_by_document(self.data, value=value)
+
+    def code_by_attribute(self, attribute: str, value: str = "codings") -> pd.DataFrame:
+        """See :func:`qualcode.analysis.matrices.code_by_attribute`."""
+        return _mx.code_by_attribute(self.data, attribute, value=value)
+
+    def wide(self, unit: str = "sentence") -> pd.DataFrame:
+        """See :func:`qualcode.analysis.excerpts.wide_form`."""
+        return _ex.wide_form(self.data, unit=unit)
+
+
+def open(path_or_url: str | os.PathLike | Database | None = None) -> Project:
+    """Open a qualcode database (SQLite path or SQLAlchemy URL; default ``$QUALCODE_DB`` or
+    ``./qualcode.db``) and return its default project for analysis."""
+    db = path_or_url if isinstance(path_or_url, Database) else Database(path_or_url)
+    return Project(db)
+
