@@ -83,3 +83,40 @@ def test_codebook_html_escapes_names_and_refuses_odd_colours():
     assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "url(x)" not in html and "background:#999999" in html
     assert "<dt>Use when</dt>" not in html  # empty fields are left out
+
+
+def test_codebook_editor_adds_renames_merges_and_deletes_with_confirmation(app):
+    from qualcode.codebook_edit import CodebookEditError, code_usage
+    from qualcode.db import Database
+
+    at = _goto(app, "Codebook")
+    at.text_input(key="cb_add_name").set_value("Housing").run()
+    at.selectbox(key="cb_add_parent").set_value("Barriers/Financial").run()
+    at.button(key="cb_do_add").click().run()
+    assert not at.exception and "Code 'Housing' added." in [s.value for s in at.success]
+
+    at.selectbox(key="cb_edit_path").set_value("Barriers/Financial/Housing").run()
+    at.text_input(key="cb_edit_name").set_value("Housing costs").run()
+    at.text_area(key="cb_edit_definition").set_value("Rent near the hospital.").run()
+    at.button(key="cb_do_save").click().run()
+    assert not at.exception
+
+    db = Database(at_db_path(at))
+    assert code_usage(db, "Barriers/Financial/Housing costs")["codings"] == 0
+    at.selectbox(key="cb_edit_path").set_value("Barriers/Financial/Costs borne by trainees").run()
+    count = code_usage(db, "Barriers/Financial/Costs borne by trainees")["codings"]
+    assert count > 0
+    at.button(key="cb_do_delete").click().run()  # no confirmation typed: refused
+    assert any("Type" in e.value for e in at.error)
+    assert code_usage(db, "Barriers/Financial/Costs borne by trainees")["codings"] == count
+    at.number_input(key="cb_delete_confirm").set_value(count).run()
+    at.button(key="cb_do_delete").click().run()
+    assert not at.exception
+    with pytest.raises(CodebookEditError, match="no code"):
+        code_usage(db, "Barriers/Financial/Costs borne by trainees")
+
+
+def at_db_path(at) -> str:
+    import os
+
+    return os.environ["QUALCODE_DB"]

@@ -138,11 +138,16 @@ _CODEBOOK_CSS = """
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
+def safe_colour(colour: str | None, default: str = "#999999") -> str:
+    """A colour that is safe to put in a style attribute: ``#rrggbb`` or the default."""
+    return colour if colour and _HEX.match(colour) else default
+
+
 def codebook_html(codes: list[tuple[tuple[str, ...], str | None, dict[str, str]]]) -> str:
     """The code tree as escaped HTML: indented, coloured, each code opening to its definitions."""
     parts = [_CODEBOOK_CSS]
     for path, colour, fields in codes:
-        colour = colour if colour and _HEX.match(colour) else "#999999"
+        colour = safe_colour(colour)
         summary = fields.get("Definition", "")
         short = summary if len(summary) <= 90 else summary[:87].rstrip() + "…"
         parts.append(
@@ -175,6 +180,8 @@ def page_codebook(db: Database) -> None:
              if not q or q in "/".join(c[0]).lower() or q in c[2]["Definition"].lower()]
     st.caption(f"{len(shown)} of {len(codes)} codes")
     st.html(codebook_html(shown))
+    with st.expander("Edit the codebook"):
+        codebook_editor(db)
 
 
 def page_import(db: Database) -> None:
@@ -231,6 +238,8 @@ def _choose_coder(db: Database) -> None:
     with db.session() as session:
         names = list(session.scalars(
             select(Coder.name).where(Coder.project_id == db.project_id(session)).order_by(Coder.name)))
+    if st.session_state.get("coder_pick") not in (*names, NEW_CODER, None):
+        st.session_state.pop("coder_pick")  # e.g. a stale name from a link
     choice = st.selectbox("Coding as", [*names, NEW_CODER], index=None, key="coder_pick",
                           placeholder="Choose your coder name")
     if choice == NEW_CODER:
@@ -248,13 +257,56 @@ def main() -> None:
     with db.session() as session:
         project = session.get(Project, db.project_id(session))
         project_name = project.name
+    _restore_from_url()
     with st.sidebar:
         st.title("qualcode")
         st.caption(project_name)
         page = st.radio("Page", list(PAGES), key="page", label_visibility="collapsed")
         _choose_coder(db)
+        _project_settings(db)
         st.caption(f"Database: `{db.display_name}`")
+    _save_to_url()
     PAGES[page](db)
+
+
+#: URL parameter → session key it restores, so a reload or a shared link reopens the same place.
+_URL_KEYS = {"page": "page", "coder": "coder_pick", "doc": "ws_document"}
+
+
+def _restore_from_url() -> None:
+    if st.session_state.get("_url_restored"):
+        return
+    st.session_state["_url_restored"] = True
+    params = st.query_params
+    if params.get("page") in PAGES:
+        st.session_state["page"] = params["page"]
+    for param, key in _URL_KEYS.items():
+        if param != "page" and params.get(param):
+            st.session_state[key] = params[param]
+
+
+def _save_to_url() -> None:
+    saved = {"page": "page", "coder": "coder", "doc": "ws_document"}  # "coder": the effective name
+    wanted = {p: str(st.session_state[k]) for p, k in saved.items() if st.session_state.get(k)}
+    if dict(st.query_params) != wanted:
+        st.query_params.from_dict(wanted)
+
+
+def _toggle_blind(db: Database) -> None:
+    from qualcode import visibility
+    from qualcode.changelog import default_actor
+
+    visibility.set_blind(db, bool(st.session_state.get("blind")),
+                         actor=st.session_state.get("coder") or default_actor())
+
+
+def _project_settings(db: Database) -> None:
+    from qualcode import visibility
+
+    with st.expander("Project settings"):
+        st.session_state["blind"] = visibility.is_blind(db)
+        st.toggle("Independent (blind) coding", key="blind", on_change=_toggle_blind, args=(db,),
+                  help="Each coder sees only their own codings in a document until they mark it done.")
 
 
 #: Sidebar label → page function(db). Pages of other features live in their own modules of
@@ -266,7 +318,9 @@ PAGES = {
     "Import": page_import,
 }
 # Imported last, so that page modules can use the helpers defined above.
-from qualcode.ui import agreement, analysis, interchange  # noqa: E402
+from qualcode.ui import agreement, analysis, interchange, workspace  # noqa: E402
+from qualcode.ui.codebook_editor import codebook_editor  # noqa: E402
 
+PAGES = {"Documents": page_documents, **workspace.PAGES, **{k: v for k, v in PAGES.items() if k != "Documents"}}
 for _family in (analysis, agreement, interchange):
     PAGES.update(_family.PAGES)

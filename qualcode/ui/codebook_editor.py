@@ -1,0 +1,128 @@
+"""Editing the codebook in the app: add, rename, move, merge, delete, colours and definitions.
+
+Every action goes through ``qualcode.codebook_edit`` (logged, undoable from the workspace's
+Undo). A delete first says how many codings, documents and coders it touches and asks for that
+number to be confirmed; nothing a coder did is lost silently.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from qualcode import codebook_edit
+from qualcode.changelog import default_actor
+from qualcode.codes import tree
+from qualcode.db import Database
+
+TOP = "(top level)"
+
+
+def _actor() -> str:
+    return (st.session_state.get("coder") or "").strip() or default_actor()
+
+
+def _say(message: str, error: bool = False) -> None:
+    st.session_state["cb_message"] = (message, error)
+
+
+def _do(action, *args, success: str, clear: tuple[str, ...] = (), **kwargs) -> None:
+    try:
+        action(*args, actor=_actor(), **kwargs)
+    except (ValueError, LookupError) as exc:
+        _say(str(exc), error=True)
+        return
+    for key in clear:
+        st.session_state.pop(key, None)
+    _say(success)
+
+
+def _add(db: Database) -> None:
+    name = (st.session_state.get("cb_add_name") or "").strip()
+    parent = st.session_state.get("cb_add_parent")
+    _do(codebook_edit.create_code, db, name, parent=None if parent in (None, TOP) else parent,
+        colour=st.session_state.get("cb_add_colour"),
+        definition=st.session_state.get("cb_add_definition", ""),
+        success=f"Code {name!r} added.", clear=("cb_add_name", "cb_add_definition"))
+
+
+def _save(db: Database, path: str) -> None:
+    fields = {f: st.session_state.get(f"cb_edit_{f}", "") for f in
+              ("definition", "use_when", "do_not_use_when", "example")}
+    _do(codebook_edit.update_code, db, path, colour=st.session_state.get("cb_edit_colour"),
+        success=f"{path} saved.", **fields)
+    new_name = (st.session_state.get("cb_edit_name") or "").strip()
+    if new_name and new_name != path.split("/")[-1]:
+        _do(codebook_edit.rename_code, db, path, new_name, success=f"Renamed to {new_name!r}.")
+
+
+def _move(db: Database, path: str) -> None:
+    parent = st.session_state.get("cb_move_parent")
+    _do(codebook_edit.move_code, db, path, None if parent in (None, TOP) else parent,
+        success=f"{path.split('/')[-1]} moved under {parent}.")
+
+
+def _merge(db: Database, path: str) -> None:
+    target = st.session_state.get("cb_merge_target")
+    if not target:
+        _say("Choose the code to merge into.", error=True)
+        return
+    _do(codebook_edit.merge_codes, db, path, target, success=f"{path} merged into {target}.")
+
+
+def _delete(db: Database, path: str, count: int) -> None:
+    typed = st.session_state.get("cb_delete_confirm")
+    if typed != count:
+        _say(f"Type {count} to confirm deleting {path} and its codings.", error=True)
+        return
+    _do(codebook_edit.delete_code, db, path, confirm=count, success=f"{path} deleted ({count} codings).")
+
+
+def codebook_editor(db: Database) -> None:
+    """The editing panel under the code tree."""
+    message = st.session_state.pop("cb_message", None)
+    if message:
+        (st.error if message[1] else st.success)(message[0])
+    with db.session() as session:
+        codes = {"/".join(p): c for p, c in tree(session, db.project_id(session))}
+    paths = list(codes)
+    add, edit = st.tabs(["Add a code", "Edit a code"])
+    with add:
+        st.text_input("Name", key="cb_add_name")
+        st.selectbox("Parent", [TOP, *paths], key="cb_add_parent")
+        st.color_picker("Colour", value="#4e79a7", key="cb_add_colour")
+        st.text_area("Definition", key="cb_add_definition")
+        st.button("Add code", key="cb_do_add", on_click=_add, args=(db,), type="primary")
+    with edit:
+        if not paths:
+            st.info("No codes yet.")
+            return
+        path = st.selectbox("Code", paths, key="cb_edit_path")
+        code = codes[path]
+        # Widgets keyed by the code so that choosing another code shows its own values.
+        for key, value in (("name", code.name), ("colour", code.colour or "#999999"),
+                           ("definition", code.definition), ("use_when", code.use_when),
+                           ("do_not_use_when", code.do_not_use_when), ("example", code.example)):
+            if st.session_state.get("cb_edit_loaded") != path:
+                st.session_state[f"cb_edit_{key}"] = value
+        st.session_state["cb_edit_loaded"] = path
+        st.text_input("Name", key="cb_edit_name")
+        st.color_picker("Colour", key="cb_edit_colour")
+        st.text_area("Definition", key="cb_edit_definition")
+        st.text_area("Use when", key="cb_edit_use_when")
+        st.text_area("Do not use when", key="cb_edit_do_not_use_when")
+        st.text_area("Example", key="cb_edit_example")
+        st.button("Save", key="cb_do_save", on_click=_save, args=(db, path), type="primary")
+        others = [p for p in paths if p != path and not p.startswith(path + "/")]
+        st.divider()
+        st.selectbox("Move under", [TOP, *others], key="cb_move_parent")
+        st.button("Move", key="cb_do_move", on_click=_move, args=(db, path))
+        st.selectbox("Merge into", others, index=None, key="cb_merge_target",
+                     help="Its codings move to the target; identical duplicates collapse.")
+        st.button("Merge", key="cb_do_merge", on_click=_merge, args=(db, path))
+        usage = codebook_edit.code_usage(db, path)
+        st.warning(f"Deleting {path} removes {usage['children']} codes below it and "
+                   f"{usage['codings']} codings in {usage['documents']} documents by "
+                   f"{usage['coders']} coders (Undo in the workspace restores them).")
+        st.number_input(f"Type {usage['codings']} to confirm", min_value=0, step=1, value=None,
+                        key="cb_delete_confirm")
+        st.button("Delete", key="cb_do_delete", on_click=_delete, args=(db, path, usage["codings"]))

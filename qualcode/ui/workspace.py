@@ -1,0 +1,321 @@
+"""The coding workspace: read a transcript, select passages, apply codes, edit codings, undo.
+
+The page is a thin layer: the transcript component (``span_component``) reports selections in
+code points; everything that changes data goes through ``qualcode.editing``,
+``qualcode.codebook_edit``, ``qualcode.undo`` and ``qualcode.visibility``. Actions run in
+``on_click`` callbacks, which Streamlit runs before the script, so the new highlight appears in
+the same rerun. (The panel is deliberately not an ``st.fragment``: in Streamlit 1.67 a button
+callback inside a fragment placed in a column did not fire in the browser; a full rerun costs
+little because the component re-sends only the codings, never the transcript.)
+"""
+
+from __future__ import annotations
+
+import html
+
+import streamlit as st
+
+from qualcode import codebook_edit, editing, undo, visibility
+from qualcode.codes import tree
+from qualcode.db import Database
+from qualcode.documents import list_documents, show_document
+from qualcode.ui import safe_colour
+from qualcode.ui.span_component import transcript_selector
+
+RECENT = 8  # recently used codes kept at hand
+
+
+def current_coder() -> str | None:
+    """The coder chosen in the sidebar (None until one is chosen)."""
+    name = (st.session_state.get("coder") or "").strip()
+    return name or None
+
+
+def _codes(db: Database) -> list[tuple[str, int, str | None]]:
+    """(path, id, colour) of every code, depth first."""
+    with db.session() as s:
+        return [("/".join(p), c.id, c.colour) for p, c in tree(s, db.project_id(s))]
+
+
+def _selection() -> dict | None:
+    return st.session_state.get("ws_selection")
+
+
+def _remember(paths: list[str]) -> None:
+    recent = [p for p in st.session_state.get("ws_recent", []) if p not in paths]
+    st.session_state["ws_recent"] = (paths + recent)[:RECENT]
+
+
+def _report(message: str, error: bool = False) -> None:
+    st.session_state["ws_message"] = (message, error)
+
+
+def _run(action, *args, **kwargs):
+    """Call a library action and turn its domain errors into a message on the page."""
+    try:
+        return action(*args, **kwargs)
+    except (ValueError, LookupError) as exc:
+        _report(str(exc), error=True)
+        return None
+
+
+# -- callbacks (run before the script) -----------------------------------------------------------
+
+def _apply(db: Database, document: str, coder: str) -> None:
+    sel = _selection()
+    paths = st.session_state.get("ws_apply") or []
+    if not sel or "start" not in sel or not paths:
+        _report("Select a passage and choose at least one code first.", error=True)
+        return
+    done = [p for p in paths if _run(editing.add, db, document, p, coder, sel["start"], sel["end"])]
+    if done:
+        _remember(done)
+        _report(f"Coded {sel['text'][:60]!r} as {', '.join(done)}.")
+        st.session_state["ws_apply"] = []
+
+
+def _apply_one(db: Database, document: str, coder: str, path: str) -> None:
+    st.session_state["ws_apply"] = [path]
+    _apply(db, document, coder)
+
+
+def _unit(db: Database, document: str, coder: str, unit: str) -> None:
+    sel = _selection()
+    paths = st.session_state.get("ws_apply") or []
+    if not sel or "start" not in sel or not paths:
+        _report(f"Put the cursor in a {unit} (select a word) and choose a code first.", error=True)
+        return
+    fn = editing.code_sentence if unit == "sentence" else editing.code_turn
+    if all(_run(fn, db, document, sel["start"], p, coder) for p in paths):
+        _remember(paths)
+        _report(f"Coded the whole {unit} as {', '.join(paths)}.")
+
+
+def _in_vivo(db: Database, document: str, coder: str) -> None:
+    sel = _selection()
+    if not sel or "start" not in sel:
+        _report("Select the words that should name the new code.", error=True)
+        return
+    parent = st.session_state.get("ws_invivo_parent") or None
+    view = _run(editing.in_vivo, db, document, sel["start"], sel["end"], coder, parent_path=parent)
+    if view:
+        _remember([view.code_path])
+        _report(f"New in-vivo code {view.code_path!r} applied.")
+
+
+def _remove(db: Database, coding_id: int, coder: str) -> None:
+    if _run(editing.remove, db, coding_id, actor=coder) is not None:
+        st.session_state["ws_clicked"] = None
+        _report("Coding removed (Undo brings it back).")
+
+
+def _recode(db: Database, coding_id: int, coder: str) -> None:
+    target = st.session_state.get(f"ws_recode_{coding_id}")
+    if target and _run(editing.recode, db, coding_id, target, actor=coder) is not None:
+        _remember([target])
+        _report(f"Recoded as {target}.")
+
+
+def _resize(db: Database, coding_id: int, coder: str) -> None:
+    start = int(st.session_state[f"ws_start_{coding_id}"])
+    end = int(st.session_state[f"ws_end_{coding_id}"])
+    if _run(editing.resize, db, coding_id, start, end, actor=coder) is not None:
+        _report("Coding resized.")
+
+
+def _memo(db: Database, coding_id: int, coder: str) -> None:
+    memo = st.session_state.get(f"ws_memo_{coding_id}", "").strip() or None
+    if _run(editing.set_memo, db, coding_id, memo, actor=coder) is not None:
+        _report("Memo saved.")
+
+
+def _undo(db: Database, coder: str, redo: bool = False) -> None:
+    said = _run(undo.redo if redo else undo.undo, db, coder)
+    _report(said or ("Nothing to redo." if redo else "Nothing to undo."))
+
+
+def _toggle_done(db: Database, document: str, coder: str, done: bool) -> None:
+    (visibility.mark_done if done else visibility.unmark_done)(db, document, coder)
+    _report("Marked done: other coders' codings are now visible." if done else "Marked not done.")
+
+
+# -- the page -----------------------------------------------------------------------------------
+
+def _tooltip(c) -> str:
+    memo = f" — {c.memo}" if c.memo else ""
+    return f"{c.code_path} ({c.coder}){memo}"
+
+
+def page_workspace(db: Database) -> None:
+    st.header("Code")
+    coder = current_coder()
+    if coder is None:
+        st.info("Choose or type your coder name in the sidebar before coding.")
+        return
+    docs = [d["name"] for d in list_documents(db)]
+    if not docs:
+        st.info("No documents yet: import transcripts on the Import page.")
+        return
+    if st.session_state.get("ws_document") not in docs:
+        st.session_state["ws_document"] = docs[0]
+    document = st.selectbox("Document", docs, key="ws_document")
+    doc = show_document(db, document)
+    blind = visibility.is_blind(db)
+    done = visibility.is_done(db, document, coder)
+    codings = editing.codings_for_document(db, document, viewer=coder)
+    left, right = st.columns([3, 2], gap="medium")
+    with left:
+        if blind:
+            st.caption("Independent (blind) coding: you see your own codings until you mark this "
+                       "document done." if not done else "Marked done: all coders' codings are shown.")
+        event = transcript_selector(
+            key=f"ws_span_{document}",
+            text=doc["text"],
+            turns=doc["turns"],
+            codings=[{"id": c.id, "start": c.start, "end": c.end, "code": c.code_path,
+                      "colour": safe_colour(c.colour), "coder": c.coder, "memo": c.memo}
+                     for c in codings],
+            focus=st.session_state.pop("ws_focus", None),
+        )
+        if event and event.get("nonce") != st.session_state.get("ws_nonce"):
+            st.session_state["ws_nonce"] = event.get("nonce")
+            if "clicked_coding" in event:
+                st.session_state["ws_clicked"] = event["clicked_coding"]
+            else:
+                st.session_state["ws_selection"] = event
+    with right:
+        _panel(db, document, coder, blind, done)
+
+
+def _panel(db: Database, document: str, coder: str, blind: bool, done: bool) -> None:
+    message = st.session_state.pop("ws_message", None)
+    if message:
+        (st.error if message[1] else st.success)(message[0])
+    nxt = undo.peek(db, coder)
+    u1, u2 = st.columns(2)
+    u1.button("Undo", key="ws_undo", on_click=_undo, args=(db, coder), shortcut="ctrl+z",
+              width="stretch", disabled=nxt["undo"] is None, help=nxt["undo"])
+    u2.button("Redo", key="ws_redo", on_click=_undo, args=(db, coder, True), shortcut="ctrl+shift+z",
+              width="stretch", disabled=nxt["redo"] is None, help=nxt["redo"])
+    if blind:
+        st.button("Mark not done" if done else "Mark done", key="ws_done", width="stretch",
+                  on_click=_toggle_done, args=(db, document, coder, not done),
+                  help="Marking a document done shows every coder's codings on it.")
+
+    sel = _selection()
+    if sel and "start" in sel:
+        st.markdown(f"**Selected** ({sel['start']}–{sel['end']}): "
+                    f"{html.escape(sel['text'][:300])}{'…' if len(sel['text']) > 300 else ''}")
+    else:
+        st.caption("Select a passage in the transcript (across turns if you like).")
+
+    codes = _codes(db)
+    paths = [p for p, _, _ in codes]
+    st.multiselect("Codes to apply", paths, key="ws_apply", placeholder="Type to search codes…")
+    st.button("Apply", key="ws_do_apply", type="primary", on_click=_apply, args=(db, document, coder),
+              shortcut="ctrl+enter", width="stretch")
+    a1, a2 = st.columns(2)
+    a1.button("Code the sentence", key="ws_do_sentence", on_click=_unit,
+              args=(db, document, coder, "sentence"), width="stretch")
+    a2.button("Code the turn", key="ws_do_turn", on_click=_unit, args=(db, document, coder, "turn"),
+              width="stretch")
+    recent = st.session_state.get("ws_recent", [])
+    if recent:
+        st.caption("Recent codes (keys 1–8)")
+        for i, path in enumerate(recent):
+            st.button(f"{i + 1} · {path.split('/')[-1]}", key=f"ws_recent_{i}", help=path,
+                      on_click=_apply_one, args=(db, document, coder, path), shortcut=str(i + 1))
+    with st.expander("New code"):
+        st.selectbox("Parent", [""] + paths, key="ws_invivo_parent",
+                     format_func=lambda p: p or "(top level)")
+        st.button("In vivo: name a code by the selected words", key="ws_do_invivo",
+                  on_click=_in_vivo, args=(db, document, coder))
+        st.text_input("Or a new code called", key="ws_new_code")
+        st.button("Create code", key="ws_do_new_code", on_click=_create_code, args=(db, coder))
+
+    clicked = st.session_state.get("ws_clicked")
+    if clicked is not None:
+        _coding_details(db, clicked, coder, paths)
+
+
+def _create_code(db: Database, coder: str) -> None:
+    name = (st.session_state.get("ws_new_code") or "").strip()
+    parent = st.session_state.get("ws_invivo_parent") or None
+    if not name:
+        _report("Give the new code a name.", error=True)
+        return
+    if _run(codebook_edit.create_code, db, name, parent=parent, actor=coder) is not None:
+        st.session_state["ws_new_code"] = ""
+        _report(f"Code {name!r} created.")
+
+
+def _coding_details(db: Database, coding_id: int, coder: str, paths: list[str]) -> None:
+    try:
+        c = editing.get_coding(db, coding_id)
+    except LookupError:
+        st.session_state["ws_clicked"] = None
+        return
+    st.divider()
+    st.markdown(f"**{html.escape(c.code_path)}** · {html.escape(c.coder)} · {c.start}–{c.end}")
+    st.caption(html.escape(c.quote[:400]))
+    if c.coder != coder:
+        if c.memo:
+            st.markdown(f"*Memo:* {html.escape(c.memo)}")
+        return
+    st.selectbox("Recode as", paths, index=paths.index(c.code_path) if c.code_path in paths else 0,
+                 key=f"ws_recode_{c.id}")
+    st.button("Recode", key=f"ws_do_recode_{c.id}", on_click=_recode, args=(db, c.id, coder))
+    r1, r2 = st.columns(2)
+    r1.number_input("Start", min_value=0, value=c.start, step=1, key=f"ws_start_{c.id}")
+    r2.number_input("End", min_value=1, value=c.end, step=1, key=f"ws_end_{c.id}")
+    st.button("Extend / shrink", key=f"ws_do_resize_{c.id}", on_click=_resize, args=(db, c.id, coder))
+    st.text_area("Memo", value=c.memo or "", key=f"ws_memo_{c.id}")
+    st.button("Save memo", key=f"ws_do_memo_{c.id}", on_click=_memo, args=(db, c.id, coder))
+    st.button("Remove coding", key=f"ws_do_remove_{c.id}", on_click=_remove, args=(db, c.id, coder))
+
+
+def _open_at(document: str, offset: int) -> None:
+    st.session_state["ws_document"] = document
+    st.session_state["ws_focus"] = offset
+    st.session_state["page"] = "Code"
+
+
+def page_retrieve(db: Database) -> None:
+    """Read a code's (or a theme's) excerpts in context, each linking back to its place."""
+    st.header("Retrieve")
+    coder = current_coder()
+    paths = [p for p, _, _ in _codes(db)]
+    if not paths:
+        st.info("The codebook is empty.")
+        return
+    path = st.selectbox("Code or theme", paths, key="rt_code")
+    rollup = st.toggle("Include the codes below it", value=True, key="rt_rollup")
+    width = st.slider("Context (characters each side)", 0, 600, 200, 50, key="rt_context")
+    wanted = {p for p in paths if p == path or (rollup and p.startswith(path + "/"))}
+    shown = 0
+    for name in [d["name"] for d in list_documents(db)]:
+        rows = [c for c in editing.codings_for_document(db, name, viewer=coder) if c.code_path in wanted]
+        if not rows:
+            continue
+        doc = show_document(db, name)
+        text = doc["text"]
+        st.subheader(name)
+        for c in rows:
+            turn = next((t for t in doc["turns"] if t["start"] <= c.start < t["end"]), None)
+            who = (turn or {}).get("speaker") or "—"
+            before = text[max(0, c.start - width):c.start]
+            after = text[c.end:c.end + width]
+            st.html(
+                '<div class="qc-excerpt" style="margin:.2rem 0 .2rem 0;line-height:1.5">'
+                f'<div style="font-size:.8rem;color:#666">{html.escape(who)} · '
+                f'{html.escape(c.code_path)} · {html.escape(c.coder)} · {c.start}–{c.end}</div>'
+                f'<span style="color:#888">…{html.escape(before)}</span>'
+                f'<mark style="background:{safe_colour(c.colour, "#ffe08a")}33">{html.escape(c.quote)}</mark>'
+                f'<span style="color:#888">{html.escape(after)}…</span></div>'
+            )
+            st.button("Open in transcript", key=f"rt_open_{c.id}", on_click=_open_at, args=(name, c.start))
+            shown += 1
+    st.caption(f"{shown} excerpts")
+
+
+PAGES = {"Code": page_workspace, "Retrieve": page_retrieve}

@@ -1,0 +1,208 @@
+"""The coding workspace in a real browser: `streamlit run app.py` + Playwright + Debian's Chromium.
+
+Journey on a copy of the sample project: a new coder selects a phrase with an emoji and curly
+quotes with the mouse, applies a code, reloads (the highlight and the stored coding are still
+exactly the selected text), recodes and undoes; blind mode hides the other coders' codings until
+the document is marked done; a transcript containing <script> shows it as text.
+Screenshots of each step go to test-artifacts/workspace/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from test_browser import CHROMIUM, _free_port, _require_browser
+from test_browser_span import _LOCATE, _char_box
+
+from qualcode import editing
+from qualcode.db import Database
+from qualcode.documents import import_files, show_document
+from qualcode.models import Coder, Coding
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / "test-artifacts" / "workspace"
+DOC = "p05_visiting_student_uganda"
+PHRASE = "Proud of you 🙏"
+CODE = "Enablers/Individual and cultural/Mentorship and networking"
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def project(sample_db_file, tmp_path) -> Path:
+    path = tmp_path / "workspace.db"
+    shutil.copy(sample_db_file, path)
+    db = Database(path)
+    result = import_files(db, [("xss_note.txt", b"Interviewer: Paste test.\nP99: <script>window.__qcPwned = 1</script> "
+                                                b"plain words after it.\n")])
+    assert not result.errors
+    db.close()
+    return path
+
+
+@pytest.fixture
+def app(project, tmp_path):
+    _require_browser()
+    port = _free_port()
+    log = open(tmp_path / "streamlit.log", "wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true",
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=ROOT, env={**os.environ, "QUALCODE_DB": str(project)}, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while True:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
+                break
+        except OSError:
+            pass
+        if time.time() > deadline or proc.poll() is not None:
+            proc.kill()
+            pytest.fail("streamlit did not start:\n" + (tmp_path / "streamlit.log").read_text())
+        time.sleep(0.3)
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--no-first-run", "--disable-sync"],
+        )
+        page = browser.new_page(viewport={"width": 1500, "height": 1000})
+        page.set_default_timeout(60_000)
+        yield page, url, Database(project)
+        browser.close()
+    proc.terminate()
+    proc.wait(timeout=20)
+    log.close()
+
+
+def _mine(db, coder="dana"):
+    return [c for c in editing.codings_for_document(db, DOC, viewer=coder) if c.coder == coder]
+
+
+def _drag(page, phrase):
+    page.evaluate("([phrase]) => {" + _LOCATE + """
+        const [node] = locate(phrase, 0);
+        node.parentNode.scrollIntoView({block: 'center'});
+    }""", [phrase])
+    page.wait_for_timeout(300)
+    first = _char_box(page, phrase, 0)
+    last = _char_box(page, phrase, len(phrase.encode("utf-16-le")) // 2 - 1)
+    page.mouse.move(first["x"] + 1, first["y"] + first["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(last["x"] + last["width"] / 2, last["y"] + last["height"] / 2, steps=8)
+    page.mouse.move(last["x"] + last["width"] - 1, last["y"] + last["height"] / 2, steps=2)
+    page.mouse.up()
+
+
+def _settle(page) -> None:
+    """Wait until Streamlit has finished the rerun a widget change started (a click during a
+    rerun can be lost)."""
+    page.wait_for_timeout(300)
+    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=30_000)
+
+
+def _wait_for_coders(page, db, check, seconds: float = 20) -> set[str]:
+    """Poll the drawn coders until ``check(coders)`` holds (the rerun redraws asynchronously)."""
+    deadline = time.time() + seconds
+    while True:
+        coders = _drawn_coders(page, db)
+        if check(coders) or time.time() > deadline:
+            return coders
+        page.wait_for_timeout(250)
+
+
+def _drawn_coders(page, db) -> set[str]:
+    """The coders whose codings are drawn in the transcript (highlights carry coding ids)."""
+    ids = page.evaluate("[...document.querySelectorAll('.qcs-h')].flatMap((e) => e.dataset.c.split(' '))")
+    with db.session() as s:  # straight from the tables: blind mode must not filter this view
+        rows = s.execute(select(Coding.id, Coder.name).join(Coder, Coder.id == Coding.coder_id)).all()
+    return {name for cid, name in rows if str(cid) in set(ids)}
+
+
+def test_code_a_passage_reload_recode_undo_blind_and_script_as_text(app):
+    from playwright.sync_api import expect
+
+    page, url, db = app
+    text = show_document(db, DOC)["text"]
+    start = text.index(PHRASE)
+
+    # A new coder opens the workspace on the sample interview (the URL keeps page and document)
+    page.goto(f"{url}/?page=Code&doc={DOC}")
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_test_id("stSelectbox").click()
+    page.get_by_role("option", name="New coder…").click()
+    sidebar.get_by_label("Your coder name").fill("dana")
+    sidebar.get_by_label("Your coder name").press("Enter")
+    page.locator("[data-testid='qcs-root'][data-ready]").wait_for()
+    page.locator(".qcs-h").first.wait_for()
+    assert {"ana", "ben"} <= _drawn_coders(page, db)
+    page.screenshot(path=SHOTS / "1-workspace.png")
+
+    # Select "Proud of you 🙏" with a real mouse drag and apply a code
+    _drag(page, PHRASE)
+    expect(page.get_by_text(f"Selected ({start}–{start + len(PHRASE)})")).to_be_visible()
+    page.get_by_test_id("stMultiSelect").click()
+    page.keyboard.type("Mentorship and networking")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    expect(page.get_by_test_id("stMultiSelect").get_by_text("Enablers/Individual and cultural/Ment")).to_be_visible()
+    _settle(page)
+    page.get_by_role("button", name=re.compile(r"^Apply")).click()  # its name includes the shortcut
+    expect(page.get_by_text("Coded 'Proud of you 🙏'")).to_be_visible()
+    [coding] = _mine(db)
+    assert (coding.start, coding.end, coding.quote, coding.code_path) == (start, start + len(PHRASE), PHRASE, CODE)
+    expect(page.locator(f".qcs-h[data-c~='{coding.id}']").first).to_be_visible()
+    page.screenshot(path=SHOTS / "2-coded.png")
+
+    # Reload: the coder comes back from the URL, the highlight and the stored coding are unchanged
+    page.reload()
+    page.locator("[data-testid='qcs-root'][data-ready]").wait_for()
+    expect(page.locator(f".qcs-h[data-c~='{coding.id}']").first).to_be_visible()
+    assert [(c.start, c.end, c.quote) for c in _mine(db)] == [(start, start + len(PHRASE), PHRASE)]
+
+    # Recode by clicking the highlight, then undo
+    page.locator(f".qcs-h[data-c~='{coding.id}']").first.click()
+    menu = page.locator(f"[data-id='{coding.id}']")
+    if menu.count() and menu.first.is_visible():  # overlapping codings: choose ours in the menu
+        menu.first.click()
+    page.get_by_label("Recode as").click()
+    page.get_by_role("option", name="Enablers/Individual and cultural/Prior clinical experience and resilience").click()
+    page.get_by_role("button", name="Recode", exact=True).click()
+    expect(page.get_by_text("Recoded as")).to_be_visible()
+    assert _mine(db)[0].code_path.endswith("Prior clinical experience and resilience")
+    page.get_by_role("button", name=re.compile(r"^Undo")).click()
+    expect(page.get_by_text("Undid")).to_be_visible()
+    assert [c.code_path for c in _mine(db)] == [CODE]
+    page.screenshot(path=SHOTS / "3-recode-undo.png")
+
+    # Blind mode: other coders' codings disappear until dana marks the document done
+    sidebar.get_by_text("Project settings").click()
+    sidebar.get_by_text("Independent (blind) coding").click()
+    expect(page.get_by_role("button", name="Mark done")).to_be_visible()
+    assert _wait_for_coders(page, db, lambda c: c == {"dana"}) == {"dana"}
+    page.screenshot(path=SHOTS / "4-blind.png")
+    page.get_by_role("button", name="Mark done").click()
+    expect(page.get_by_role("button", name="Mark not done")).to_be_visible()
+    assert {"ana", "ben", "dana"} <= _wait_for_coders(page, db, lambda c: {"ana", "ben", "dana"} <= c)
+
+    # A transcript with <script> in it shows the markup as text, and it never runs
+    main = page.get_by_test_id("stMainBlockContainer")
+    main.get_by_test_id("stSelectbox").first.click()
+    page.get_by_role("option", name="xss_note").click()
+    expect(page.locator(".qcs-text").filter(has_text="<script>window.__qcPwned = 1</script>")).to_be_visible()
+    assert page.evaluate("window.__qcPwned") is None
+    page.screenshot(path=SHOTS / "5-script-as-text.png")

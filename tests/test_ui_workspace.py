@@ -1,0 +1,106 @@
+"""The coding workspace and code retrieval pages with AppTest, on a copy of the sample project.
+
+AppTest cannot run the component's JavaScript, so selections are injected as the component
+would report them (``simulated_event``); the browser journey in test_browser_workspace.py
+does the same with a real mouse.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from qualcode import editing, undo
+from qualcode.db import Database
+from qualcode.ui.span_component import simulated_event
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+DOC = "p05_visiting_student_uganda"
+
+
+@pytest.fixture
+def at(sample_db, monkeypatch):
+    monkeypatch.setenv("QUALCODE_DB", str(sample_db.path))
+    app = AppTest.from_file(APP, default_timeout=60).run()
+    app.selectbox(key="coder_pick").set_value("New coder…").run()
+    app.text_input(key="coder_new").set_value("dana").run()
+    app.radio(key="page").set_value("Code").run()
+    assert not app.exception
+    app.selectbox(key="ws_document").set_value(DOC).run()
+    assert not app.exception
+    return app
+
+
+def _event(**kwargs):
+    from qualcode.documents import show_document
+
+    doc = show_document(Database(at_db()), DOC)
+    return doc["text"], simulated_event(doc["text"], doc["turns"], **kwargs)
+
+
+def _select(at, phrase):
+    text, _ = _event(clicked_coding=0)
+    start = text.index(phrase)
+    at.session_state[f"ws_span_{DOC}"] = _event(start=start, end=start + len(phrase), nonce=start + 1)[1]
+    at.run()
+    assert not at.exception
+    return start
+
+
+def at_db() -> str:
+    import os
+
+    return os.environ["QUALCODE_DB"]
+
+
+def test_selecting_and_applying_a_code_records_the_exact_passage_and_undo_removes_it(at):
+    phrase = "does not cover me to touch patients"
+    start = _select(at, phrase)
+    at.multiselect(key="ws_apply").set_value(["Barriers/Regulatory and licensing/Observership-only limits"]).run()
+    at.button(key="ws_do_apply").click().run()
+    assert not at.exception
+    db = Database(at_db())
+    mine = editing.codings_for_document(db, DOC, viewer="dana")
+    dana = [c for c in mine if c.coder == "dana"]
+    assert [(c.start, c.end, c.quote, c.code_path) for c in dana] == [
+        (start, start + len(phrase), phrase, "Barriers/Regulatory and licensing/Observership-only limits")]
+    assert undo.peek(db, "dana")["undo"] is not None
+    at.button(key="ws_undo").click().run()
+    assert not at.exception
+    assert [c for c in editing.codings_for_document(db, DOC, viewer="dana") if c.coder == "dana"] == []
+    at.button(key="ws_redo").click().run()
+    assert len([c for c in editing.codings_for_document(db, DOC, viewer="dana") if c.coder == "dana"]) == 1
+
+
+def test_clicking_a_coding_opens_it_for_recode_and_memo(at):
+    phrase = "does not cover me to touch patients"
+    _select(at, phrase)
+    at.multiselect(key="ws_apply").set_value(["Barriers/Institutional/Liability and malpractice"]).run()
+    at.button(key="ws_do_apply").click().run()
+    db = Database(at_db())
+    [mine] = [c for c in editing.codings_for_document(db, DOC, viewer="dana") if c.coder == "dana"]
+    at.session_state[f"ws_span_{DOC}"] = _event(clicked_coding=mine.id, nonce=99)[1]
+    at.run()
+    at.selectbox(key=f"ws_recode_{mine.id}").set_value(
+        "Barriers/Regulatory and licensing/Observership-only limits").run()
+    at.button(key=f"ws_do_recode_{mine.id}").click().run()
+    at.text_area(key=f"ws_memo_{mine.id}").set_value("insurance, not the board").run()
+    at.button(key=f"ws_do_memo_{mine.id}").click().run()
+    assert not at.exception
+    [after] = [c for c in editing.codings_for_document(db, DOC, viewer="dana") if c.coder == "dana"]
+    assert (after.code_path, after.memo, after.quote) == (
+        "Barriers/Regulatory and licensing/Observership-only limits", "insurance, not the board", phrase)
+
+
+def test_retrieval_lists_excerpts_in_context_and_links_back(at):
+    at.radio(key="page").set_value("Retrieve").run()
+    at.selectbox(key="rt_code").set_value("Barriers/Regulatory and licensing").run()
+    assert not at.exception
+    bodies = [h.proto.body for h in at.get("html")]
+    assert any("Observership-only limits" in b for b in bodies)
+    count = int([c.value for c in at.caption if c.value.endswith("excerpts")][0].split()[0])
+    assert count > 10
+    next(b for b in at.button if b.key and b.key.startswith("rt_open_")).click().run()
+    assert not at.exception and at.radio(key="page").value == "Code"
