@@ -485,8 +485,8 @@ def _safe_div(num, den):
 
 def _patterns(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distinct rows of a units × categories count matrix and their frequencies."""
-    if counts.shape[0] == 0:
-        return counts, np.zeros(0)
+    if counts.shape[0] == 0 or counts.shape[1] == 0:  # no units, or no value at all
+        return counts[:0], np.zeros(0)
     q = counts.shape[1]
     ci = counts.astype(np.int64)
     base = int(ci.max()) + 1

@@ -671,3 +671,12 @@ def test_csv_errors_name_line_and_column(raw, line, column, reason):
     assert (err.filename, err.line, err.column) == ("coding.csv", line, column)
     assert reason in err.reason
     assert str(err).startswith(f"coding.csv, line {line}, column {column}: ")
+
+
+@pytest.mark.parametrize("metric", ["percent", "cohen", "scott", "fleiss", "ac1", "bp", "alpha"])
+def test_a_table_with_no_values_at_all_gives_undefined_not_an_error(metric):
+    from qualcode.agreement import alpha_bootstrap, compute
+
+    empty = [[None, None], [None, None]]
+    assert math.isnan(compute(metric, empty).value)
+    assert math.isnan(alpha_bootstrap(empty, rng=1).low)
