@@ -31,7 +31,7 @@ from qualcode.models import Coder, Coding
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "test-artifacts" / "workspace"
 DOC = "p05_visiting_student_uganda"
-PHRASE = "Proud of you 🙏"
+PHRASE = "Proud of you 🙏 — A"  # an emoji (two UTF-16 units) and an em dash
 CODE = "Enablers/Individual and cultural/Mentorship and networking"
 pytestmark = pytest.mark.browser
 
@@ -162,7 +162,7 @@ def test_code_a_passage_reload_recode_undo_blind_and_script_as_text(app):
     expect(page.get_by_test_id("stMultiSelect").get_by_text("Enablers/Individual and cultural/Ment")).to_be_visible()
     _settle(page)
     page.get_by_role("button", name=re.compile(r"^Apply")).click()  # its name includes the shortcut
-    expect(page.get_by_text("Coded 'Proud of you 🙏'")).to_be_visible()
+    expect(page.get_by_text(f"Coded {PHRASE!r}")).to_be_visible()
     [coding] = _mine(db)
     assert (coding.start, coding.end, coding.quote, coding.code_path) == (start, start + len(PHRASE), PHRASE, CODE)
     expect(page.locator(f".qcs-h[data-c~='{coding.id}']").first).to_be_visible()

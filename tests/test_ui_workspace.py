@@ -104,3 +104,20 @@ def test_retrieval_lists_excerpts_in_context_and_links_back(at):
     assert count > 10
     next(b for b in at.button if b.key and b.key.startswith("rt_open_")).click().run()
     assert not at.exception and at.radio(key="page").value == "Code"
+
+
+def test_comparison_table_puts_each_coders_codes_side_by_side():
+    from types import SimpleNamespace as C
+
+    from qualcode.ui.workspace import comparison_table
+
+    text = "0123456789" * 4
+    codings = [C(start=0, end=5, coder="ana", code_path="A/x"), C(start=3, end=8, coder="ben", code_path="A/y"),
+               C(start=8, end=12, coder="ben", code_path="B"),  # touches the first passage: a new one
+               C(start=20, end=25, coder="ana", code_path="B"), C(start=20, end=25, coder="ana", code_path="A/x")]
+    table = comparison_table(text, codings)
+    assert table.to_dict("records") == [
+        {"passage": "0–8", "text": "01234567", "ana": "x", "ben": "y"},
+        {"passage": "8–12", "text": "8901", "ana": "", "ben": "B"},
+        {"passage": "20–25", "text": "01234", "ana": "B; x", "ben": ""},
+    ]

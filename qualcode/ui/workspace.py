@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 
+import pandas as pd
 import streamlit as st
 
 from qualcode import codebook_edit, editing, undo, visibility
@@ -185,6 +186,41 @@ def page_workspace(db: Database) -> None:
                 st.session_state["ws_selection"] = event
     with right:
         _panel(db, document, coder, blind, done)
+    if not blind or done:
+        with st.expander("Compare coders side by side"):
+            table = comparison_table(doc["text"], codings)
+            if table.empty:
+                st.caption("No codings on this document yet.")
+            else:
+                st.dataframe(table, hide_index=True, width="stretch")
+
+
+def comparison_table(text: str, codings: list) -> pd.DataFrame:
+    """One row per passage (codings that overlap, by any coder, joined), one column per coder
+    listing the codes that coder applied there — the side-by-side view of a coded document."""
+    coders = sorted({c.coder for c in codings})
+    rows: list[dict] = []
+    group: list = []
+    end = -1
+    for c in sorted(codings, key=lambda c: (c.start, c.end)) + [None]:
+        if c is None or (group and c.start >= end):
+            if group:
+                start = min(g.start for g in group)
+                row = {"passage": f"{start}–{end}", "text": _clip(text[start:end])}
+                for name in coders:
+                    row[name] = "; ".join(sorted({g.code_path.split("/")[-1] for g in group
+                                                  if g.coder == name}))
+                rows.append(row)
+            group, end = [], -1
+        if c is not None:
+            group.append(c)
+            end = max(end, c.end)
+    return pd.DataFrame(rows, columns=["passage", "text", *coders])
+
+
+def _clip(text: str, n: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 def _panel(db: Database, document: str, coder: str, blind: bool, done: bool) -> None:
