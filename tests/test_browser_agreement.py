@@ -8,17 +8,11 @@ test-artifacts/browser-agreement/.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from test_agreement_units import VISA, build_project
-from test_browser import CHROMIUM, _require_browser
+from browser_support import chromium_page, streamlit_server
 
 from qualcode.codings import list_codings
 from qualcode.db import Database
@@ -28,15 +22,8 @@ SHOTS = ROOT / "test-artifacts" / "browser-agreement"
 pytestmark = pytest.mark.browser
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def project_file(tmp_path):
-    _require_browser()
     path = tmp_path / "two-coders.db"
     db = Database(path)
     build_project(db)
@@ -45,50 +32,11 @@ def project_file(tmp_path):
 
 
 @pytest.fixture
-def server(project_file, tmp_path):
-    port = _free_port()
-    env = {**os.environ, "QUALCODE_DB": str(project_file)}
-    log = open(tmp_path / "streamlit.log", "wb")  # noqa: SIM115 - the server outlives this block
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while True:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                break
-        except OSError:
-            pass
-        if time.time() > deadline or proc.poll() is not None:
-            proc.kill()
-            pytest.fail("streamlit did not start:\n" + (tmp_path / "streamlit.log").read_text())
-        time.sleep(0.3)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
-
-
-@pytest.fixture
-def page(server):
-    from playwright.sync_api import sync_playwright
-
+def page(project_file, tmp_path):
     SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run", "--disable-sync"],
-        )
-        pg = browser.new_page(viewport={"width": 1400, "height": 1400})
-        pg.set_default_timeout(60_000)
-        pg.goto(server)
+    with streamlit_server("app.py", tmp_path / "streamlit.log", QUALCODE_DB=str(project_file)) as url, \
+            chromium_page(url, height=1400) as pg:
         yield pg
-        browser.close()
 
 
 def test_open_a_disagreement_and_adjudicate_it_into_the_consensus_coder(page, project_file):

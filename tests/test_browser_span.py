@@ -11,21 +11,15 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
-import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from browser_support import chromium_page, streamlit_server
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "test-artifacts" / "span"
 APP = ROOT / "tests" / "apps" / "span_app.py"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.browser
 
 
@@ -39,76 +33,20 @@ def _load_app():
 TEXT, TURNS, CODINGS = _load_app().test_document()
 
 
-def _require_browser():
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        reason = "playwright is not installed (pip install -r requirements-dev.txt)"
-    else:
-        if Path(CHROMIUM).exists():
-            return
-        reason = "Debian's chromium is not installed (apt-get install chromium)"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def server(tmp_path):
-    _require_browser()
-    port = _free_port()
     events = tmp_path / "events.jsonl"
-    env = {**os.environ, "SPAN_APP_OUT": str(events)}
-    env.pop("SPAN_APP_WORDS", None)
-    with open(tmp_path / "streamlit.log", "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless", "true",
-             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.time() + 60
-        while True:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                    break
-            except OSError:
-                pass
-            if time.time() > deadline or proc.poll() is not None:
-                proc.kill()
-                pytest.fail("streamlit did not start:\n" + (tmp_path / "streamlit.log").read_text())
-            time.sleep(0.3)
+    # SPAN_APP_WORDS is the benchmark's size switch: never inherit it here
+    with streamlit_server(APP, tmp_path / "streamlit.log", SPAN_APP_OUT=str(events),
+                          SPAN_APP_WORDS=None) as url:
         yield url, events
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 @pytest.fixture
 def page(server):
-    from playwright.sync_api import sync_playwright
-
     SHOTS.mkdir(parents=True, exist_ok=True)
-    url, _ = server
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run", "--disable-sync"],
-        )
-        pg = browser.new_page(viewport={"width": 1200, "height": 900})
-        pg.set_default_timeout(60_000)
-        pg.dialogs = []
-        pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
-        pg.goto(url)
+    with chromium_page(server[0], width=1200, height=900) as pg:
         yield pg
-        browser.close()
 
 
 def _events(path: Path) -> list[dict]:

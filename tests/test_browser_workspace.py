@@ -9,18 +9,14 @@ Screenshots of each step go to test-artifacts/workspace/.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from test_browser import CHROMIUM, _free_port, _require_browser
+from browser_support import chromium_page, streamlit_server
 from test_browser_span import _LOCATE, _char_box
 
 from qualcode import editing
@@ -50,43 +46,10 @@ def project(sample_db_file, tmp_path) -> Path:
 
 @pytest.fixture
 def app(project, tmp_path):
-    _require_browser()
-    port = _free_port()
-    log = open(tmp_path / "streamlit.log", "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env={**os.environ, "QUALCODE_DB": str(project)}, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while True:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                break
-        except OSError:
-            pass
-        if time.time() > deadline or proc.poll() is not None:
-            proc.kill()
-            pytest.fail("streamlit did not start:\n" + (tmp_path / "streamlit.log").read_text())
-        time.sleep(0.3)
-    from playwright.sync_api import sync_playwright
-
     SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run", "--disable-sync"],
-        )
-        page = browser.new_page(viewport={"width": 1500, "height": 1000})
-        page.set_default_timeout(60_000)
+    with streamlit_server("app.py", tmp_path / "streamlit.log", QUALCODE_DB=str(project)) as url, \
+            chromium_page(width=1500, height=1000) as page:
         yield page, url, Database(project)
-        browser.close()
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
 
 
 def _mine(db, coder="dana"):

@@ -1,0 +1,102 @@
+"""What every real-browser test needs: a `streamlit run` server on a free port and a headless
+Debian Chromium driven by Playwright. Missing tools skip a test on a developer's machine and
+fail it under CI=true (CI must prove the browser journeys)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Without the background-networking flags Chromium keeps dialling out, which this closed
+# network refuses many times a second.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+
+def require_browser() -> None:
+    """Skip (fail under CI=true) unless Playwright and Debian's chromium are installed."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        reason = "playwright is not installed (pip install -r requirements-dev.txt)"
+    else:
+        if Path(CHROMIUM).exists():
+            return
+        reason = "Debian's chromium is not installed (apt-get install chromium)"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def streamlit_server(script: str | Path, log_path: Path, **env: str | None) -> Iterator[str]:
+    """Run ``streamlit run script`` with extra environment variables (None removes one);
+    yield its URL."""
+    require_browser()
+    port = free_port()
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true",
+             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            env={k: v for k, v in {**os.environ, **env}.items() if v is not None},
+        )
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.time() + 60
+        while True:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
+                    break
+            except OSError:
+                pass
+            if time.time() > deadline or proc.poll() is not None:
+                proc.kill()
+                pytest.fail("streamlit did not start:\n" + log_path.read_text(errors="replace"))
+            time.sleep(0.3)
+        try:
+            yield url
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+
+
+@contextmanager
+def chromium_page(url: str | None = None, *, width: int = 1400, height: int = 1000, **options):
+    """A Playwright page in headless Chromium (60 s default timeout), opened at ``url``.
+
+    Dialogs are dismissed and their messages kept in ``page.dialogs`` (a transcript's markup
+    must never open one).
+    """
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height}, **options)
+            page.set_default_timeout(60_000)
+            page.dialogs = []
+            page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+            if url:
+                page.goto(url)
+            yield page
+        finally:
+            browser.close()
