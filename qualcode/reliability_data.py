@@ -159,6 +159,25 @@ def _number(text: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
+
+def _records(reader, filename: str):
+    """(line, stripped cells) for each non-blank row; a row is reported by the line it starts
+    on, since a quoted cell may span lines."""
+    line_before = 0
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise ReliabilityDataError(filename, reader.line_num, 1,
+                                       f"the CSV quoting is broken ({exc})") from None
+        line = line_before + 1
+        line_before = reader.line_num
+        cells = [cell.strip() for cell in record]
+        if any(cells):  # skip blank lines and rows of empty cells
+            yield line, cells
+
 def parse_reliability_csv(
     data: bytes,
     filename: str = "<reliability data>",
@@ -191,21 +210,7 @@ def parse_reliability_csv(
     rows: list[list[str | None]] = []
     lines: list[int] = []
     seen_units: dict[str, int] = {}
-    line_before = 0
-    while True:
-        try:
-            record = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            raise ReliabilityDataError(filename, reader.line_num, 1,
-                                       f"the CSV quoting is broken ({exc})") from None
-        # A quoted cell may span lines; report a row by the line it starts on.
-        line = line_before + 1
-        line_before = reader.line_num
-        cells = [cell.strip() for cell in record]
-        if not any(cells):
-            continue  # blank line or a row of empty cells
+    for line, cells in _records(reader, filename):
         if header is None:
             header, header_line = cells, line
             if len(cells) < 2:
@@ -311,20 +316,7 @@ def parse_spans_csv(data: bytes, filename: str = "<spans>", *,
     codes: list[str] = []
     spans: dict = {}
     lines: dict = {}
-    line_before = 0
-    while True:
-        try:
-            record = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            raise ReliabilityDataError(filename, reader.line_num, 1,
-                                       f"the CSV quoting is broken ({exc})") from None
-        line = line_before + 1
-        line_before = reader.line_num
-        cells = [c.strip() for c in record]
-        if not any(cells):
-            continue
+    for line, cells in _records(reader, filename):
         if where is None:
             names = [c.lower() for c in cells]
             missing = [c for c in SPAN_COLUMNS if c not in names]
@@ -369,5 +361,5 @@ def parse_spans_csv(data: bytes, filename: str = "<spans>", *,
     if where is None:  # pragma: no cover - guarded by the empty-text check
         raise ReliabilityDataError(filename, 1, 1, "the file has no header row")
     if not coders:
-        raise ReliabilityDataError(filename, line_before + 1, 1, "the file has a header but no spans")
+        raise ReliabilityDataError(filename, reader.line_num + 1, 1, "the file has a header but no spans")
     return SpansData(tuple(coders), tuple(codes), spans, lines)
