@@ -26,7 +26,8 @@ def _m(frame):
 
 
 # Codings (see qualcode.analysis.synthetic.HAND_CODINGS): A = #0, #2, #3; B = #1, #5; C = #4, #6, #7.
-# overlap: A–B pairs #2–#1 and #3–#1 (#0 and #1 only touch at 11) = 2; A–C #0–#6 = 1; B–C #5–#4 = 1;
+# overlap: A–B pairs #2–#1 and #3–#1 (#0 and #1 only touch at 11) = 2; A–C 0 (#0 is ana's and #6
+# ben's: a pair must be one coder's); B–C #5–#4 = 1;
 #          diagonal = codings per code (3, 2, 3); the nested A twice (#2, #3) adds nothing off it.
 # sentence: A in d1 s0, s1 (n=2); B in s1, s3 (n=2; #1 starts on the space after s0); C in s0, s2, s3
 #          and d2 s0 (n=4); together: A∧B s1, A∧C s0, B∧C s3.
@@ -35,7 +36,7 @@ def _m(frame):
 #          A∧B 3, A∧C 3, B∧C 4 (no window crosses from d1 into d2).
 # document: A 1, B 1, C 2, every pair 1.
 @pytest.mark.parametrize("unit, expected", [
-    ("overlap", [[3, 2, 1], [2, 2, 1], [1, 1, 3]]),
+    ("overlap", [[3, 2, 0], [2, 2, 1], [0, 1, 3]]),
     ("sentence", [[2, 1, 1], [1, 2, 1], [1, 1, 4]]),
     ("turn", [[1, 1, 1], [1, 2, 2], [1, 2, 3]]),
     ("window", [[3, 3, 3], [3, 4, 4], [3, 4, 5]]),
@@ -57,10 +58,10 @@ def test_jaccard_at_sentence_unit(hand):
 
 def test_conditional_is_asymmetric_and_counts_codings_at_overlap(hand):
     m = cooccurrence(load(hand), unit="overlap", measure="conditional")
-    # P(B|A): A codings #2, #3 overlap a B (2/3); P(C|A): #0 (1/3); P(A|B): #1 (1/2); P(C|B): #5 (1/2);
-    # P(A|C): #6 (1/3); P(B|C): #4 (1/3)
-    assert _m(m.round(6)) == [[1.0, round(2 / 3, 6), round(1 / 3, 6)], [0.5, 1.0, 0.5],
-                              [round(1 / 3, 6), round(1 / 3, 6), 1.0]]
+    # P(B|A): A codings #2, #3 overlap a B (2/3); P(C|A): 0 (#0 overlaps only ben's #6); P(A|B):
+    # #1 (1/2); P(C|B): #5 (1/2); P(A|C): 0; P(B|C): #4 (1/3)
+    assert _m(m.round(6)) == [[1.0, round(2 / 3, 6), 0.0], [0.5, 1.0, 0.5],
+                              [0.0, round(1 / 3, 6), 1.0]]
 
 
 def test_one_coder_only_is_stated_and_counted(hand):
@@ -108,13 +109,14 @@ def test_matches_a_brute_force_count_on_a_random_project(tmp_path):
     texts_by_doc = {}
     for r in data.sentences.itertuples():
         texts_by_doc.setdefault(r.document_id, []).append((r.start, r.end))
-    codings = [(r.document_id, paths[r.code_id], r.start, r.end) for r in data.codings.itertuples()]
+    codings = [(r.document_id, paths[r.code_id], r.start, r.end, r.coder) for r in data.codings.itertuples()]
     pairs, sentence_sets = Counter(), {}
-    for (d1, c1, s1, e1), (d2, c2, s2, e2) in itertools.combinations(codings, 2):
-        if d1 == d2 and c1 != c2 and s1 < e2 and s2 < e1:
+    for (d1, c1, s1, e1, w1), (d2, c2, s2, e2, w2) in itertools.combinations(codings, 2):
+        # overlapping pairs are one coder's: that coder applied both codes there
+        if d1 == d2 and w1 == w2 and c1 != c2 and s1 < e2 and s2 < e1:
             pairs[(c1, c2)] += 1
             pairs[(c2, c1)] += 1
-    for d, c, s, e in codings:
+    for d, c, s, e, _ in codings:
         for i, (us, ue) in enumerate(texts_by_doc[d]):
             if s < ue and us < e:
                 sentence_sets.setdefault(c, set()).add((d, i))
@@ -126,3 +128,23 @@ def test_matches_a_brute_force_count_on_a_random_project(tmp_path):
                 assert overlap.at[a, b] == pairs[(a, b)]
                 assert sentence.at[a, b] == len(sentence_sets[a] & sentence_sets[b])
         assert sentence.at[a, a] == len(sentence_sets[a])
+
+
+def test_pooled_overlap_pairs_stay_within_each_coder(db):
+    """Three coders each code one passage A and B: pooled n12 is 3 (one pair each), not the 9
+    cross-coder pairs, so the c-coefficient is 1, not out of range."""
+    from qualcode.codebook import Codebook, CodeSpec
+    from qualcode.codes import apply_codebook
+    from qualcode.codings import add_coding
+    from qualcode.documents import import_files
+
+    with db.session() as s:
+        apply_codebook(s, db.project_id(s), Codebook(None, [CodeSpec(("A",)), CodeSpec(("B",))]))
+    import_files(db, [("d.txt", b"I: Hello there.\nP1: The visa took long and the fee was high.\n")])
+    for coder in ("ana", "ben", "chen"):
+        for code in ("A", "B"):
+            add_coding(db, "d", code, coder, match="The visa took long")
+    data = load(db)
+    count = cooccurrence(data, unit="overlap")
+    jaccard = cooccurrence(data, unit="overlap", measure="jaccard")
+    assert (count.at["A", "B"], count.at["A", "A"], jaccard.at["A", "B"]) == (3, 3, 1.0)

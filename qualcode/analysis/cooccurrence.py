@@ -25,7 +25,8 @@ column, so the matrix is not symmetric. The diagonal holds n1 (count) or 1 (the 
 
 Coders: with one coder chosen at load time the matrix is that coder's; otherwise it is
 *pooled*: the codings of all chosen coders are taken together as one set (a unit is coded with A
-when any coder coded A there; at the overlap unit a pair may come from two coders). ``attrs``
+when any coder coded A there); at the overlap unit pairs are counted within each coder and
+summed, so n12 never exceeds what the coders themselves put together. ``attrs``
 always say which, along with the unit, measure, window, each code's n1, and the pairs of codes
 where one is more than 5 times as frequent as the other (ATLAS.ti's warning that the
 c-coefficient is then distorted).
@@ -96,7 +97,27 @@ def _incidence(data: ProjectData, codings: pd.DataFrame, code_idx: np.ndarray, u
 
 
 def _overlap_counts(data: ProjectData, codings: pd.DataFrame, code_idx: np.ndarray, k: int, need_hits: bool):
-    """(pair counts k×k, 'A codings overlapping ≥1 B coding' k×k or None) at the overlap unit."""
+    """(pair counts k×k, 'A codings overlapping ≥1 B coding' k×k or None) at the overlap unit.
+
+    Pairs are counted within each coder and summed: that coder applied both codes to
+    overlapping text. (Pairing one coder's A with another's B would let three coders who each
+    coded one passage A and B give n12 = 9 against n1 = 3, a Jaccard outside 0–1.)
+    """
+    pairs = np.zeros((k, k), dtype=np.int64)
+    hits = np.zeros((k, k), dtype=np.int64) if need_hits else None
+    coder_col = codings["coder"].to_numpy()
+    for coder in np.unique(coder_col):
+        mine = np.flatnonzero(coder_col == coder)
+        p, h = _overlap_counts_one(data, codings.iloc[mine], code_idx[mine], k, need_hits)
+        pairs += p
+        if need_hits:
+            hits += h
+    return pairs, hits
+
+
+def _overlap_counts_one(data: ProjectData, codings: pd.DataFrame, code_idx: np.ndarray, k: int,
+                        need_hits: bool):
+    """:func:`_overlap_counts` for one coder's codings."""
     gs, ge = data.global_spans(codings)
     order = np.lexsort((ge, gs))
     gs, ge, codes = gs[order], ge[order], code_idx[order]
