@@ -361,8 +361,13 @@ def export_table(report: AgreementReport, path: str | Path) -> Path:
 
 
 def table_csv(report: AgreementReport) -> str:
-    """The per-code table as CSV text (CRLF line ends, as spreadsheets write them)."""
-    return report.table.to_csv(index=False, lineterminator="\r\n", float_format="%.6g")
+    """The per-code table as CSV text (CRLF line ends, as spreadsheets write them); a cell that a
+    spreadsheet would run as a formula (a code named "=1+2") gets a leading apostrophe."""
+    from qualcode.analysis.excerpts import neutralise
+
+    table = report.table.copy()
+    table["code"] = table["code"].map(neutralise)
+    return table.to_csv(index=False, lineterminator="\r\n", float_format="%.6g")
 
 
 def _overall_frame(report: AgreementReport) -> pd.DataFrame:

@@ -108,7 +108,7 @@ def test_codebook_export_yaml_and_csv(run, tmp_path):
 
 def test_init_sample_loads_the_shipped_project(run):
     data = json.loads(run("init", "--sample", "--json").stdout)
-    assert data["revision"] == "0003"
+    assert data["revision"] == "0004"
     sample = data["sample"]
     assert len(sample["imported"]) >= 12 and sample["errors"] == []
     assert sample["attributes"]["linked_documents"] == len(sample["imported"])
@@ -124,3 +124,14 @@ def test_the_console_script_is_installed_and_every_command_has_help():
     out = subprocess.run([sys.executable, "-m", "qualcode.cli", "codebook", "--help"],
                          capture_output=True, text=True)
     assert "export" in out.stdout
+
+
+def test_stats_csv_neutralises_a_code_name_that_looks_like_a_formula(run, tmp_path):
+    (tmp_path / "p07.txt").write_text(INTERVIEW, encoding="utf-8")
+    (tmp_path / "book.csv").write_text('path\n"=1+2"\n', encoding="utf-8")
+    run("import", str(tmp_path / "p07.txt"))
+    run("codebook", "import", str(tmp_path / "book.csv"))
+    run("code", "p07", "--code", "=1+2", "--coder", "ana", "--match", "Four months")
+    for args in (("stats", "frequencies"), ("stats", "cooccurrence")):
+        out = run(*args, "--format", "csv").stdout
+        assert "'=1+2" in out and "\n=1+2" not in out and ",=1+2" not in out

@@ -60,7 +60,10 @@ def stats_frequencies(ctx, by, coder, no_rollup, fmt) -> None:
         _write_text(json.dumps({"by": by, "coders": table.attrs["coders"], "rollup": not no_rollup,
                                 "rows": rows}, ensure_ascii=False, indent=2))
     else:
-        _write_text(table.to_csv(index=False, lineterminator="\n"))
+        from qualcode.analysis import excerpts as ex
+
+        # Formula-looking cells (a code named "=1+2") are neutralised, as in every CSV we write.
+        _write_text(ex.to_csv(table).decode("utf-8"))
 
 
 @stats.command("cooccurrence")
@@ -99,7 +102,9 @@ def stats_cooccurrence(ctx, unit, window, measure, coder, rows_branch, columns_b
             out["window"] = window
         _write_text(json.dumps(out, ensure_ascii=False, indent=2))
     else:
-        _write_text(m.to_csv(lineterminator="\n"))
+        from qualcode.analysis import excerpts as ex
+
+        _write_text(ex.to_csv(m.reset_index()).decode("utf-8"))
 
 
 @click.command("excerpts")
