@@ -93,7 +93,7 @@ def test_codebook_editor_adds_renames_merges_and_deletes_with_confirmation(app):
     at.text_input(key="cb_add_name").set_value("Housing").run()
     at.selectbox(key="cb_add_parent").set_value("Barriers/Financial").run()
     at.button(key="cb_do_add").click().run()
-    assert not at.exception and "Code 'Housing' added." in [s.value for s in at.success]
+    assert not at.exception and r"Code 'Housing' added\." in [s.value for s in at.success]
 
     at.selectbox(key="cb_edit_path").set_value("Barriers/Financial/Housing").run()
     at.text_input(key="cb_edit_name").set_value("Housing costs").run()
@@ -120,3 +120,14 @@ def at_db_path(at) -> str:
     import os
 
     return os.environ["QUALCODE_DB"]
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("It cost $500, then $300.", r"It cost \$500, then \$300\."),
+    ("![](http://host/x.png) **b**", r"\!\[\]\(http://host/x\.png\) \*\*b\*\*"),
+    ("a_b <i> # c", r"a\_b \<i\> \# c"),
+])
+def test_user_text_is_escaped_before_markdown_renders_it(text, expected):
+    from qualcode.ui import md_text
+
+    assert md_text(text) == expected

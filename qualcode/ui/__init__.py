@@ -110,10 +110,10 @@ def page_transcript(db: Database) -> None:
         return
     name = st.selectbox("Document", names, key="document")
     doc = show_document(db, name)
-    meta = [f"**{doc['participant']}**"] if doc["participant"] else []
+    meta = [doc["participant"]] if doc["participant"] else []
     meta += [f"{k}: {v}" for k, v in doc["attributes"].items()]
     meta.append(f"{len(doc['turns'])} turns · {doc['characters']:,} characters · {doc['format']}")
-    st.markdown(" · ".join(html.escape(m) for m in meta))
+    st.markdown(" · ".join(md_text(m) for m in meta))
     warnings = doc["import_report"].get("warnings") or []
     if warnings:
         with st.expander(f"Import notes ({len(warnings)})"):
@@ -136,6 +136,18 @@ _CODEBOOK_CSS = """
 </style>
 """
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$])")
+
+
+def md_text(text: str) -> str:
+    """``text`` with every Markdown character escaped, for st.markdown/caption/success/error.
+
+    Transcript words, quotes, memos and code names are the user's, not markup: "$500 ... $300"
+    must not become LaTeX, nor "![](http://host/x)" an image loaded from elsewhere.
+    """
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", text)
 
 
 def safe_colour(colour: str | None, default: str = "#999999") -> str:
@@ -196,7 +208,7 @@ def page_import(db: Database) -> None:
             try:
                 table = parse_attributes(attributes.getvalue(), attributes.name)
             except AttributesError as exc:
-                st.error(str(exc))
+                st.error(md_text(str(exc)))
                 return
         files = [(f.name, f.getvalue()) for f in uploads or []]
         bar = st.progress(0.0, text="Importing…")

@@ -13,6 +13,7 @@ from qualcode import codebook_edit
 from qualcode.changelog import default_actor
 from qualcode.codes import tree
 from qualcode.db import Database
+from qualcode.ui import md_text
 
 TOP = "(top level)"
 
@@ -81,7 +82,7 @@ def codebook_editor(db: Database) -> None:
     """The editing panel under the code tree."""
     message = st.session_state.pop("cb_message", None)
     if message:
-        (st.error if message[1] else st.success)(message[0])
+        (st.error if message[1] else st.success)(md_text(message[0]))
     with db.session() as session:
         codes = {"/".join(p): c for p, c in tree(session, db.project_id(session))}
     paths = list(codes)
@@ -120,7 +121,7 @@ def codebook_editor(db: Database) -> None:
                      help="Its codings move to the target; identical duplicates collapse.")
         st.button("Merge", key="cb_do_merge", on_click=_merge, args=(db, path))
         usage = codebook_edit.code_usage(db, path)
-        st.warning(f"Deleting {path} removes {usage['children']} codes below it and "
+        st.warning(f"Deleting {md_text(path)} removes {usage['children']} codes below it and "
                    f"{usage['codings']} codings in {usage['documents']} documents by "
                    f"{usage['coders']} coders (Undo in the workspace restores them).")
         st.number_input(f"Type {usage['codings']} to confirm", min_value=0, step=1, value=None,

@@ -20,7 +20,7 @@ from qualcode import codebook_edit, editing, undo, visibility
 from qualcode.codes import tree
 from qualcode.db import Database
 from qualcode.documents import list_documents, show_document
-from qualcode.ui import safe_colour
+from qualcode.ui import md_text, safe_colour
 from qualcode.ui.span_component import transcript_selector
 
 RECENT = 8  # recently used codes kept at hand
@@ -226,7 +226,7 @@ def _clip(text: str, n: int = 160) -> str:
 def _panel(db: Database, document: str, coder: str, blind: bool, done: bool) -> None:
     message = st.session_state.pop("ws_message", None)
     if message:
-        (st.error if message[1] else st.success)(message[0])
+        (st.error if message[1] else st.success)(md_text(message[0]))
     nxt = undo.peek(db, coder)
     u1, u2 = st.columns(2)
     u1.button("Undo", key="ws_undo", on_click=_undo, args=(db, coder), shortcut="ctrl+z",
@@ -241,7 +241,7 @@ def _panel(db: Database, document: str, coder: str, blind: bool, done: bool) -> 
     sel = _selection()
     if sel and "start" in sel:
         st.markdown(f"**Selected** ({sel['start']}–{sel['end']}): "
-                    f"{html.escape(sel['text'][:300])}{'…' if len(sel['text']) > 300 else ''}")
+                    f"{md_text(sel['text'][:300])}{'…' if len(sel['text']) > 300 else ''}")
     else:
         st.caption("Select a passage in the transcript (across turns if you like).")
 
@@ -292,11 +292,11 @@ def _coding_details(db: Database, coding_id: int, coder: str, paths: list[str]) 
         st.session_state["ws_clicked"] = None
         return
     st.divider()
-    st.markdown(f"**{html.escape(c.code_path)}** · {html.escape(c.coder)} · {c.start}–{c.end}")
-    st.caption(html.escape(c.quote[:400]))
+    st.markdown(f"**{md_text(c.code_path)}** · {md_text(c.coder)} · {c.start}–{c.end}")
+    st.caption(md_text(c.quote[:400]))
     if c.coder != coder:
         if c.memo:
-            st.markdown(f"*Memo:* {html.escape(c.memo)}")
+            st.markdown(f"*Memo:* {md_text(c.memo)}")
         return
     st.selectbox("Recode as", paths, index=paths.index(c.code_path) if c.code_path in paths else 0,
                  key=f"ws_recode_{c.id}")
