@@ -121,3 +121,15 @@ def test_comparison_table_puts_each_coders_codes_side_by_side():
         {"passage": "8–12", "text": "8901", "ana": "", "ben": "B"},
         {"passage": "20–25", "text": "01234", "ana": "B; x", "ben": ""},
     ]
+
+
+def test_blind_coding_keeps_other_coders_out_of_analysis_and_agreement(at):
+    from qualcode import visibility
+
+    visibility.set_blind(Database(at_db()), True, actor="test")
+    at.radio(key="page").set_value("Excerpts").run()
+    assert not at.exception
+    assert any("only dana's codings" in c.value for c in at.sidebar.caption) or any(
+        "no codings yet" in i.value for i in at.info)
+    at.radio(key="page").set_value("Agreement").run()
+    assert not at.exception and any("Blind coding is on" in i.value for i in at.info)

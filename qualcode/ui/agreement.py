@@ -76,6 +76,12 @@ def _verdict_style(value: str) -> str:
 
 def page_agreement(db: Database) -> None:
     st.header("Agreement")
+    from qualcode import visibility
+
+    if visibility.is_blind(db):
+        st.info("Blind coding is on, so coders cannot see each other's codings yet. When every "
+                "coder has finished, turn it off in Project settings to compare them here.")
+        return
     coders_all = project_coders(db)
     compared = [c for c in coders_all if c != CONSENSUS]
     if len(compared) < 2:

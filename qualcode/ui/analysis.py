@@ -32,11 +32,29 @@ from qualcode.db import Database
 
 
 def _filters(db: Database) -> ProjectData | None:
-    """Sidebar filters, then the filtered project data (None, with a message, when unusable)."""
+    """Sidebar filters, then the filtered project data (None, with a message, when unusable).
+
+    In blind coding, a coder analyses only their own codings: nobody's work is shown to
+    another coder before the blind phase is over.
+    """
+    from qualcode import visibility
+
     everything = load(db)
+    blind = visibility.is_blind(db)
+    me = (st.session_state.get("coder") or "").strip() or None
+    if blind and me is None:
+        st.info("Blind coding is on: choose your coder name in the sidebar to analyse your own codings.")
+        return None
     with st.sidebar:
         st.subheader("Filters")
-        coders = st.multiselect("Coders (none = all, pooled)", everything.coders, key="an_coders")
+        if blind:
+            st.caption(f"Blind coding is on: only {me}'s codings are analysed.")
+            coders = [me] if me in everything.coders else []
+            if not coders:
+                st.info("You have no codings yet.")
+                return None
+        else:
+            coders = st.multiselect("Coders (none = all, pooled)", everything.coders, key="an_coders")
         docs = st.multiselect("Documents (none = all)", everything.documents["document"].tolist(),
                               key="an_documents")
         attributes = {}
