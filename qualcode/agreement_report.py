@@ -303,8 +303,9 @@ def methods_paragraph(report: AgreementReport) -> str:
     stats += ["Krippendorff's alpha (nominal; Krippendorff 2011)", "Gwet's (2008) AC1"]
     parts.append(
         f"We computed {_and(stats)} for each code, with a {report.confidence:.0%} bootstrap "
-        f"confidence interval for alpha ({report.draws:,} resamples of units; Hayes & "
-        "Krippendorff 2007), using qualcode."
+        f"confidence interval for alpha (a percentile bootstrap over {report.draws:,} resamples "
+        "of units, after Hayes & Krippendorff 2007, who resample pairs of values instead), "
+        "using qualcode."
     )
     pooled, mean = report.overall.get("pooled"), report.overall.get("mean")
     if pooled and mean:
