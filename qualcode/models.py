@@ -292,3 +292,29 @@ class DocumentDone(Base):
     document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"))
     coder_id: Mapped[int] = mapped_column(ForeignKey("coder.id", ondelete="CASCADE"), index=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DocumentGroup(Base):
+    """A named set of documents (REFI-QDA exports it as a ``Set`` with ``MemberSource``s)."""
+
+    __tablename__ = "document_group"
+    __table_args__ = (UniqueConstraint("project_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    guid: Mapped[str] = mapped_column(String(36), default=new_guid)
+
+
+class DocumentGroupMember(Base):
+    """One document in one group; deleting either side removes the membership."""
+
+    __tablename__ = "document_group_member"
+
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("document_group.id", ondelete="CASCADE"), primary_key=True
+    )
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("document.id", ondelete="CASCADE"), primary_key=True
+    )

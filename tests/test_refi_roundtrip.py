@@ -16,6 +16,7 @@ from qualcode.codes import paths_by_id, tree
 from qualcode.coding_sheet import import_sheet, parse_sheet
 from qualcode.db import Database
 from qualcode.documents import participant_attributes
+from qualcode.groups import add_documents, create_group, list_groups
 from qualcode.models import Attribute, Code, Coder, Coding, Document, Memo, Participant
 from qualcode.refi.store import export_qdc, export_qdpx, import_project_file
 from qualcode.sample import ROOT
@@ -44,6 +45,8 @@ def snapshot(db: Database) -> dict:
     """Everything a round trip must keep, by value (no database ids)."""
     with db.session() as s:
         pid = db.project_id(s)
+    groups = list_groups(db)  # its own transaction, after the project exists
+    with db.session() as s:
         paths = paths_by_id(s, pid)
         docs = {d.id: d for d in s.scalars(select(Document).where(Document.project_id == pid))}
         coders = {c.id: c for c in s.scalars(select(Coder).where(Coder.project_id == pid))}
@@ -66,6 +69,7 @@ def snapshot(db: Database) -> dict:
             "attributes": sorted((a.name, a.type, a.guid) for a in s.scalars(
                 select(Attribute).where(Attribute.project_id == pid))),
             "values": {people[k].external_id: v for k, v in participant_attributes(s, pid).items()},
+            "groups": groups,
         }
 
 
@@ -173,10 +177,79 @@ def test_coder_from_selection_takes_the_selection_authors(db):
     assert any("another on the coding" in w for w in report["warnings"])
 
 
-def test_sets_are_reported_as_skipped(db):
-    report = import_project_file(db, shared_fixture("refi/samples/maxqda24_paper_themes_ICLS.qdpx"))
-    assert "2 sets (document groups not supported yet)" in report["skipped"]
-    assert report["documents"] == 10
+def test_sets_of_documents_become_groups_once(db):
+    path = shared_fixture("refi/samples/maxqda24_paper_themes_ICLS.qdpx")
+    report = import_project_file(db, path)
+    assert (report["documents"], report["groups"], report["skipped"]) == (10, 2, [])
+    groups = list_groups(db)
+    assert [(g["name"], g["guid"], len(g["documents"])) for g in groups] == [
+        ("ICLS 2024", "45FE4439-9BF4-47FC-AFAF-D87305293172", 5),
+        ("ICLS 2025", "FEEDCF5C-1D45-4CE1-B551-586A9CD14F09", 5)]
+    assert set(groups[0]["documents"]).isdisjoint(groups[1]["documents"])
+    again = import_project_file(db, path)
+    assert (again["groups"], again["existing"]["groups"], list_groups(db)) == (0, 2, groups)
+
+
+def test_set_members_that_were_not_imported_are_reported(db):
+    from qualcode.refi.model import RefiProject, Set, Source
+    from qualcode.refi.store import import_project
+
+    text, picture = "0b000000-0000-4000-8000-00000000000a", "0b000000-0000-4000-8000-00000000000b"
+    project = RefiProject("p", sources=[Source(text, "int01", "Some words.")], sets=[
+        Set("0b000000-0000-4000-8000-000000000001", "Mixed", member_sources=[text.upper(), picture]),
+        Set("0b000000-0000-4000-8000-000000000002", "Pictures", member_sources=[picture]),
+        Set("0b000000-0000-4000-8000-000000000003", "Empty")])
+    report = import_project(db, project)
+    assert report["skipped"] == ["1 set whose sources were not imported (Pictures)",
+                                 ("1 set membership of sources that were not imported (non-text or "
+                                  "left-out sources)")]
+    assert [(g["name"], g["documents"]) for g in list_groups(db)] == [("Empty", []), ("Mixed", ["int01"])]
+
+
+def test_atlasti_sets_whose_sources_are_missing_are_skipped_and_its_empty_set_kept(db):
+    # This .qde has no source files, so no document is imported; its one empty Set stays a group.
+    report = import_project_file(db, shared_fixture("refi/samples/atlasti84_refi_standard_project.qde"))
+    assert (report["documents"], report["groups"]) == (0, 1)
+    assert [(g["name"], g["documents"]) for g in list_groups(db)] == [("<3", [])]
+    assert [s for s in report["skipped"] if "sets" in s] == [
+        ("4 code sets (Feelings, negative feelings, Breakfast food, positive feelings): sets of codes have no "
+         "place in qualcode, only sets of documents become groups"),
+        ("11 sets whose sources were not imported (Mabel, gender: male, Simon, Text files, gender: female, "
+         "Coke, age: 67, Images, PDFs, age: 25, Video and Audio)")]
+
+
+def test_code_sets_are_skipped_with_the_reason(db, tmp_path):
+    from qualcode.refi.model import CodeNode, RefiProject, Set
+    from qualcode.refi.store import import_project
+
+    project = RefiProject("p", codes=[CodeNode("0b000000-0000-4000-8000-000000000001", "A")],
+                          sets=[Set("0b000000-0000-4000-8000-000000000002", "Core codes",
+                                    member_codes=["0b000000-0000-4000-8000-000000000001"])])
+    report = import_project(db, project)
+    assert report["skipped"] == [("1 code set (Core codes): sets of codes have no place in qualcode, only "
+                                  "sets of documents become groups")]
+    assert (report["groups"], list_groups(db)) == (0, [])
+
+
+def test_groups_round_trip_with_names_descriptions_members_and_guids(sample_db, db, tmp_path, schemas):
+    """Sample project (SQLite) with groups → .qdpx → a fresh database on each engine."""
+    with sample_db.session() as s:
+        names = s.scalars(select(Document.name).order_by(Document.name)).all()
+    create_group(sample_db, "Wave 1", description="First round of interviews.\nSpring <2024> & café 😀")
+    add_documents(sample_db, "Wave 1", names[:3])
+    create_group(sample_db, "Empty for now")
+    create_group(sample_db, "Everyone", description="all")
+    add_documents(sample_db, "Everyone", names)
+    before = snapshot(sample_db)
+    first = export_qdpx(sample_db)
+    _check_export(first, schemas)
+    (tmp_path / "groups.qdpx").write_bytes(first)
+    report = import_project_file(db, tmp_path / "groups.qdpx")
+    after = snapshot(db)
+    assert after["groups"] == before["groups"]
+    assert after == before
+    assert report["groups"] == 3 and [g["name"] for g in after["groups"]] == ["Empty for now", "Everyone", "Wave 1"]
+    assert _guids(export_qdpx(db)) == _guids(first)
 
 
 def test_a_failed_import_leaves_the_database_untouched(db, monkeypatch):
@@ -191,3 +264,18 @@ def test_a_failed_import_leaves_the_database_untouched(db, monkeypatch):
     with pytest.raises(RuntimeError, match="disk full"):
         import_project_file(db, shared_fixture("refi/samples/qc132_qualitative-coding_demo.qdpx"))
     assert snapshot(db) == before
+
+
+def test_a_set_of_documents_and_codes_keeps_the_documents_and_warns(db):
+    from qualcode.refi.model import CodeNode, RefiProject, Set, Source
+    from qualcode.refi.store import import_project
+
+    code, text = "0b000000-0000-4000-8000-000000000001", "0b000000-0000-4000-8000-00000000000a"
+    project = RefiProject("p", codes=[CodeNode(code, "A")], sources=[Source(text, "int01", "Some words.")],
+                          sets=[Set("0b000000-0000-4000-8000-000000000002", "Both", member_sources=[text],
+                                    member_codes=[code])])
+    report = import_project(db, project)
+    assert (report["warnings"], report["skipped"]) == (
+        ["set 'Both' also lists 1 code; only its documents were imported (qualcode groups documents, not codes)"],
+        [])
+    assert [(g["name"], g["documents"]) for g in list_groups(db)] == [("Both", ["int01"])]

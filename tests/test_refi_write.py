@@ -17,6 +17,7 @@ from qualcode.refi.model import (
     Note,
     RefiProject,
     Selection,
+    Set,
     Source,
     User,
     Variable,
@@ -157,3 +158,36 @@ def test_two_exports_differ_only_in_their_timestamp():
     a = zipfile.ZipFile(io.BytesIO(write_qdpx(_project()))).read("project.qde")
     b = zipfile.ZipFile(io.BytesIO(write_qdpx(_project()))).read("project.qde")
     assert strip(a) == strip(b)
+
+
+def _with_sets() -> RefiProject:
+    project = _project()
+    wave = Set("0a400000-0000-4000-8000-000000000001", "Wave <1> & “spring”",
+               member_sources=["0d000000-0000-4000-8000-000000000001"],
+               member_codes=["0c000000-0000-4000-8000-000000000001"])
+    wave.description = "First round.\nCafé 😀"
+    project.sets = [wave, Set("0a400000-0000-4000-8000-000000000002", "Empty")]
+    return project
+
+
+def test_sets_are_valid_in_schema_order_with_description_and_members(schemas):
+    qde = zipfile.ZipFile(io.BytesIO(write_qdpx(_with_sets()))).read("project.qde")
+    assert list(schemas["project"].iter_errors(fromstring(qde))) == []
+    root = fromstring(qde)
+    assert [c.tag.removeprefix(NS) for c in root] == [
+        "Users", "CodeBook", "Variables", "Cases", "Sources", "Notes", "Sets", "NoteRef"]
+    wave, empty = root.find(f"{NS}Sets")
+    assert (wave.get("guid"), wave.get("name")) == ("0a400000-0000-4000-8000-000000000001", "Wave <1> & “spring”")
+    assert [(c.tag.removeprefix(NS), c.text, c.get("targetGUID")) for c in wave] == [
+        ("Description", "First round.\nCafé 😀", None),
+        ("MemberCode", None, "0c000000-0000-4000-8000-000000000001"),
+        ("MemberSource", None, "0d000000-0000-4000-8000-000000000001")]
+    assert (empty.get("name"), list(empty)) == ("Empty", [])
+
+
+def test_sets_read_back_with_their_description_and_members():
+    back = read_refi(write_qdpx(_with_sets()), "study.qdpx")
+    assert [(s.guid, s.name, s.description, s.member_sources, s.member_codes) for s in back.sets] == [
+        ("0a400000-0000-4000-8000-000000000001", "Wave <1> & “spring”", "First round.\nCafé 😀",
+         ["0d000000-0000-4000-8000-000000000001"], ["0c000000-0000-4000-8000-000000000001"]),
+        ("0a400000-0000-4000-8000-000000000002", "Empty", "", [], [])]

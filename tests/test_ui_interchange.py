@@ -56,13 +56,19 @@ def test_a_hostile_file_shows_the_refusal(app_page, tmp_path):
     assert any("refused: the XML declares a DTD or entities" in e.value for e in at.error)
 
 
-# -- the journey in a real browser (same set-up as tests/test_browser.py) ---------------------------
+# -- the journey in a real browser (a first run on the sample project, as tests/test_browser.py) ---
 
-import test_browser
+from browser_support import ROOT, chromium_page, streamlit_server  # noqa: E402
 
-SHOTS = test_browser.SHOTS
-server = test_browser.server  # the browser journey's fixtures, reused
-browser_page = test_browser.page
+SHOTS = ROOT / "test-artifacts" / "browser"
+
+
+@pytest.fixture
+def browser_page(tmp_path):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with streamlit_server("app.py", tmp_path / "streamlit.log",
+                          QUALCODE_DB=str(tmp_path / "first-run.db")) as url, chromium_page(url) as pg:
+        yield pg
 
 
 @pytest.mark.browser

@@ -130,6 +130,7 @@ class Set:
     name: str
     member_sources: list[str] = field(default_factory=list)
     member_codes: list[str] = field(default_factory=list)
+    description: str = ""
 
 
 @dataclass

@@ -406,9 +406,12 @@ def _read_project(root: Element, filename: str, report: ReadReport, archive: _Ar
                                   targets=note_targets.get(guid.lower(), [])))
     sets = _child(root, "Sets")
     for el in _children(sets, "Set") if sets is not None else []:
-        project.sets.append(Set(clean_guid(el.get("guid")), el.get("name") or "",
-                                member_sources=[clean_guid(m.get("targetGUID")) for m in _children(el, "MemberSource")],
-                                member_codes=[clean_guid(m.get("targetGUID")) for m in _children(el, "MemberCode")]))
+        st = Set(clean_guid(el.get("guid")), el.get("name") or "",
+                 member_sources=[clean_guid(m.get("targetGUID")) for m in _children(el, "MemberSource")],
+                 member_codes=[clean_guid(m.get("targetGUID")) for m in _children(el, "MemberCode")])
+        description = _child(el, "Description")
+        st.description = canonicalize(description.text or "") if description is not None else ""
+        project.sets.append(st)
     for part, label in (("Links", "Link"), ("Graphs", "Graph")):
         holder = _child(root, part)
         if holder is not None and len(holder):

@@ -37,6 +37,8 @@ from qualcode.models import (
     Coder,
     Coding,
     Document,
+    DocumentGroup,
+    DocumentGroupMember,
     Memo,
     Participant,
     Project,
@@ -50,6 +52,7 @@ from qualcode.refi.model import (
     RefiError,
     RefiProject,
     Selection,
+    Set,
     Source,
     User,
     Variable,
@@ -71,7 +74,7 @@ _REFI_TO_TYPE = {"Text": "text", "Integer": "number", "Float": "number", "Boolea
 
 
 def export_project(db: Database) -> RefiProject:
-    """The default project as a :class:`RefiProject` (document groups are not exported yet)."""
+    """The default project as a :class:`RefiProject`; document groups become Sets."""
     with db.session() as session:
         pid = db.project_id(session)
         project_row = session.get(Project, pid)
@@ -113,6 +116,7 @@ def export_project(db: Database) -> RefiProject:
             author = coders[memo.author_id].guid if memo.author_id in coders else None
             project.notes.append(Note(memo.guid, memo.title, memo.text, author, [target]))
         _export_cases(session, pid, project, docs)
+        _export_sets(session, pid, project, doc_guid)
     return project
 
 
@@ -167,6 +171,20 @@ def _export_cases(session: Session, pid: int, project: RefiProject, docs: list[D
                                   [d.guid for d in docs if d.participant_id == person.id]))
 
 
+def _export_sets(session: Session, pid: int, project: RefiProject, doc_guid: dict[int, str]) -> None:
+    """Each document group as a Set of MemberSources (members in document-name order)."""
+    members: dict[int, list[int]] = {}
+    for group_id, doc_id in session.execute(
+            select(DocumentGroupMember.group_id, DocumentGroupMember.document_id)
+            .join(Document, Document.id == DocumentGroupMember.document_id).order_by(Document.name)):
+        members.setdefault(group_id, []).append(doc_id)
+    for group in session.scalars(select(DocumentGroup).where(DocumentGroup.project_id == pid)
+                                 .order_by(DocumentGroup.name)):
+        st = Set(group.guid, group.name, member_sources=[doc_guid[d] for d in members.get(group.id, [])])
+        st.description = group.description  # read back by write.project_xml
+        project.sets.append(st)
+
+
 def export_qdpx(db: Database) -> bytes:
     """The default project as .qdpx bytes."""
     return write_qdpx(export_project(db))
@@ -186,7 +204,7 @@ def import_project(db: Database, project: RefiProject, *, coder_from: str = "cod
 
     The report: ``{"documents", "codes", "codings": new rows, "coders": names used,
     "warnings", "skipped", "existing": {...} (already present, left alone), "offset_readings",
-    "kind", "origin", "coder_attribution"}``.
+    "kind", "origin", "coder_attribution", "memos", "participants", "groups": new document groups}``.
     """
     if coder_from not in CODER_CHOICES:
         raise ValueError(f"coder_from must be one of {CODER_CHOICES}, not {coder_from!r}")
@@ -210,8 +228,7 @@ def import_project(db: Database, project: RefiProject, *, coder_from: str = "cod
         ctx.codings()
         ctx.notes()
         ctx.cases()
-        if project.sets:
-            out["skipped"].append(f"{len(project.sets)} sets (document groups not supported yet)")
+        ctx.sets()
         log(session, project_id=pid, actor=actor, action="import", entity="project",
             kind=rep.kind, origin=project.origin, documents=out["documents"], codes=out["codes"],
             codings=out["codings"])
@@ -495,6 +512,68 @@ class _Importer:
         if self.p.cases:
             log(self.s, project_id=self.pid, actor=self.actor, action="import", entity="attributes",
                 participants=len(self.p.cases), origin=self.p.origin)
+
+    # document groups ---------------------------------------------------------------------------
+    def sets(self) -> None:
+        """Sets of sources become document groups, matched by GUID, then by name.
+
+        Sets of codes only (MemberCode, e.g. a codebook's code sets) have no place here: they are
+        reported as skipped. A Set's members that were not imported (pictures, PDFs, sources
+        left out) are reported too; the group keeps the rest, and a Set left with none is skipped.
+        An empty Set (no members at all, as we export an empty group) becomes an empty group.
+        """
+        created, code_sets, unplaced, missing = 0, [], [], 0
+        doc_ids = {g.lower(): i for g, i in self.doc_ids.items()}
+        for st in self.p.sets:
+            if st.member_codes and not st.member_sources:
+                code_sets.append(st.name or st.guid)
+                continue
+            members = [doc_ids.get(g.lower()) for g in st.member_sources]
+            if members and not any(members):
+                unplaced.append(st.name or st.guid)  # would be an empty group that never was one
+                continue
+            name = (st.name or "").strip()[:300] or f"set {st.guid[:8]}"
+            group = self.s.scalar(select(DocumentGroup).where(DocumentGroup.project_id == self.pid,
+                                                             DocumentGroup.guid.in_([st.guid, st.guid.lower(),
+                                                                                     st.guid.upper()])))
+            group = group or self.s.scalar(select(DocumentGroup).where(DocumentGroup.project_id == self.pid,
+                                                                      DocumentGroup.name == name))
+            if group is None:
+                group = DocumentGroup(project_id=self.pid, name=name, guid=st.guid,
+                                      description=st.description or "")
+                self.s.add(group)
+                self.s.flush()
+                created += 1
+                log(self.s, project_id=self.pid, actor=self.actor, action="create", entity="document_group",
+                    entity_id=group.id, name=name, guid=group.guid, origin=self.p.origin)
+            else:
+                self.out["existing"]["groups"] += 1
+            present = set(self.s.scalars(select(DocumentGroupMember.document_id)
+                                         .where(DocumentGroupMember.group_id == group.id)))
+            for doc_id in members:
+                if doc_id is None:
+                    missing += 1
+                elif doc_id not in present:
+                    self.s.add(DocumentGroupMember(group_id=group.id, document_id=doc_id))
+                    present.add(doc_id)
+            if st.member_codes:
+                self.out["warnings"].append(f"set {name!r} also lists {_count(len(st.member_codes), 'code')}; only its "
+                                            "documents were imported (qualcode groups documents, not codes)")
+        self.s.flush()
+        self.out["groups"] = created
+        if code_sets:
+            self.out["skipped"].append(f"{_count(len(code_sets), 'code set')} ({', '.join(code_sets)}): sets "
+                                       "of codes have no place in qualcode, only sets of documents become groups")
+        if unplaced:
+            self.out["skipped"].append(f"{_count(len(unplaced), 'set')} whose sources were not imported "
+                                       f"({', '.join(unplaced)})")
+        if missing:
+            self.out["skipped"].append(f"{_count(missing, 'set membership')} of sources that were not imported "
+                                       "(non-text or left-out sources)")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _parse_time(value: str | None) -> datetime | None:

@@ -167,6 +167,10 @@ def project_xml(project: RefiProject, *, origin: str = "qualcode") -> bytes:
         sets = _sub(root, ns, "Sets")
         for st in project.sets:
             el = _sub(sets, ns, "Set", guid=st.guid, name=st.name)
+            # Schema order: Description, MemberCode*, MemberSource*, MemberNote*.
+            # (``description`` is set by our readers and exporter; Set does not declare it yet.)
+            if st.description:
+                _sub(el, ns, "Description").text = st.description
             for g in st.member_codes:
                 _sub(el, ns, "MemberCode", targetGUID=g)
             for g in st.member_sources:

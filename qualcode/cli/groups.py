@@ -1,0 +1,126 @@
+"""``qualcode`` commands for document groups: ``group create|add|remove|rename|delete`` and ``groups``.
+
+Thin wrappers over :mod:`qualcode.groups`; errors (unknown group or document, a taken name)
+go to stderr with exit status 1 and leave the database untouched.
+"""
+
+from __future__ import annotations
+
+import click
+
+from qualcode.cli.common import emit, fail, open_db
+
+
+def _run(call):
+    from qualcode.groups import GroupError
+
+    try:
+        return call()
+    except GroupError as exc:
+        fail(str(exc))
+
+
+@click.group("group")
+def group_cmd() -> None:
+    """Create document groups and put documents in them (exported to REFI-QDA as Sets)."""
+
+
+@group_cmd.command("create")
+@click.argument("name")
+@click.option("--description", default="", help="What the group is for (exported with it).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def create_cmd(ctx, name: str, description: str, as_json: bool) -> None:
+    """Create an empty document group called NAME."""
+    from qualcode.groups import create_group
+
+    group = _run(lambda: create_group(open_db(ctx), name, description=description))
+    if as_json:
+        emit({k: group[k] for k in ("name", "description", "documents")})
+    else:
+        click.echo(f"created group {group['name']!r}")
+
+
+@group_cmd.command("add")
+@click.argument("name")
+@click.argument("documents", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def add_cmd(ctx, name: str, documents: tuple[str, ...], as_json: bool) -> None:
+    """Put DOCUMENTs (names as `qualcode documents` lists them) in group NAME.
+
+    All of them must exist, or nothing is added; documents already in the group stay as they are.
+    """
+    from qualcode.groups import add_documents
+
+    out = _run(lambda: add_documents(open_db(ctx), name, list(documents)))
+    if as_json:
+        emit(out)
+    else:
+        click.echo(f"{out['group']}: added {len(out['added'])}, already there {len(out['already'])}")
+
+
+@group_cmd.command("remove")
+@click.argument("name")
+@click.argument("documents", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def remove_cmd(ctx, name: str, documents: tuple[str, ...], as_json: bool) -> None:
+    """Take DOCUMENTs out of group NAME (the documents themselves stay in the project)."""
+    from qualcode.groups import remove_documents
+
+    out = _run(lambda: remove_documents(open_db(ctx), name, list(documents)))
+    if as_json:
+        emit(out)
+    else:
+        click.echo(f"{out['group']}: removed {len(out['removed'])}, not in the group {len(out['not_members'])}")
+
+
+@group_cmd.command("rename")
+@click.argument("name")
+@click.argument("new_name")
+@click.pass_context
+def rename_cmd(ctx, name: str, new_name: str) -> None:
+    """Rename group NAME to NEW_NAME (members and REFI-QDA GUID stay)."""
+    from qualcode.groups import rename_group
+
+    group = _run(lambda: rename_group(open_db(ctx), name, new_name))
+    click.echo(f"renamed group {name!r} to {group['name']!r}")
+
+
+@group_cmd.command("delete")
+@click.argument("name")
+@click.pass_context
+def delete_cmd(ctx, name: str) -> None:
+    """Delete group NAME; its documents stay in the project."""
+    from qualcode.groups import delete_group
+
+    group = _run(lambda: delete_group(open_db(ctx), name))
+    click.echo(f"deleted group {group['name']!r} ({len(group['documents'])} documents stay in the project)")
+
+
+@click.command("groups")
+@click.option("--json", "as_json", is_flag=True,
+              help='Print JSON: [{"name", "description", "documents": [names]}].')
+@click.pass_context
+def groups_cmd(ctx, as_json: bool) -> None:
+    """List document groups with their documents."""
+    from qualcode.groups import list_groups
+
+    groups = list_groups(open_db(ctx))
+    if as_json:
+        emit([{k: g[k] for k in ("name", "description", "documents")} for g in groups])
+        return
+    if not groups:
+        click.echo("no document groups yet (create one with `qualcode group create NAME`)")
+    for g in groups:
+        about = f" — {g['description']}" if g["description"] else ""
+        click.echo(f"{g['name']} ({len(g['documents'])} documents){about}")
+        for doc in g["documents"]:
+            click.echo(f"  {doc}")
+
+
+def register(main: click.Group) -> None:
+    """Add this module's commands to the ``qualcode`` group."""
+    main.add_command(group_cmd)
+    main.add_command(groups_cmd)
