@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 
 import click
@@ -28,6 +29,12 @@ def open_db(ctx: click.Context) -> Database:
             ctx.obj["database"] = Database(ctx.obj["db"])
         except DatabaseError as exc:
             fail(str(exc))
+        from qualcode.backup import auto_backup
+
+        try:
+            auto_backup(ctx.obj["database"])  # the daily SQLite backup, when one is due
+        except (OSError, sqlite3.Error) as exc:  # a full disk must not stop the user's command
+            click.echo(f"note: the automatic daily backup failed: {exc}", err=True)
     return ctx.obj["database"]
 
 

@@ -261,11 +261,24 @@ def _choose_coder(db: Database) -> None:
         st.session_state["coder"] = choice
 
 
+def _daily_backup(db: Database) -> None:
+    """The automatic daily SQLite backup; cheap when none is due (one folder listing)."""
+    import sqlite3
+
+    from qualcode.backup import auto_backup
+
+    try:
+        auto_backup(db)
+    except (OSError, sqlite3.Error) as exc:
+        st.warning(f"The automatic daily backup failed: {exc}")
+
+
 def main() -> None:
     """Entry point used by ``app.py``."""
     st.set_page_config(page_title="qualcode", page_icon="🗂️", layout="wide")
     db = _database(resolve_url())
     _load_sample_if_new(db)
+    _daily_backup(db)
     with db.session() as session:
         project = session.get(Project, db.project_id(session))
         project_name = project.name
