@@ -117,7 +117,14 @@ def decode(data: bytes, filename: str) -> str:
                 "is not valid UTF-8; save the file again as UTF-8",
             ) from None
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16")
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:  # an odd byte count or a lone surrogate
+            raise ReliabilityDataError(
+                filename, 1, 1,
+                f"the file starts with a UTF-16 byte-order mark but is not valid UTF-16 "
+                f"(bytes {exc.start}-{exc.end - 1}: {exc.reason}); save the file again as UTF-8 CSV",
+            ) from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 
 from .base import TranscriptError
 
@@ -65,7 +66,11 @@ def _describe_zip(data: bytes) -> tuple[str, str]:
             mimetype = (
                 archive.read("mimetype").decode("ascii", "replace").strip() if "mimetype" in names else ""
             )
-    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError):
+    # ValueError: zipfile seeks to a member's recorded offset, which a damaged directory can
+    # put before the start of the file ("negative seek value"); zlib.error: a member whose
+    # data is not the deflate stream its directory entry claims.
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError, ValueError,
+            zlib.error):
         return "zip", "a damaged ZIP package"
     if "word/document.xml" in names:
         return "docx", "a Word .docx document"

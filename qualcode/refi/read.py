@@ -18,6 +18,7 @@ import io
 import re
 import uuid
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from xml.etree.ElementTree import Element, ParseError
@@ -104,6 +105,9 @@ def parse_xml(data: bytes, filename: str) -> Element:
     except ParseError as exc:
         raise RefiError(filename, f"is not well-formed XML ({exc})",
                         "Export the project again; the file may be truncated") from None
+    except LookupError as exc:  # expat: the XML declaration names an encoding that does not exist
+        raise RefiError(filename, f"declares an unknown text encoding ({exc})",
+                        "Export the project again as UTF-8") from None
 
 
 # -- archives ------------------------------------------------------------------------------------
@@ -116,7 +120,7 @@ class _Archive:
         self.filename, self.limits = filename, limits
         try:
             self.zip = zipfile.ZipFile(io.BytesIO(data))
-        except zipfile.BadZipFile as exc:
+        except (zipfile.BadZipFile, ValueError) as exc:
             raise RefiError(filename, f"is not a readable zip archive ({exc})",
                             "A .qdpx file is a zip; export the project again") from None
         infos = self.zip.infolist()
@@ -126,6 +130,9 @@ class _Archive:
         total = 0
         for info in infos:
             name = info.filename
+            if not name:  # zipfile itself fails on these (ZipInfo.is_dir indexes the name)
+                raise RefiError(filename, "refused: the archive has an entry with no name",
+                                "Export the project again; the archive is damaged")
             parts = re.split(r"[\\/]", name)
             if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name) or ".." in parts:
                 raise RefiError(filename, f"refused: the archive entry {name!r} points outside the "
@@ -159,7 +166,9 @@ class _Archive:
                         raise RefiError(self.filename, f"refused: the archive entry {info.filename!r} "
                                         "unpacks to more than it declares (a zip bomb?)",
                                         "Check that this is a REFI-QDA project")
-        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
+        # ValueError: a damaged directory makes zipfile seek before the file's start;
+        # zlib.error: a corrupt deflate stream.
+        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, ValueError, zlib.error) as exc:
             raise RefiError(self.filename, f"the archive entry {info.filename!r} cannot be read ({exc})",
                             "Export the project again") from None
         return bytes(out)
