@@ -140,13 +140,22 @@ def test_code_a_passage_reload_recode_undo_blind_and_script_as_text(app):
     # Recode by clicking the highlight, then undo
     page.locator(f".qcs-h[data-c~='{coding.id}']").first.click()
     menu = page.locator(f"[data-id='{coding.id}']")
+    page.wait_for_timeout(500)
     if menu.count() and menu.first.is_visible():  # overlapping codings: choose ours in the menu
         menu.first.click()
+    expect(page.get_by_label("Recode as")).to_be_visible()
+    _settle(page)
     page.get_by_label("Recode as").click()
-    page.get_by_role("option", name="Enablers/Individual and cultural/Prior clinical experience and resilience").click()
-    page.get_by_role("button", name="Recode", exact=True).click()
+    page.keyboard.type("Prior clinical experience")  # filter, then pick with the keyboard
+    page.keyboard.press("Enter")
+    _settle(page)
+    try:
+        page.get_by_role("button", name="Recode", exact=True).click(timeout=20_000)
+    finally:
+        page.screenshot(path=SHOTS / "3a-recode.png", full_page=True)
     expect(page.get_by_text("Recoded as")).to_be_visible()
     assert _mine(db)[0].code_path.endswith("Prior clinical experience and resilience")
+    _settle(page)
     page.get_by_role("button", name=re.compile(r"^Undo")).click()
     expect(page.get_by_text("Undid")).to_be_visible()
     assert [c.code_path for c in _mine(db)] == [CODE]
