@@ -1120,6 +1120,9 @@ def test_over_size_limit_says_how_to_raise_it():
     assert "--max-size" in info.value.hint and "QUALCODE_MAX_IMPORT_MB" in info.value.hint
     assert DEFAULT_MAX_BYTES == 50 * 1024 * 1024
     with pytest.raises(TranscriptError, match="over the import size limit of 50 MB"):
+        parse_transcript(b" " * (DEFAULT_MAX_BYTES + 200_000), "huge.txt")
+    # one byte over would round to "50 MB, over the limit of 50 MB": say it in bytes instead
+    with pytest.raises(TranscriptError, match="52,428,801 bytes, over the import size limit of 52,428,800 bytes"):
         parse_transcript(b" " * (DEFAULT_MAX_BYTES + 1), "huge.txt")
 
 
@@ -1223,3 +1226,9 @@ def test_sample_transcripts(path):
     labelled = [t for t in result.turns if t.speaker is not None]
     assert len(labelled) >= 20
     assert all(t.speaker is None for t in result.turns[: len(result.turns) - len(labelled)])
+
+
+def test_a_file_just_over_the_limit_is_told_in_exact_bytes():
+    with pytest.raises(TranscriptError) as err:
+        parse_transcript(b"x" * 36_700, "a.txt", max_bytes=36_690)
+    assert "is 36,700 bytes, over the import size limit of 36,690 bytes" in str(err.value)

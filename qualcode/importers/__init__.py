@@ -77,7 +77,7 @@ def parse_transcript(data: bytes, filename: str, *, max_bytes: int = DEFAULT_MAX
     if len(data) > max_bytes:
         raise TranscriptError(
             filename,
-            f"is {_size(len(data))}, over the import size limit of {_size(max_bytes)}",
+            "is {}, over the import size limit of {}".format(*_sizes(len(data), max_bytes)),
             "Raise the limit with --max-size MB or the QUALCODE_MAX_IMPORT_MB environment "
             "variable, or split the transcript into smaller files",
         )
@@ -105,4 +105,10 @@ def _size(size: int) -> str:
     for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
         if size >= scale:
             return f"{size / scale:.1f}".removesuffix(".0") + f" {unit}"
-    return f"{size} bytes"
+    return f"{size:,} bytes"
+
+
+def _sizes(size: int, limit: int) -> tuple[str, str]:
+    """Both sizes readably, in exact bytes when rounding would make them look equal."""
+    pair = _size(size), _size(limit)
+    return pair if pair[0] != pair[1] else (f"{size:,} bytes", f"{limit:,} bytes")
