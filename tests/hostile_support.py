@@ -76,37 +76,12 @@ def make_odt(lines=SEED_LINES) -> bytes:
 
 
 def make_pdf(lines=SEED_LINES) -> bytes:
-    """A one-page PDF (Helvetica, WinAnsi) written by hand: no PDF writer is a dependency."""
-    ops = ["BT /F1 12 Tf 14 TL 72 720 Td"]
-    for speaker, said in lines:
-        text = f"{speaker}: {said}".replace("\r\n", " ").replace("e\u0301", "\u00e9")
-        text = text.encode("cp1252", "replace").decode("cp1252")
-        escaped = "".join(
-            ch if 32 <= ord(ch) < 127 and ch not in "()\\"
-            else ("\\" + ch if ch in "()\\" else f"\\{ch.encode('cp1252')[0]:03o}")
-            for ch in text
-        )
-        ops += [f"({escaped}) Tj", "T*"]
-    ops.append("ET")
-    stream = "\n".join(ops).encode("latin-1")
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [5 0 R] /Count 1 >>",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
-         b"/Resources << /Font << /F1 3 0 R >> >> /Contents 4 0 R >>"),
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+    """A one-page PDF of the seed lines (WinAnsi text), built by tests/test_importers.make_pdf."""
+    from test_importers import make_pdf as pdf_of_pages
+
+    texts = [f"{speaker}: {said}".replace("\r\n", " ").replace("e\u0301", "\u00e9")
+             .encode("cp1252", "replace").decode("cp1252") for speaker, said in lines]
+    return pdf_of_pages([texts])
 
 
 def make_text(lines=SEED_LINES) -> bytes:
