@@ -7,7 +7,7 @@ The package holds all the logic; ``app.py`` (Streamlit, via ``qualcode.ui``) and
 __version__ = "0.1.0"
 
 
-def open(path_or_url=None):  # noqa: A001 - qualcode.open(...) reads like the builtin on purpose
+def open(path_or_url=None, *, user=None):  # noqa: A001 - qualcode.open(...) reads like the builtin on purpose
     """Open a project for analysis in a notebook: ``qualcode.open("qualcode.db")``.
 
     Returns :class:`qualcode.api.Project`, whose ``.frequencies()``, ``.cooccurrence()`` and
@@ -15,4 +15,4 @@ def open(path_or_url=None):  # noqa: A001 - qualcode.open(...) reads like the bu
     """
     from qualcode.api import open as _open
 
-    return _open(path_or_url)
+    return _open(path_or_url, user=user)

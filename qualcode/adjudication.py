@@ -20,11 +20,12 @@ from dataclasses import asdict, dataclass, field
 
 from sqlalchemy import select
 
+from qualcode.access import check_coding_owner, require_unblinded
 from qualcode.agreement_units import CONSENSUS
 from qualcode.changelog import log
 from qualcode.codes import paths_by_id, resolve
 from qualcode.codings import coder_id
-from qualcode.db import Database
+from qualcode.db import Database, retrying
 from qualcode.documents import get_document
 from qualcode.models import Coder, Coding, Document
 
@@ -121,12 +122,17 @@ def passages(
     *,
     documents: Sequence[str] | None = None,
     consensus: str = CONSENSUS,
+    viewer: str | None = None,
 ) -> list[Passage]:
     """Every passage of ``code`` (exactly that code) where one of ``coders`` applied it,
-    ordered by document name and position, with the consensus coder's spans there."""
+    ordered by document name and position, with the consensus coder's spans there.
+
+    Refused (``AccessDenied``) for a ``viewer`` while blind coding hides others' codings.
+    """
     coders = _check_coders(coders, consensus)
     with db.session() as session:
         pid = db.project_id(session)
+        require_unblinded(session, pid, viewer, "comparing coders")
         try:
             code_row = resolve(session, pid, code)
         except LookupError as exc:
@@ -170,10 +176,10 @@ def passages(
 
 def disagreements(db: Database, code: str, coders: Sequence[str], *,
                   documents: Sequence[str] | None = None,
-                  consensus: str = CONSENSUS) -> list[Passage]:
+                  consensus: str = CONSENSUS, viewer: str | None = None) -> list[Passage]:
     """The passages of ``code`` where the coders' spans differ."""
-    return [p for p in passages(db, code, coders, documents=documents, consensus=consensus)
-            if not p.agreed]
+    return [p for p in passages(db, code, coders, documents=documents, consensus=consensus,
+                                viewer=viewer) if not p.agreed]
 
 
 @dataclass
@@ -195,6 +201,7 @@ class AdjudicationResult:
         return {**asdict(self), "changed": self.changed}
 
 
+@retrying
 def adjudicate(
     db: Database,
     *,
@@ -228,6 +235,9 @@ def adjudicate(
             code_row = resolve(session, pid, code)
         except LookupError as exc:
             raise AdjudicationError(str(exc.args[0])) from exc
+        # Consensus codings belong to nobody in particular: writing them is an owner's job.
+        check_coding_owner(session, pid, actor or consensus, consensus)
+        require_unblinded(session, pid, actor, "adjudicating")
         if end > len(doc.text):
             raise AdjudicationError(f"the passage {start}-{end} lies outside {doc.name} "
                                     f"(0-{len(doc.text)})")
@@ -275,7 +285,7 @@ def adopt_agreements(db: Database, code: str, coders: Sequence[str], *,
     """Copy every passage where the coders agree into the consensus coder; returns how many
     passages changed (0 when run again)."""
     changed = 0
-    for p in passages(db, code, coders, documents=documents, consensus=consensus):
+    for p in passages(db, code, coders, documents=documents, consensus=consensus, viewer=actor):
         if p.agreed:
             r = adjudicate(db, document=p.document, code=code, start=p.start, end=p.end,
                            accept=coders[0], coders=coders, consensus=consensus, actor=actor)

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy import func, select
 
+from qualcode.access import require_unblinded, visibility
 from qualcode.codes import paths_by_id, resolve
 from qualcode.db import Database
 from qualcode.models import Code, Coder, Coding, Document, Sentence, Turn
@@ -145,13 +146,17 @@ def _lookup(keys: np.ndarray, mapping: dict[int, int]) -> np.ndarray:
     return np.where(known[pos] == keys, values[pos], -1)
 
 
-def project_coders(db: Database) -> list[str]:
-    """Names of the coders who made at least one coding, the consensus coder last."""
+def project_coders(db: Database, *, viewer: str | None = None) -> list[str]:
+    """Names of the coders who made at least one coding ``viewer`` may see, consensus last."""
     with db.session() as session:
         pid = db.project_id(session)
+        seen = visibility(session, pid, viewer)
+        visible = select(Coding.coder_id)
+        if seen.clause() is not None:
+            visible = visible.where(seen.clause())
         names = session.scalars(
             select(Coder.name).where(Coder.project_id == pid)
-            .where(Coder.id.in_(select(Coding.coder_id))).order_by(Coder.name)
+            .where(Coder.id.in_(visible)).order_by(Coder.name)
         ).all()
     return sorted(names, key=lambda n: (n == CONSENSUS, n))
 
@@ -165,6 +170,7 @@ def build_unit_matrix(
     codes: Sequence[str] | None = None,
     rollup: bool = False,
     uncoded_documents: str = "missing",
+    viewer: str | None = None,
 ) -> UnitMatrix:
     """Build the ``codes × units × coders`` matrix of a project (see the module docstring).
 
@@ -173,7 +179,8 @@ def build_unit_matrix(
     ``documents``: names (default: every document). ``codes``: paths (default: every code that
     one of the coders applied in those documents, with ``rollup`` also the codes above them),
     in code-tree order. ``uncoded_documents``: ``"missing"`` (default) or ``"absent"`` (a
-    document a coder never touched counts as 0 for every unit).
+    document a coder never touched counts as 0 for every unit). ``viewer``: the acting user;
+    refused with ``AccessDenied`` while blind coding hides other coders' codings from them.
     """
     if unit not in UNITS:
         raise AgreementInputError(f"unknown unit {unit!r}; choose one of {', '.join(UNITS)}")
@@ -181,6 +188,7 @@ def build_unit_matrix(
         raise AgreementInputError("uncoded_documents must be 'missing' or 'absent'")
     with db.session() as session:
         pid = db.project_id(session)
+        require_unblinded(session, pid, viewer, "agreement between coders")
         coder_rows = dict(session.execute(
             select(Coder.name, Coder.id).where(Coder.project_id == pid)).all())
         # Names only: texts are read later, and only for the units that need them.

@@ -50,7 +50,8 @@ class Project:
 
     def filter(self, *, coders=None, documents=None, attributes=None) -> Project:
         """A new view of the project limited to these coders, documents and attribute values."""
-        return Project(self.db, coders=coders, documents=documents, attributes=attributes)
+        return Project(self.db, coders=coders, documents=documents, attributes=attributes,
+                       viewer=self._filters.get("viewer"))
 
     def frequencies(self, by: str | None = None, *, rollup: bool = True) -> pd.DataFrame:
         """See :func:`qualcode.analysis.frequencies.frequencies`."""
@@ -78,9 +79,13 @@ class Project:
         return _ex.wide_form(self.data, unit=unit)
 
 
-def open(path_or_url: str | os.PathLike | Database | None = None) -> Project:
+def open(path_or_url: str | os.PathLike | Database | None = None, *, user: str | None = None) -> Project:
     """Open a qualcode database (SQLite path or SQLAlchemy URL; default ``$QUALCODE_DB`` or
-    ``./qualcode.db``) and return its default project for analysis."""
+    ``./qualcode.db``) and return its default project for analysis.
+
+    ``user`` (default ``$QUALCODE_USER``): whose view to load; a database with accounts needs
+    one, and blind coding then limits the codings to what that account may see.
+    """
     db = path_or_url if isinstance(path_or_url, Database) else Database(path_or_url)
-    return Project(db)
+    return Project(db, viewer=user or os.environ.get("QUALCODE_USER") or None)
 

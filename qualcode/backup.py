@@ -22,6 +22,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL, make_url
 
+from qualcode.access import require_manager
 from qualcode.db import MIGRATIONS, Database
 
 #: Automatic backups are named ``<database stem>-YYYYMMDD-HHMMSS.db`` (UTC).
@@ -94,13 +95,16 @@ def _pg_listing(file: Path) -> str:
 # -- backup ---------------------------------------------------------------------------------------
 
 
-def backup(db: Database, out: str | os.PathLike) -> dict:
+def backup(db: Database, out: str | os.PathLike, *, actor: str | None = None) -> dict:
     """Write a consistent copy of the whole database to ``out`` while others keep working.
 
     SQLite: a database file (open it with ``--db OUT``). PostgreSQL: a ``pg_dump`` custom-format
     archive. An existing ``out`` is never overwritten. Returns
-    ``{"database", "engine", "output", "bytes"}``.
+    ``{"database", "engine", "output", "bytes"}``. With accounts, owners only.
     """
+    if db.path is None:
+        _pg_tool("pg_dump")  # before connecting: say what to install even when the server is down
+    require_manager(db, actor)
     out = Path(out).expanduser().resolve()
     if out.exists():
         raise BackupError(f"{out} already exists; choose a new file name (backups never overwrite)")
@@ -161,14 +165,16 @@ def safety_path(db: Database, file: Path, now: datetime | None = None) -> Path:
 
 
 def restore(db: Database, file: str | os.PathLike, *, yes: bool = False,
-            now: datetime | None = None) -> dict:
+            now: datetime | None = None, actor: str | None = None) -> dict:
     """Replace the whole database with a backup, after saving the current one.
 
     The file is checked first (SQLite: a qualcode database with an ``alembic_version`` table
     at a revision this version knows; PostgreSQL: a pg_dump archive holding ``alembic_version``).
     Without ``yes`` nothing is changed and the plan is returned with ``"done": False``.
     Returns ``{"database", "engine", "from", "revision", "safety_backup", "done"}``.
+    With accounts, owners only.
     """
+    require_manager(db, actor)
     file = Path(file).expanduser().resolve()
     if not file.is_file():
         raise BackupError(f"{file} does not exist; give the path of a file written by `qualcode backup`")

@@ -14,6 +14,7 @@ import os
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from qualcode.access import authorize
 from qualcode.models import ChangeLog
 
 
@@ -35,11 +36,18 @@ def log(
     entity_id: int | None = None,
     **detail,
 ) -> None:
-    """Append one entry; ``detail`` is stored as JSON."""
+    """Append one entry; ``detail`` is stored as JSON.
+
+    This is also the write gate: every change in qualcode is logged here in its own
+    transaction, so the acting user's role is checked here first (``qualcode.access``); a
+    refused change raises ``AccessDenied`` and its transaction rolls back whole.
+    """
+    who = actor or default_actor()
+    authorize(session, project_id, who, action, entity, detail)
     session.add(
         ChangeLog(
             project_id=project_id,
-            actor=actor or default_actor(),
+            actor=who,
             action=action,
             entity=entity,
             entity_id=entity_id,
@@ -48,8 +56,18 @@ def log(
     )
 
 
-def history(session: Session, *, entity: str | None = None, entity_id: int | None = None) -> list[dict]:
-    """Entries, oldest first, optionally for one entity."""
+def history(session: Session, *, entity: str | None = None, entity_id: int | None = None,
+            actor: str | None = None) -> list[dict]:
+    """Entries, oldest first, optionally for one entity.
+
+    The log names every coder's work, so with accounts only owners may read it (``actor``,
+    default ``QUALCODE_USER`` or the OS user).
+    """
+    from qualcode.access import require
+    from qualcode.models import Project
+
+    pid = session.scalar(select(Project.id).order_by(Project.id).limit(1))
+    require(session, pid, actor or default_actor(), "manage")
     q = select(ChangeLog).order_by(ChangeLog.id)
     if entity is not None:
         q = q.where(ChangeLog.entity == entity)

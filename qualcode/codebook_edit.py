@@ -16,10 +16,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qualcode.codes import PALETTE, paths_by_id
-from qualcode.db import Database
+from qualcode.db import Database, read_only, retrying
 from qualcode.editing import _join_memos, code_row
 from qualcode.models import Code, Coding, new_guid
-from qualcode.undo import Edit, code_snapshot, coding_snapshot, memo_moves
+from qualcode.undo import Edit, EditConflict, code_snapshot, coding_snapshot, memo_moves
 
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _TEXT_FIELDS = ("definition", "use_when", "do_not_use_when", "example")
@@ -45,12 +45,26 @@ class CodeView:
     example: str
     ordinal: int
     guid: str
+    version: int = 1
+
+
+class StaleCode(EditConflict):
+    """The code changed since the page showed it (someone else edited it); reload and retry."""
 
 
 def _view(s: Session, pid: int, code: Code) -> CodeView:
+    s.flush()  # the version column moves on flush
     return CodeView(code.id, paths_by_id(s, pid)[code.id], code.name, code.parent_id, code.colour,
                     code.definition, code.use_when, code.do_not_use_when, code.example,
-                    code.ordinal, code.guid)
+                    code.ordinal, code.guid, code.version)
+
+
+def _check_version(s: Session, pid: int, row: Code, expected_version: int | None) -> None:
+    """Refuse a change made from a stale view: never overwrite someone else's edit silently."""
+    if expected_version is not None and row.version != expected_version:
+        raise StaleCode(f"code {paths_by_id(s, pid)[row.id]!r} was changed by someone else since "
+                        f"you loaded it (version {expected_version}, now {row.version}): reload "
+                        "to see their change, then make yours again")
 
 
 def _code(s: Session, pid: int, code: int | str, what: str = "code") -> Code:
@@ -112,6 +126,7 @@ def _guid(s: Session, code_id: int | None) -> str | None:
 # -- creating and changing ------------------------------------------------------------------------
 
 
+@retrying
 def create_code(db: Database, name: str, *, parent: int | str | None = None,
                 colour: str | None = None, definition: str = "", use_when: str = "",
                 do_not_use_when: str = "", example: str = "", actor: str,
@@ -141,10 +156,11 @@ def create_code(db: Database, name: str, *, parent: int | str | None = None,
 
 
 def _update(db: Database, code: int | str, changes: dict, *, actor: str, kind: str,
-            describe, record: bool) -> CodeView:
+            describe, record: bool, expected_version: int | None = None) -> CodeView:
     with db.session() as s:
         pid = db.project_id(s)
         row = _code(s, pid, code)
+        _check_version(s, pid, row, expected_version)
         before_path = paths_by_id(s, pid)[row.id]
         before = {f: getattr(row, f) for f in changes}
         changes = {f: v for f, v in changes.items() if before[f] != v}
@@ -158,9 +174,14 @@ def _update(db: Database, code: int | str, changes: dict, *, actor: str, kind: s
         return view
 
 
+@retrying
 def rename_code(db: Database, code: int | str, new_name: str, *, actor: str,
-                record: bool = True) -> CodeView:
-    """Rename a code (its codings and children follow; sibling names stay unique)."""
+                record: bool = True, expected_version: int | None = None) -> CodeView:
+    """Rename a code (its codings and children follow; sibling names stay unique).
+
+    ``expected_version``: the code's version as the caller last saw it (``CodeView.version``);
+    when someone changed the code since, :class:`StaleCode` is raised and nothing changes.
+    """
     new_name = _name(new_name)
     with db.session() as s:
         pid = db.project_id(s)
@@ -169,13 +190,17 @@ def rename_code(db: Database, code: int | str, new_name: str, *, actor: str,
             raise CodebookEditError(f"a sibling code is already called {new_name!r}; choose "
                                     "another name, or merge the two codes")
     return _update(db, code, {"name": new_name}, actor=actor, kind="rename code", record=record,
-                   describe=lambda old, v: f"rename code {old} to {v.name}")
+                   expected_version=expected_version, describe=lambda old, v: f"rename code {old} to {v.name}")
 
 
+@retrying
 def update_code(db: Database, code: int | str, *, colour=_UNSET, definition=_UNSET,
                 use_when=_UNSET, do_not_use_when=_UNSET, example=_UNSET, actor: str,
-                record: bool = True) -> CodeView:
-    """Change a code's colour and definition fields; arguments left out stay as they are."""
+                record: bool = True, expected_version: int | None = None) -> CodeView:
+    """Change a code's colour and definition fields; arguments left out stay as they are.
+
+    ``expected_version`` as for :func:`rename_code`.
+    """
     changes: dict = {}
     if colour is not _UNSET:
         changes["colour"] = _colour(colour)
@@ -185,11 +210,12 @@ def update_code(db: Database, code: int | str, *, colour=_UNSET, definition=_UNS
                 raise CodebookEditError(f"{field} is text ('' to clear it)")
             changes[field] = value
     return _update(db, code, changes, actor=actor, kind="update code", record=record,
-                   describe=lambda old, v: f"update {', '.join(changes)} of code {old}")
+                   expected_version=expected_version, describe=lambda old, v: f"update {', '.join(changes)} of code {old}")
 
 
+@retrying
 def move_code(db: Database, code: int | str, new_parent: int | str | None, *, actor: str,
-              record: bool = True) -> CodeView:
+              record: bool = True, expected_version: int | None = None) -> CodeView:
     """Re-parent a code (None = to the top level), placing it last among its new siblings.
 
     Refused when the new parent is the code itself or one of its descendants (a cycle), or a
@@ -198,6 +224,7 @@ def move_code(db: Database, code: int | str, new_parent: int | str | None, *, ac
     with db.session() as s:
         pid = db.project_id(s)
         row = _code(s, pid, code)
+        _check_version(s, pid, row, expected_version)
         parent = _code(s, pid, new_parent, "new parent") if new_parent is not None else None
         paths = paths_by_id(s, pid)
         if parent is not None and parent.id in {c.id for c in _subtree(s, pid, row)}:
@@ -219,6 +246,7 @@ def move_code(db: Database, code: int | str, new_parent: int | str | None, *, ac
         return view
 
 
+@retrying
 def reorder(db: Database, code: int | str, position: int, *, actor: str,
             record: bool = True) -> CodeView:
     """Put a code at ``position`` (0-based) among its siblings; the others close up."""
@@ -243,6 +271,7 @@ def reorder(db: Database, code: int | str, position: int, *, actor: str,
 # -- usage, merge and delete ----------------------------------------------------------------------
 
 
+@read_only
 def code_usage(db: Database, code: int | str, *, include_children: bool = True) -> dict:
     """What deleting (or merging away) a code touches.
 
@@ -300,18 +329,21 @@ def _merge_into(s: Session, pid: int, edit: Edit, source: Code, target: Code, co
     counts["codes_removed"] += 1
 
 
+@retrying
 def merge_codes(db: Database, source: int | str, target: int | str, *, actor: str,
-                record: bool = True) -> dict:
+                record: bool = True, expected_version: int | None = None) -> dict:
     """Merge ``source`` into ``target``: codings move, exact duplicates collapse, children follow.
 
     A duplicate is a coding of the same passage (document, start, end) by the same coder that
     the target already has; it collapses into the target's coding and the memos are joined.
     Children of the source move under the target (a same-named child merges into the target's).
     Returns ``{"source", "target", "moved", "collapsed", "children_moved", "codes_removed"}``.
+    ``expected_version``: the source's version as the caller saw it (see :func:`rename_code`).
     """
     with db.session() as s:
         pid = db.project_id(s)
         src = _code(s, pid, source, "source")
+        _check_version(s, pid, src, expected_version)
         dst = _code(s, pid, target, "target")
         paths = paths_by_id(s, pid)
         if src.id == dst.id:
@@ -328,6 +360,7 @@ def merge_codes(db: Database, source: int | str, target: int | str, *, actor: st
         return counts
 
 
+@retrying
 def delete_code(db: Database, code: int | str, *, confirm: int, actor: str,
                 record: bool = True) -> dict:
     """Delete a code, the codes below it and all their codings.

@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from qualcode.codings import CodingError, add_coding_in
-from qualcode.db import Database
 from qualcode.csv_input import read_table
+from qualcode.db import Database, retrying
 from qualcode.errors import InputError
 
 REQUIRED = ("document", "code", "coder", "quote")
@@ -65,15 +65,21 @@ def parse_sheet(data: bytes, filename: str) -> list[SheetRow]:
     return rows
 
 
-def import_sheet(db: Database, rows: list[SheetRow], *, filename: str = "codings.csv") -> dict:
-    """Record every row in one transaction; returns ``{"created": n, "existing": n, "coders": [...]}``."""
+@retrying
+def import_sheet(db: Database, rows: list[SheetRow], *, filename: str = "codings.csv",
+                 actor: str | None = None) -> dict:
+    """Record every row in one transaction; returns ``{"created": n, "existing": n, "coders": [...]}``.
+
+    ``actor``: who imports (with accounts, rows of other coders need an owner).
+    """
     created = existing = 0
     with db.session() as session:
         pid = db.project_id(session)
         for row in rows:
             try:
                 _, new = add_coding_in(session, pid, row.document, row.code, row.coder,
-                                       match=row.quote, nth=row.nth, memo=row.memo)
+                                       match=row.quote, nth=row.nth, memo=row.memo,
+                                       actor=actor)
             except CodingError as exc:
                 raise CodingSheetError(filename, str(exc), "Nothing was imported; fix the row and retry",
                                        row.line) from exc

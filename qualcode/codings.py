@@ -9,11 +9,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from qualcode.access import check_coding_owner, visibility
 from qualcode.changelog import log
 from qualcode.codes import paths_by_id, resolve
-from qualcode.db import Database
+from qualcode.db import Database, read_only, retrying
 from qualcode.documents import get_document
 from qualcode.models import Coder, Coding, Document
 
@@ -43,13 +45,23 @@ def coder_id(session: Session, project_id: int, name: str, *, create: bool = Tru
     name = name.strip()
     if not name:
         raise CodingError("a coder needs a name (give --coder NAME)")
-    found = session.scalar(select(Coder.id).where(Coder.project_id == project_id, Coder.name == name))
+    query = select(Coder.id).where(Coder.project_id == project_id, Coder.name == name)
+    found = session.scalar(query)
     if found is None:
         if not create:
             raise CodingError(f"no coder {name!r}")
         coder = Coder(project_id=project_id, name=name)
-        session.add(coder)
-        session.flush()
+        try:
+            # A savepoint: when another process created the same coder a moment ago, only this
+            # insert is undone and the coder is read again (the caller's work is kept).
+            with session.begin_nested():
+                session.add(coder)
+                session.flush()
+        except IntegrityError:
+            found = session.scalar(query)
+            if found is None:  # not visible in this transaction's snapshot: @retrying re-runs
+                raise
+            return found
         log(session, project_id=project_id, actor=name, action="create", entity="coder",
             entity_id=coder.id, name=name)
         found = coder.id
@@ -77,6 +89,7 @@ def find_match(text: str, match: str, nth: int = 1) -> tuple[int, int]:
     return pos, pos + len(match)
 
 
+@retrying
 def add_coding(
     db: Database,
     document: str,
@@ -88,15 +101,17 @@ def add_coding(
     match: str | None = None,
     nth: int = 1,
     memo: str | None = None,
+    actor: str | None = None,
 ) -> tuple[CodingRecord, bool]:
     """Record a coding by offsets or by matching text; returns (record, created).
 
     Coding the same passage with the same code by the same coder again changes nothing and
-    returns ``created=False`` (so scripts can be re-run safely).
+    returns ``created=False`` (so scripts can be re-run safely). ``actor`` (default: the coder)
+    is who records it: with accounts only an owner may record codings for someone else.
     """
     with db.session() as session:
         return add_coding_in(session, db.project_id(session), document, code, coder, start=start,
-                             end=end, match=match, nth=nth, memo=memo)
+                             end=end, match=match, nth=nth, memo=memo, actor=actor)
 
 
 def add_coding_in(
@@ -111,9 +126,11 @@ def add_coding_in(
     match: str | None = None,
     nth: int = 1,
     memo: str | None = None,
+    actor: str | None = None,
 ) -> tuple[CodingRecord, bool]:
     """:func:`add_coding` inside a caller's transaction (for batches that must be all-or-nothing)."""
     pid = project_id
+    check_coding_owner(session, pid, actor or coder.strip(), coder.strip())
     try:
         doc = get_document(session, pid, document)
         code_row = resolve(session, pid, code)
@@ -146,20 +163,24 @@ def add_coding_in(
                     start=start, end=end, quote=quote, memo=memo)
     session.add(coding)
     session.flush()
-    log(session, project_id=pid, actor=coder, action="create", entity="coding",
+    log(session, project_id=pid, actor=actor or coder, action="create", entity="coding",
         entity_id=coding.id, document=doc.name, code=path, start=start, end=end)
     return CodingRecord(doc.name, path, coder, start, end, quote, memo), True
 
 
+@read_only
 def list_codings(
-    db: Database, *, document: str | None = None, code: str | None = None, coder: str | None = None
+    db: Database, *, document: str | None = None, code: str | None = None, coder: str | None = None,
+    viewer: str | None = None,
 ) -> list[CodingRecord]:
     """Codings ordered by document, position and code; optionally filtered.
 
     ``code`` includes the codes below it (asking for ``Barriers`` lists every barrier).
+    ``viewer``: the acting user; only codings they may see are listed (blind coding).
     """
     with db.session() as session:
         pid = db.project_id(session)
+        seen = visibility(session, pid, viewer)
         paths = paths_by_id(session, pid)
         q = (
             select(Coding, Document.name, Coder.name)
@@ -172,6 +193,8 @@ def list_codings(
             q = q.where(Document.id == get_document(session, pid, document).id)
         if coder is not None:
             q = q.where(Coder.name == coder)
+        if seen.clause() is not None:
+            q = q.where(seen.clause())
         wanted: set[int] | None = None
         if code is not None:
             root = paths[resolve(session, pid, code).id]

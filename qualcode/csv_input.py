@@ -14,14 +14,22 @@ from qualcode.errors import InputError
 from qualcode.importers import decode_text
 from qualcode.importers.base import TranscriptError
 
+#: A participants table or coding sheet larger than this is refused before it is decoded.
+MAX_TABLE_BYTES = 50 * 1024 * 1024
 
-def read_table(data: bytes, filename: str, error: type[InputError]) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+
+def read_table(data: bytes, filename: str, error: type[InputError], *,
+               max_bytes: int = MAX_TABLE_BYTES) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     """The stripped header and an iterator of (line, cells) for the non-blank rows.
 
     Every problem raises ``error`` (a subclass of InputError) naming the file and line: an
     undecodable or empty file, broken quoting, a row with more or fewer cells than the header.
     Line numbers count physical lines, so a quoted cell spanning lines is accounted for.
+    Files over ``max_bytes`` are refused unread (a shared server must not decode anything).
     """
+    if len(data) > max_bytes:
+        raise error(filename, f"the file is {len(data):,} bytes, over the {max_bytes:,}-byte limit "
+                    "for tables", "Split it into smaller files")
     try:
         text, _encoding = decode_text(data, filename)
     except TranscriptError as exc:

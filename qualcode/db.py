@@ -3,15 +3,42 @@
 ``Database(url)`` opens SQLite files (WAL, foreign keys, busy timeout) or PostgreSQL URLs with
 the same code. ``Database.session()`` is the only way the rest of qualcode gets a session:
 one ``with`` block is one transaction, committed on success and rolled back on error.
+
+Many coders at once. A service function that changes data is decorated with :func:`retrying`;
+its sessions are *write* transactions:
+
+- SQLite: ``BEGIN IMMEDIATE``, so the write lock is taken first (waiting up to the busy
+  timeout) and a transaction never has to upgrade a read snapshot that another writer made
+  stale — that upgrade fails with "database is locked" at once, whatever the busy timeout.
+  pysqlite's own transaction handling is switched off; qualcode emits every BEGIN itself.
+- PostgreSQL: REPEATABLE READ, so writes run side by side and a conflict fails instead of
+  overwriting; a write that failed twice runs alone (READ COMMITTED after locking the code
+  and coding tables against other writers), so a long merge cannot be starved by a stream of
+  short codings. Every connection waits at most 30 s for a lock (``lock_timeout``).
+
+A transient failure — busy, deadlock, serialization failure, an IntegrityError from a race, a
+StaleDataError from a version check — re-runs the whole function after an exponential backoff
+with jitter, for up to ``RETRY_SECONDS``; then :class:`DatabaseBusy` says the database is busy
+and to try again. The re-run reads afresh, so a change that no longer fits fails with the
+function's own clear error. A function decorated with :func:`read_only` reads one snapshot
+without waiting for writers. Any other session behaves as sessions always did: reads take no
+lock, and SQLite takes the write lock at the first write statement.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
 import os
+import random
+import re
 import sqlite3
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from contextvars import ContextVar
+from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
@@ -19,10 +46,14 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event, inspect, select
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from qualcode.models import Project
+
+log = logging.getLogger(__name__)
 
 #: Environment variable that names the database (a path or an SQLAlchemy URL).
 DB_ENV = "QUALCODE_DB"
@@ -32,6 +63,47 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 class DatabaseError(RuntimeError):
     """The database cannot be opened or migrated; the message says why and what to do."""
+
+
+class DatabaseBusy(DatabaseError):
+    """Other people kept the database busy for too long; nothing was changed, try again."""
+
+
+#: What a user reads when the database stayed busy (never the driver's "database is locked").
+BUSY_MESSAGE = ("the database is busy: other people are saving changes at the same moment and "
+                "this change could not be saved{detail}. Nothing was changed; try again in a moment")
+
+# -- transactions: write, read-only, or as before -------------------------------------------------
+
+#: Session modes.
+#: ``write``: SQLite ``BEGIN IMMEDIATE``; PostgreSQL REPEATABLE READ. (SERIALIZABLE was tried:
+#: with ten coders a third of all calls failed on predicate-lock conflicts between unrelated
+#: codings, and a merge never got through.) The schema's unique and foreign keys catch the write
+#: skew REPEATABLE READ allows (two new coders of one name, a coding added to a code being
+#: merged away), and those errors are retried too.
+#: ``exclusive``: a write that failed twice runs alone: SQLite ``BEGIN IMMEDIATE``; PostgreSQL
+#: READ COMMITTED after ``LOCK TABLE`` of PG_WRITE_TABLES in SHARE ROW EXCLUSIVE mode (readers
+#: go on; writers of those tables wait), so every statement sees the latest data.
+#: ``read``: one snapshot without the write lock (SQLite deferred ``BEGIN``, PostgreSQL
+#: REPEATABLE READ). ``auto``: as before this module managed transactions — reads need no lock
+#: and SQLite takes the write lock at the first write statement.
+WRITE, EXCLUSIVE, READ, AUTO = "write", "exclusive", "read", "auto"
+_MODE: ContextVar[str] = ContextVar("qualcode_session_mode", default=AUTO)
+_RETRYING: ContextVar[bool] = ContextVar("qualcode_retrying", default=False)
+_PG_ISOLATION = {WRITE: "REPEATABLE READ", EXCLUSIVE: "READ COMMITTED", READ: "REPEATABLE READ"}
+#: The tables a PostgreSQL write that runs alone locks against other writers.
+PG_WRITE_TABLES = ("code", "coding", "coder", "memo", "edit_history", "document_done",
+                   "document_group", "document_group_member")
+#: How long a PostgreSQL statement waits for a lock before it counts as busy (like SQLite's
+#: busy timeout).
+PG_LOCK_TIMEOUT = "30s"
+#: After this many failed attempts a retrying call runs alone (``exclusive``); at once when
+#: the failed attempt took longer than LONG_ATTEMPT seconds.
+ESCALATE_AFTER = 2
+LONG_ATTEMPT = 0.5
+_SQLITE_WRITE_STATEMENT = re.compile(
+    r"^\s*(INSERT|UPDATE|DELETE|REPLACE|SAVEPOINT|CREATE|DROP|ALTER)\b"
+    r"|^\s*WITH\b.*\b(INSERT|UPDATE|DELETE)\b", re.IGNORECASE | re.DOTALL)
 
 
 def resolve_url(db: str | os.PathLike | None = None) -> str:
@@ -45,14 +117,200 @@ def resolve_url(db: str | os.PathLike | None = None) -> str:
     return "sqlite:///" + str(Path(value).expanduser().resolve())
 
 
+#: How long an SQLite statement waits for a lock (the connections' busy timeout).
+SQLITE_BUSY_MS = 30000
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cur = dbapi_connection.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
     # WAL plus NORMAL is durable across application crashes and much faster than FULL.
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+    # pysqlite's own transaction handling off: qualcode emits BEGIN itself (below), so a write
+    # transaction can take the write lock first and SAVEPOINTs work.
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin(conn) -> None:
+    """Start a transaction the way the session's mode asks (engine ``begin`` event)."""
+    mode = conn.get_execution_options().get("qualcode_mode", AUTO)
+    if mode in (WRITE, EXCLUSIVE):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    elif mode == READ:
+        conn.exec_driver_sql("BEGIN")
+    # AUTO: nothing yet; _sqlite_lazy_begin takes the write lock before the first write.
+
+
+def _sqlite_lazy_begin(conn, cursor, statement, _parameters, _context, _executemany) -> None:
+    """In an ``auto`` transaction, ``BEGIN IMMEDIATE`` just before the first write statement.
+
+    That is what pysqlite used to do (with a deferred BEGIN): reads before it hold no lock and no
+    snapshot, so they can never make the first write fail with a stale snapshot.
+    """
+    if not conn.in_transaction():
+        return  # autocommit use of a connection (e.g. PRAGMA on connect)
+    dbapi = conn.connection.dbapi_connection
+    if dbapi.in_transaction or not _SQLITE_WRITE_STATEMENT.match(statement):
+        return
+    cursor.execute("BEGIN IMMEDIATE")
+
+
+def _postgresql_connect(dbapi_connection, _record) -> None:
+    with dbapi_connection.cursor() as cur:
+        cur.execute(f"SET lock_timeout = '{PG_LOCK_TIMEOUT}'")
+    dbapi_connection.commit()
+
+
+def _postgresql_begin(conn) -> None:
+    """A write that runs alone first locks out the other writers (engine ``begin`` event)."""
+    if conn.get_execution_options().get("qualcode_mode", AUTO) == EXCLUSIVE:
+        conn.exec_driver_sql(f"LOCK TABLE {', '.join(PG_WRITE_TABLES)} IN SHARE ROW EXCLUSIVE MODE")
+
+
+# -- retrying transient failures ----------------------------------------------------------------
+
+#: A decorated call gives up after this many seconds of retrying (or this many attempts).
+RETRY_SECONDS = 30.0
+RETRY_ATTEMPTS = 60
+#: An IntegrityError is retried at most this often: the race that caused it (two coders
+#: creating the same row) is over after one retry; a lasting one is a real error.
+INTEGRITY_RETRIES = 3
+_BACKOFF_FIRST, _BACKOFF_MAX = 0.01, 1.0
+_TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03"}  # serialization, deadlock, lock not available
+_stats_lock = threading.Lock()
+#: Counters for this process (benchmarks and tests read them): ``retries`` by reason, ``gave_up``.
+retry_stats: dict[str, int] = {"calls": 0, "retried_calls": 0, "retries": 0, "escalated": 0,
+                               "gave_up": 0}
+
+
+def _busy_text(message: str) -> bool:
+    message = message.lower()
+    return "database is locked" in message or "database table is locked" in message \
+        or "database is busy" in message or "sqlite_busy" in message
+
+
+def transient_reason(exc: BaseException) -> str | None:
+    """Why ``exc`` is worth retrying ("busy", "serialization", "integrity", "stale"), or None."""
+    if isinstance(exc, DatabaseBusy):
+        return "busy"
+    if isinstance(exc, StaleDataError):
+        return "stale"
+    if isinstance(exc, sa_exc.IntegrityError):
+        return "integrity"
+    orig = exc.orig if isinstance(exc, sa_exc.DBAPIError) else exc
+    sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if sqlstate in _TRANSIENT_SQLSTATES:
+        return "serialization"
+    if isinstance(orig, sqlite3.OperationalError) and _busy_text(str(orig)):
+        return "busy"
+    return None
+
+
+def busy_error(cause: BaseException | None = None, detail: str = "") -> DatabaseBusy:
+    """The :class:`DatabaseBusy` a user sees instead of ``cause``."""
+    error = DatabaseBusy(BUSY_MESSAGE.format(detail=detail))
+    error.__cause__ = cause
+    return error
+
+
+def retrying(fn: Callable) -> Callable:
+    """Run ``fn`` (one or more ``with db.session()`` transactions) again on a transient failure.
+
+    Its sessions are write transactions (see the module doc). A busy database, a PostgreSQL
+    deadlock or serialization failure, an IntegrityError (two coders creating the same coder at
+    once) or a StaleDataError (a row changed under a version check) makes the whole call run
+    again after an exponential backoff with jitter, for up to :data:`RETRY_SECONDS`; then it
+    raises :class:`DatabaseBusy`. After two failures (or one long one) the call runs alone
+    (``exclusive`` mode), and a conflict always gets that one try alone before giving up. The
+    re-run reads afresh, so a change that no longer fits gives the function's own clear error
+    (a code gone, a stale coding version, a name taken). An IntegrityError that persists is
+    raised as it is after :data:`INTEGRITY_RETRIES`. Only the outermost decorated call retries;
+    nested ones just run.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if _RETRYING.get():
+            mode = _MODE.set(EXCLUSIVE if _MODE.get() == EXCLUSIVE else WRITE)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                _MODE.reset(mode)
+        retrying_token, mode = _RETRYING.set(True), _MODE.set(WRITE)
+        try:
+            return _retry_loop(fn, args, kwargs)
+        finally:
+            _MODE.reset(mode)
+            _RETRYING.reset(retrying_token)
+
+    return wrapper
+
+
+def _retry_loop(fn: Callable, args, kwargs):
+    deadline = time.monotonic() + RETRY_SECONDS
+    attempt = integrity = 0
+    with _stats_lock:
+        retry_stats["calls"] += 1
+    while True:
+        started = time.monotonic()
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            reason = transient_reason(exc)
+            if reason is None:
+                raise
+            if reason == "integrity":
+                integrity += 1
+                if integrity > INTEGRITY_RETRIES:
+                    raise  # it happens however the call runs: a real error, not a race
+            alone = _MODE.get() == EXCLUSIVE
+            attempt += 1
+            delay = min(_BACKOFF_MAX, _BACKOFF_FIRST * 2 ** (attempt - 1))
+            delay *= 0.5 + random.random()  # jitter: the retries of many coders spread out
+            out_of_time = attempt >= RETRY_ATTEMPTS or time.monotonic() + delay > deadline
+            # A conflict (not a busy database) gets one last try alone even when time is up:
+            # that is how a long merge gets through while coders keep coding.
+            if out_of_time and (alone or reason == "busy"):
+                with _stats_lock:
+                    retry_stats["gave_up"] += 1
+                waited = time.monotonic() - deadline + RETRY_SECONDS
+                raise busy_error(exc, f" after trying for {waited:.1f} seconds") from exc
+            with _stats_lock:
+                retry_stats["retries"] += 1
+                retry_stats[reason] = retry_stats.get(reason, 0) + 1
+                if attempt == 1:
+                    retry_stats["retried_calls"] += 1
+            log.info("%s: retry %d after a transient %s error: %s", fn.__qualname__, attempt,
+                     reason, str(exc).splitlines()[0][:300])
+            # Run alone after ESCALATE_AFTER failures, or at once when the failed attempt was
+            # long (a merge): a long transaction is the one a stream of short ones starves.
+            if not alone and (attempt >= ESCALATE_AFTER or out_of_time
+                              or time.monotonic() - started > LONG_ATTEMPT):
+                _MODE.set(EXCLUSIVE)
+                with _stats_lock:
+                    retry_stats["escalated"] += 1
+            time.sleep(0 if out_of_time else delay)
+
+
+def read_only(fn: Callable) -> Callable:
+    """Sessions inside ``fn`` read one consistent snapshot and never wait for writers.
+
+    (SQLite: a deferred ``BEGIN`` in WAL mode; PostgreSQL: REPEATABLE READ.) A write function
+    called from inside still gets a write transaction.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        token = _MODE.set(READ)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _MODE.reset(token)
+
+    return wrapper
 
 
 class Database:
@@ -77,6 +335,18 @@ class Database:
         self.engine: Engine = create_engine(self.url, **kwargs)
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "begin", _sqlite_begin)
+            event.listen(self.engine, "before_cursor_execute", _sqlite_lazy_begin)
+        elif self.dialect == "postgresql":
+            event.listen(self.engine, "connect", _postgresql_connect)
+            event.listen(self.engine, "begin", _postgresql_begin)
+        # One engine view per transaction mode (they share the pool).
+        self._binds: dict[str, Engine] = {}
+        for mode in (WRITE, EXCLUSIVE, READ, AUTO):
+            options: dict = {"qualcode_mode": mode}
+            if self.dialect == "postgresql" and mode in _PG_ISOLATION:
+                options["isolation_level"] = _PG_ISOLATION[mode]
+            self._binds[mode] = self.engine.execution_options(**options)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.backup_path: Path | None = None
         #: True when this object created the schema (a brand-new database).
@@ -97,14 +367,29 @@ class Database:
     # -- sessions ---------------------------------------------------------------------------
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """One transaction: commit when the block ends normally, roll back on any error."""
-        session = self._sessions()
+    def session(self, *, readonly: bool = False, write: bool = False) -> Iterator[Session]:
+        """One transaction: commit when the block ends normally, roll back on any error.
+
+        Inside a :func:`retrying` function (or with ``write=True``) it is a write transaction;
+        inside a :func:`read_only` one (or with ``readonly=True``) it reads one snapshot.
+        Outside a :func:`retrying` call a busy database raises :class:`DatabaseBusy`, never the
+        driver's "database is locked".
+        """
+        mode = _MODE.get()
+        if write:
+            mode = EXCLUSIVE if mode == EXCLUSIVE else WRITE
+        elif readonly:
+            mode = READ
+        session = self._sessions(bind=self._binds[mode])
         try:
             yield session
             session.commit()
-        except BaseException:
+        except BaseException as exc:
             session.rollback()
+            if not _RETRYING.get() and isinstance(exc, Exception) \
+                    and transient_reason(exc) in ("busy", "serialization") \
+                    and not isinstance(exc, DatabaseBusy):
+                raise busy_error(exc) from exc
             raise
         finally:
             session.close()
@@ -152,7 +437,7 @@ class Database:
                     "choose another --db"
                 )
         elif self.path is not None:
-            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
             self.backup_path = self.path.with_name(f"{self.path.name}.bak-{before}-{stamp}")
             self.backup_to(self.backup_path)
         try:

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from qualcode.changelog import log
-from qualcode.db import Database
+from qualcode.db import Database, retrying
 from qualcode.importers import SUPPORTED_EXTENSIONS, parse_transcript
 from qualcode.importers.base import DEFAULT_MAX_BYTES, ParsedTranscript, TranscriptError
 from qualcode.models import (
@@ -231,22 +231,82 @@ PARALLEL_MIN_FILES = 16
 PARALLEL_WORKERS = min(os.cpu_count() or 1, 4)
 
 
-def _prepared(items: Iterable[tuple[str, bytes | TranscriptError, int]], workers: int):
+def _warm(_=None) -> None:
+    """Load the parsers and spaCy in a worker process before it takes files (see _prepared)."""
+    from qualcode.segment import pipeline
+
+    pipeline()
+
+
+#: Seconds one file may take to parse on a shared server before it is stopped and refused.
+PARSE_SECONDS = float(os.environ.get("QUALCODE_PARSE_SECONDS", "60"))
+
+
+def _prepared(items: Iterable[tuple[str, bytes | TranscriptError, int]], workers: int,
+              time_limit: float | None = None, fn: Callable = prepare):
     """Yield prepare()'s results in input order, in worker processes when ``workers`` > 0.
 
     Parsing and sentence cutting are CPU-bound and independent per file, so on a machine with
     several cores they run in parallel while this process does the database writes (SQLite
     has one writer anyway). ``spawn`` keeps open database connections out of the workers.
+
+    ``time_limit`` (seconds, worker processes only): a file whose result has not come back in
+    that time is reported as an error and its worker is killed with the pool, which starts
+    again for the files still waiting. Only a process can be stopped from outside: a parser
+    stuck in a regular expression or a C library ignores anything gentler.
     """
     # spawn re-imports the main script in each worker; from a REPL or stdin there is none.
     main_file = getattr(sys.modules.get("__main__"), "__file__", None)
     if workers <= 0 or main_file is None or not os.path.exists(main_file):
-        yield from map(prepare, items)
+        yield from map(fn, items)
         return
     import multiprocessing
+    from collections import deque
+    from itertools import islice
 
-    with multiprocessing.get_context("spawn").Pool(workers) as pool:
-        yield from pool.imap(prepare, items, chunksize=2)
+    context = multiprocessing.get_context("spawn")
+    items = iter(items)
+
+    def start():
+        # Workers import everything before the first file, so the time limit measures
+        # parsing, not a worker's start-up (seconds on a loaded machine).
+        new = context.Pool(workers, initializer=_warm)
+        if time_limit is not None:
+            new.map(_warm, range(workers), chunksize=1)
+        return new
+
+    pool = start()
+    pending: deque = deque()
+
+    def submit(item) -> None:
+        pending.append((item, pool.apply_async(fn, (item,))))
+
+    try:
+        for item in islice(items, 2 * workers):  # a few ahead keep every worker busy
+            submit(item)
+        while pending:
+            item, result = pending.popleft()
+            try:
+                out = result.get(timeout=time_limit)
+            except multiprocessing.TimeoutError:
+                message = (f"{item[0]}: parsing took longer than {time_limit:g} s and was stopped, "
+                           "so the file was not imported. Check that it is a transcript; split a "
+                           "very long one into parts")
+                out = (item[0], None, [], message)
+                pool.terminate()
+                pool.join()
+                pool = start()
+                waiting = [queued for queued, _ in pending]
+                pending.clear()
+                for queued in waiting:
+                    submit(queued)
+            yield out
+            following = next(items, None)
+            if following is not None:
+                submit(following)
+    finally:
+        pool.terminate()
+        pool.join()
 
 
 def import_files(
@@ -259,19 +319,31 @@ def import_files(
     actor: str | None = None,
     progress: Progress | None = None,
     workers: int | None = None,
+    time_limit: float | None = None,
 ) -> ImportResult:
     """Import (filename, bytes) pairs; a bad file is reported and the others still import.
 
     Each document is written in its own transaction. ``workers`` is the number of parsing
     processes (default: one per core for batches of PARALLEL_MIN_FILES or more, else none).
+    With accounts only owners import (checked before any file is parsed). ``time_limit``:
+    seconds each file may take to parse (the app on a shared server passes ``PARSE_SECONDS``);
+    it needs a worker process, so one is used even for a single file.
     """
+    from qualcode.access import require
+    from qualcode.changelog import default_actor
+
+    with db.session() as session:
+        require(session, db.project_id(session), actor or default_actor(), "manage")
     result = ImportResult()
     files = list(files) if total is None else files
     total = len(files) if total is None else total
     if workers is None:
         workers = PARALLEL_WORKERS if total >= PARALLEL_MIN_FILES else 0
+    if time_limit is not None:
+        workers = max(workers, 1)
     items = ((name, data, max_bytes) for name, data in files)
-    for done, (filename, parsed, sents, error) in enumerate(_prepared(items, workers), start=1):
+    prepared = _prepared(items, workers, time_limit)
+    for done, (filename, parsed, sents, error) in enumerate(prepared, start=1):
         if error is not None:
             result.errors.append({"file": filename, "error": error})
         else:
@@ -281,6 +353,7 @@ def import_files(
     return result
 
 
+@retrying  # one document, one transaction: a busy database re-runs just this one
 def _store(db: Database, result: ImportResult, parsed: ParsedTranscript, sents, *,
            replace: bool, actor: str | None) -> None:
     """Write one prepared document in its own transaction and record the outcome."""
@@ -313,6 +386,7 @@ def _store(db: Database, result: ImportResult, parsed: ParsedTranscript, sents, 
     )
 
 
+@retrying
 def apply_attributes(db: Database, table: AttributeTable, *, filename: str = "attributes",
                      actor: str | None = None) -> dict:
     """Create or update participants and their typed attributes; link documents named in rows.
@@ -391,17 +465,23 @@ def typed_value(type_: str, value: str) -> object:
     return value
 
 
-def list_documents(db: Database) -> list[dict]:
-    """Every document with counts, speakers, participant and attributes, by name."""
+def list_documents(db: Database, *, viewer: str | None = None) -> list[dict]:
+    """Every document with counts, speakers, participant and attributes, by name.
+
+    ``codings`` counts only the codings ``viewer`` may see (in blind coding, even how much the
+    others coded is theirs to know).
+    """
+    from qualcode.access import visibility
+
     with db.session() as session:
         pid = db.project_id(session)
+        seen = visibility(session, pid, viewer)
         attributes = participant_attributes(session, pid)
-        coding_counts = dict(
-            session.execute(
-                select(Coding.document_id, func.count()).join(Document).where(Document.project_id == pid)
-                .group_by(Coding.document_id)
-            ).all()
-        )
+        counted = (select(Coding.document_id, func.count()).join(Document)
+                   .where(Document.project_id == pid).group_by(Coding.document_id))
+        if seen.clause() is not None:
+            counted = counted.where(seen.clause())
+        coding_counts = dict(session.execute(counted).all())
         sentence_counts = dict(
             session.execute(
                 select(Sentence.document_id, func.count()).join(Document).where(Document.project_id == pid)

@@ -14,9 +14,10 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from qualcode.access import check_coding_owner, reader, visibility
 from qualcode.codes import PALETTE, paths_by_id, resolve
 from qualcode.codings import CodingError, add_coding_in
-from qualcode.db import Database
+from qualcode.db import Database, read_only, retrying
 from qualcode.documents import get_document
 from qualcode.models import Code, Coder, Coding, Document, Sentence, Turn, new_guid
 from qualcode.undo import Edit, EditConflict, coding_snapshot, memo_moves
@@ -92,11 +93,15 @@ def code_row(session: Session, project_id: int, code: int | str) -> Code:
 
 
 def _coding_row(session: Session, project_id: int, coding_id: int, *,
-                expected_version: int | None = None) -> Coding:
+                expected_version: int | None = None, actor: str | None = None) -> Coding:
+    """The coding, checked against the version the caller saw and, when ``actor`` is given,
+    that the actor may change it (their own coding, or they are an owner)."""
     coding = session.get(Coding, coding_id) if isinstance(coding_id, int) else None
     if coding is None or session.get(Document, coding.document_id).project_id != project_id:
         raise CodingNotFound(f"no coding with id {coding_id}; it may have been removed — "
                              "reload the document")
+    if actor is not None:
+        check_coding_owner(session, project_id, actor, session.get(Coder, coding.coder_id).name)
     if expected_version is not None and coding.version != expected_version:
         raise StaleCoding(f"coding {coding_id} was changed since you loaded it (version "
                           f"{expected_version}, now {coding.version}); reload and retry")
@@ -134,17 +139,23 @@ def _check_offsets(text: str, start, end) -> None:
 # -- reading --------------------------------------------------------------------------------------
 
 
-def get_coding(db: Database, coding_id: int) -> CodingView:
-    """One coding by id; :class:`CodingNotFound` when it is gone."""
+@read_only
+def get_coding(db: Database, coding_id: int, *, viewer: str | None = None) -> CodingView:
+    """One coding by id; :class:`CodingNotFound` when it is gone or ``viewer`` may not see it."""
     with db.session() as s:
         pid = db.project_id(s)
-        return _view(s, _coding_row(s, pid, coding_id), paths_by_id(s, pid))
+        coding = _coding_row(s, pid, coding_id)
+        if not visibility(s, pid, viewer).sees(coding.document_id, coding.coder_id):
+            raise CodingNotFound(f"no coding with id {coding_id} that you may see")
+        return _view(s, coding, paths_by_id(s, pid))
 
 
+@read_only
 def codings_for_document(db: Database, document: int | str, *, viewer: str | None) -> list[CodingView]:
     """The codings on ``document`` that ``viewer`` may see (blind coding), by start then end."""
     with db.session() as s:
         pid = db.project_id(s)
+        reader(s, pid, viewer)
         doc = document_row(s, pid, document)
         visible = visible_coder_ids(s, doc.id, viewer)
         if visible is not None and not visible:
@@ -187,6 +198,7 @@ def _add_in(s: Session, pid: int, edit: Edit, doc: Document, code: Code, coder: 
     return coding, created
 
 
+@retrying
 def add(db: Database, document: int | str, code_path_or_id: int | str, coder: str, start: int,
         end: int, *, memo: str | None = None, record: bool = True) -> CodingView:
     """Code ``text[start:end]`` of ``document`` with a code, as ``coder``.
@@ -229,6 +241,7 @@ def _code_unit(db: Database, model, what: str, document, offset, code, coder, *,
     return add(db, doc.id, code, coder, start, end, memo=memo, record=record)
 
 
+@retrying
 def code_sentence(db: Database, document: int | str, offset: int, code: int | str, coder: str, *,
                   memo: str | None = None, record: bool = True) -> CodingView:
     """Click-to-code: code the whole stored sentence that contains ``offset``."""
@@ -236,6 +249,7 @@ def code_sentence(db: Database, document: int | str, offset: int, code: int | st
                       record=record)
 
 
+@retrying
 def code_turn(db: Database, document: int | str, offset: int, code: int | str, coder: str, *,
               memo: str | None = None, record: bool = True) -> CodingView:
     """Click-to-code: code the whole speaker turn (its spoken text) that contains ``offset``."""
@@ -269,6 +283,7 @@ def _free_name(s: Session, pid: int, parent_id: int | None, name: str) -> str:
     return candidate
 
 
+@retrying
 def in_vivo(db: Database, document: int | str, start: int, end: int, coder: str, *,
             parent_path: int | str | None = None, record: bool = True) -> CodingView:
     """Create a code named by the selected words and code the selection with it (one action).
@@ -308,6 +323,7 @@ def in_vivo(db: Database, document: int | str, start: int, end: int, coder: str,
 # -- changing -------------------------------------------------------------------------------------
 
 
+@retrying
 def remove(db: Database, coding_id: int, *, actor: str, expected_version: int | None = None,
            record: bool = True) -> CodingView:
     """Delete a coding; returns it as it was (undo brings it back with its guid, memo and times).
@@ -316,7 +332,7 @@ def remove(db: Database, coding_id: int, *, actor: str, expected_version: int | 
     """
     with db.session() as s:
         pid = db.project_id(s)
-        coding = _coding_row(s, pid, coding_id, expected_version=expected_version)
+        coding = _coding_row(s, pid, coding_id, expected_version=expected_version, actor=actor)
         paths = paths_by_id(s, pid)
         gone = _view(s, coding, paths)
         edit = Edit(s, pid, actor=actor, kind="remove")
@@ -334,6 +350,7 @@ def _join_memos(a: str | None, b: str | None) -> str | None:
     return "\n\n".join(parts) or None
 
 
+@retrying
 def recode(db: Database, coding_id: int, new_code: int | str, *, actor: str,
            expected_version: int | None = None, record: bool = True) -> RecodeResult:
     """Give a coding another code.
@@ -343,7 +360,7 @@ def recode(db: Database, coding_id: int, new_code: int | str, *, actor: str,
     """
     with db.session() as s:
         pid = db.project_id(s)
-        coding = _coding_row(s, pid, coding_id, expected_version=expected_version)
+        coding = _coding_row(s, pid, coding_id, expected_version=expected_version, actor=actor)
         try:
             target = code_row(s, pid, new_code)
         except LookupError as exc:
@@ -386,12 +403,13 @@ def session_guid(s: Session, code_id: int) -> str:
     return s.get(Code, code_id).guid
 
 
+@retrying
 def resize(db: Database, coding_id: int, start: int, end: int, *, actor: str,
            expected_version: int | None = None, record: bool = True) -> CodingView:
     """Extend or shrink a coding to ``start``-``end``; its quote is recomputed."""
     with db.session() as s:
         pid = db.project_id(s)
-        coding = _coding_row(s, pid, coding_id, expected_version=expected_version)
+        coding = _coding_row(s, pid, coding_id, expected_version=expected_version, actor=actor)
         text = s.get(Document, coding.document_id).text
         _check_offsets(text, start, end)
         paths = paths_by_id(s, pid)
@@ -412,6 +430,7 @@ def resize(db: Database, coding_id: int, start: int, end: int, *, actor: str,
         return _view(s, coding, paths)
 
 
+@retrying
 def set_memo(db: Database, coding_id: int, memo: str | None, *, actor: str,
              expected_version: int | None = None, record: bool = True) -> CodingView:
     """Attach, change or (with None or blank text) clear a coding's memo."""
@@ -420,7 +439,7 @@ def set_memo(db: Database, coding_id: int, memo: str | None, *, actor: str,
     memo = memo if memo and memo.strip() else None
     with db.session() as s:
         pid = db.project_id(s)
-        coding = _coding_row(s, pid, coding_id, expected_version=expected_version)
+        coding = _coding_row(s, pid, coding_id, expected_version=expected_version, actor=actor)
         paths = paths_by_id(s, pid)
         if memo == coding.memo:
             return _view(s, coding, paths)

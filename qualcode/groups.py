@@ -15,7 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from qualcode.changelog import log
-from qualcode.db import Database
+from qualcode.db import Database, read_only, retrying
 from qualcode.documents import get_document
 from qualcode.models import Document, DocumentGroup, DocumentGroupMember
 
@@ -81,6 +81,7 @@ def _view(session: Session, group: DocumentGroup) -> dict:
             "guid": group.guid}
 
 
+@retrying
 def create_group(db: Database, name: str, *, description: str = "", actor: str | None = None) -> dict:
     """Create an empty group; returns it as :func:`list_groups` shows it. Refuses a taken name."""
     name = _clean_name(name)
@@ -95,6 +96,7 @@ def create_group(db: Database, name: str, *, description: str = "", actor: str |
         return _view(s, group)
 
 
+@retrying
 def rename_group(db: Database, name: str, new_name: str, *, actor: str | None = None) -> dict:
     """Give a group a new name (its members and GUID stay)."""
     new_name = _clean_name(new_name)
@@ -110,6 +112,7 @@ def rename_group(db: Database, name: str, new_name: str, *, actor: str | None = 
         return _view(s, group)
 
 
+@retrying
 def delete_group(db: Database, name: str, *, actor: str | None = None) -> dict:
     """Delete a group (its documents stay in the project); returns what it held."""
     with db.session() as s:
@@ -123,6 +126,7 @@ def delete_group(db: Database, name: str, *, actor: str | None = None) -> dict:
         return view
 
 
+@retrying
 def add_documents(db: Database, name: str, documents: list[str], *, actor: str | None = None) -> dict:
     """Put documents in a group: ``{"group", "added": [names], "already": [names]}``.
 
@@ -143,6 +147,7 @@ def add_documents(db: Database, name: str, documents: list[str], *, actor: str |
                 "already": [d.name for d in docs if d.id in present]}
 
 
+@retrying
 def remove_documents(db: Database, name: str, documents: list[str], *, actor: str | None = None) -> dict:
     """Take documents out of a group: ``{"group", "removed": [names], "not_members": [names]}``."""
     with db.session() as s:
@@ -161,6 +166,7 @@ def remove_documents(db: Database, name: str, documents: list[str], *, actor: st
                 "not_members": [d.name for d in docs if d.id not in present]}
 
 
+@read_only
 def list_groups(db: Database) -> list[dict]:
     """Every group by name: ``{"name", "description", "documents": [names, sorted], "guid"}``."""
     with db.session() as s:

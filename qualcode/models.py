@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -56,6 +57,8 @@ class Project(Base):
     name: Mapped[str] = mapped_column(String(200))
     guid: Mapped[str] = mapped_column(String(36), default=new_guid)
     blind_coding: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Whether members with the coder role may change the codebook (owners always may).
+    coders_edit_codebook: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -178,8 +181,13 @@ class Code(Base):
     example: Mapped[str] = mapped_column(Text, default="")
     ordinal: Mapped[int] = mapped_column(Integer, default=0)
     guid: Mapped[str] = mapped_column(String(36), default=new_guid)
+    # Optimistic locking as on codings (migration 0005): two people renaming one code cannot
+    # silently overwrite each other.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     parent: Mapped[Code | None] = relationship(remote_side="Code.id")
+
+    __mapper_args__: ClassVar[dict] = {"version_id_col": version}
 
 
 class Coder(Base):
@@ -318,3 +326,46 @@ class DocumentGroupMember(Base):
     document_id: Mapped[int] = mapped_column(
         ForeignKey("document.id", ondelete="CASCADE"), primary_key=True
     )
+
+
+class Account(Base):
+    """A person who logs in. With no rows in this table qualcode runs in single-user mode.
+
+    ``password_hash`` is an argon2id hash (``qualcode.accounts``); an admin is an owner of
+    every project. ``failed_logins``/``locked_until`` slow down password guessing.
+    """
+
+    __tablename__ = "account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    password_hash: Mapped[str] = mapped_column(Text)
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Membership(Base):
+    """An account's role in a project: owner, coder or viewer (see ``qualcode.access``)."""
+
+    __tablename__ = "membership"
+    __table_args__ = (CheckConstraint("role IN ('owner', 'coder', 'viewer')", name="role"),)
+
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(10))
+
+
+class LoginSession(Base):
+    """A logged-in browser session. Only a SHA-256 of the token is stored, so a copy of the
+    database does not let anyone log in; rows are deleted on logout and when they expire."""
+
+    __tablename__ = "login_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

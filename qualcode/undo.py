@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from qualcode.changelog import log
 from qualcode.codes import paths_by_id
-from qualcode.db import Database
+from qualcode.db import Database, read_only, retrying
 from qualcode.models import Code, Coder, Coding, Document, EditHistory, Memo
 
 #: The code fields an ``update_code`` operation may carry (``parent`` is the parent's guid).
@@ -441,6 +441,7 @@ def _replay(db: Database, actor: str, *, undo: bool) -> str | None:
         return f"{'Undid' if undo else 'Redid'}: {entry.description}"
 
 
+@retrying
 def undo(db: Database, actor: str) -> str | None:
     """Undo ``actor``'s latest action not yet undone; returns "Undid: …" or None if none is left.
 
@@ -449,11 +450,13 @@ def undo(db: Database, actor: str) -> str | None:
     return _replay(db, actor, undo=True)
 
 
+@retrying
 def redo(db: Database, actor: str) -> str | None:
     """Re-apply the action ``actor`` undid last; returns "Redid: …" or None if nothing to redo."""
     return _replay(db, actor, undo=False)
 
 
+@read_only
 def peek(db: Database, actor: str) -> dict:
     """What undo and redo would do next: ``{"undo": description|None, "redo": description|None}``."""
     with db.session() as s:
@@ -462,6 +465,7 @@ def peek(db: Database, actor: str) -> dict:
         return {"undo": u.description if u else None, "redo": r.description if r else None}
 
 
+@read_only
 def history(db: Database, actor: str) -> list[HistoryEntry]:
     """``actor``'s recorded actions, oldest first (undone ones flagged)."""
     with db.session() as s:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from qualcode.changelog import log
 from qualcode.codings import coder_id
-from qualcode.db import Database
+from qualcode.db import Database, read_only, retrying
 from qualcode.models import Coder, Document, DocumentDone, Project
 
 
@@ -27,12 +27,14 @@ def _document(session: Session, project_id: int, document: int | str) -> Documen
     return document_row(session, project_id, document)
 
 
+@read_only
 def is_blind(db: Database) -> bool:
     """Whether the project codes blind."""
     with db.session() as s:
         return bool(s.get(Project, db.project_id(s)).blind_coding)
 
 
+@retrying
 def set_blind(db: Database, on: bool, *, actor: str) -> None:
     """Turn blind coding on or off for the project (logged)."""
     if not isinstance(on, bool):
@@ -46,6 +48,7 @@ def set_blind(db: Database, on: bool, *, actor: str) -> None:
             entity_id=project.id, blind_coding=on)
 
 
+@retrying
 def mark_done(db: Database, document: int | str, coder: str) -> bool:
     """Record that ``coder`` has finished ``document``; returns False when it already was."""
     with db.session() as s:
@@ -61,6 +64,7 @@ def mark_done(db: Database, document: int | str, coder: str) -> bool:
         return True
 
 
+@retrying
 def unmark_done(db: Database, document: int | str, coder: str) -> bool:
     """Take back ``mark_done``; returns False when the document was not marked done."""
     with db.session() as s:
@@ -77,6 +81,7 @@ def unmark_done(db: Database, document: int | str, coder: str) -> bool:
         return bool(gone)
 
 
+@read_only
 def is_done(db: Database, document: int | str, coder: str) -> bool:
     """Whether ``coder`` has marked ``document`` done."""
     with db.session() as s:

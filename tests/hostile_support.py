@@ -223,3 +223,15 @@ def zip_bomb(seed: bytes, member: str, size: int) -> bytes:
             for _ in range(size >> 20):
                 stream.write(chunk)
     return buffer.getvalue()
+
+
+def slow_prepare(item):
+    """``documents.prepare``, except that a file called ``hang.txt`` never finishes (for the
+    parse time limit; a top-level function so spawned worker processes can import it)."""
+    import time
+
+    from qualcode.documents import prepare
+
+    if item[0] == "hang.txt":
+        time.sleep(600)
+    return prepare(item)

@@ -116,6 +116,35 @@ def test_codebook_editor_adds_renames_merges_and_deletes_with_confirmation(app):
         code_usage(db, "Barriers/Financial/Costs borne by trainees")
 
 
+def test_a_code_changed_by_someone_else_meanwhile_is_not_overwritten(app):
+    from qualcode.codebook_edit import rename_code, update_code
+    from qualcode.db import Database
+
+    at = _goto(app, "Codebook")
+    at.selectbox(key="cb_edit_path").set_value("Enablers/Individual and cultural/Mentorship and networking").run()
+    at.text_area(key="cb_edit_definition").set_value("My new definition.").run()
+    # Meanwhile a colleague renames the code and changes its colour from their own screen.
+    db = Database(at_db_path(at))
+    rename_code(db, "Enablers/Individual and cultural/Mentorship and networking", "Mentoring", actor="colleague")
+    update_code(db, "Enablers/Individual and cultural/Mentoring", colour="#112233", actor="colleague")
+    at.button(key="cb_do_save").click().run()
+    assert not at.exception
+    assert any("was changed by someone else since you loaded it" in e.value for e in at.error)
+    with db.session() as s:
+        from qualcode.codes import resolve
+
+        code = resolve(s, db.project_id(s), "Enablers/Individual and cultural/Mentoring")
+        assert (code.colour, code.definition) == ("#112233", code.definition)
+        assert code.definition != "My new definition."
+    # The form now shows the colleague's version of the same code; saving from it works.
+    assert at.selectbox(key="cb_edit_path").value == "Enablers/Individual and cultural/Mentoring"
+    assert at.text_input(key="cb_edit_name").value == "Mentoring"
+    at.text_area(key="cb_edit_definition").set_value("My new definition.").run()
+    at.button(key="cb_do_save").click().run()
+    assert any("saved" in m.value for m in at.success)
+    db.close()
+
+
 def at_db_path(at) -> str:
     import os
 

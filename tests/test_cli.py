@@ -108,7 +108,7 @@ def test_codebook_export_yaml_and_csv(run, tmp_path):
 
 def test_init_sample_loads_the_shipped_project(run):
     data = json.loads(run("init", "--sample", "--json").stdout)
-    assert data["revision"] == "0004"
+    assert data["revision"] == "0005"
     sample = data["sample"]
     assert len(sample["imported"]) >= 12 and sample["errors"] == []
     assert sample["attributes"]["linked_documents"] == len(sample["imported"])

@@ -151,3 +151,34 @@ def test_parsing_in_worker_processes_gives_exactly_the_in_process_result(tmp_pat
         db.close()
     assert stored[0] == stored[1]
     assert [e["file"] for e in stored[0][0]["errors"]] == ["broken.docx"]
+
+
+def test_a_file_that_parses_too_long_is_stopped_and_the_others_still_import():
+    import time
+
+    from hostile_support import slow_prepare
+
+    from qualcode.documents import _prepared
+
+    good = b"Interviewer: Hello.\nP1: The fees were high.\n"
+    items = [("a.txt", good, 10**6), ("hang.txt", good, 10**6), ("b.txt", good, 10**6)]
+    began = time.monotonic()
+    results = list(_prepared(items, workers=1, time_limit=5, fn=slow_prepare))
+    took = time.monotonic() - began
+    assert [r[0] for r in results] == ["a.txt", "hang.txt", "b.txt"]
+    assert results[0][3] is None and results[2][3] is None and results[2][1].text.startswith("Interviewer")
+    assert "hang.txt: parsing took longer than 5 s and was stopped" in results[1][3]
+    print(f"stopped the hanging parse; all three files answered in {took:.1f} s")
+    assert took < 60  # the 600 s sleep was cut short
+
+
+def test_with_a_time_limit_even_one_file_is_parsed_in_a_worker_and_imported(tmp_path):
+    from qualcode.db import Database
+    from qualcode.documents import import_files, list_documents
+
+    db = Database(tmp_path / "p.db")
+    result = import_files(db, [("int1.txt", b"Interviewer: Hello.\nP1: The fees were high.\n")],
+                          time_limit=60)
+    assert not result.errors and [d.document for d in result.imported] == ["int1"]
+    assert list_documents(db)[0]["turns"] == 2
+    db.close()

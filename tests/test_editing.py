@@ -195,22 +195,22 @@ def test_migration_0003_gives_existing_codings_version_1_and_downgrades_cleanly(
     from alembic import command
 
     from qualcode.db import Database
-    from qualcode.models import Code, Coder, Document, Project
+    from qualcode.models import Coder, Document
 
     when = datetime(2026, 1, 1, tzinfo=UTC)
     old = Database(db_url, migrate=False)
     with old.engine.begin() as conn:
         command.upgrade(old._alembic_config(conn), "0002")
     with old.engine.begin() as conn:
-        conn.execute(Project.__table__.insert(), [{"id": 1, "name": "p", "guid": "g",
-                                                   "blind_coding": False, "created_at": when}])
+        # Raw SQL where today's tables have columns 0002 lacks (project and code gained some).
+        conn.execute(text("INSERT INTO project (id, name, guid, blind_coding, created_at) "
+                          "VALUES (1, 'p', 'g', false, :t)"), {"t": when})
         conn.execute(Document.__table__.insert(), [{
             "id": 1, "project_id": 1, "name": "d", "original_filename": "d.txt", "format": "txt",
             "content_hash": "h", "text": "héllo 🙂 world", "import_report": "{}", "guid": "gd",
             "created_at": when}])
-        conn.execute(Code.__table__.insert(), [{"id": 1, "project_id": 1, "name": "c", "definition": "",
-                                                "use_when": "", "do_not_use_when": "", "example": "",
-                                                "ordinal": 0, "guid": "gc"}])
+        conn.execute(text("INSERT INTO code (id, project_id, name, definition, use_when, "
+                          "do_not_use_when, example, ordinal, guid) VALUES (1, 1, 'c', '', '', '', '', 0, 'gc')"))
         conn.execute(Coder.__table__.insert(), [{"id": 1, "project_id": 1, "name": "ana", "guid": "gk"}])
         # Written with 0002's columns only: the row has no version until 0003 gives it one.
         conn.execute(text(

@@ -55,3 +55,13 @@ def test_bad_csv_names_file_line_and_reason(data, line, reason):
     assert err.value.line == line
     assert reason in str(err.value)
     assert str(err.value).startswith("people.csv")
+
+
+def test_an_oversized_table_is_refused_before_it_is_read(monkeypatch):
+    import qualcode.csv_input as csv_input
+
+    monkeypatch.setattr(csv_input, "MAX_TABLE_BYTES", 1000)
+    monkeypatch.setattr(csv_input.read_table, "__kwdefaults__", {"max_bytes": 1000})
+    data = b"participant_id,country\n" + b"P1,India\n" * 200
+    with pytest.raises(AttributesError, match=r"over the 1,000-byte limit for tables\. Split it"):
+        parse_attributes(data, "big.csv")

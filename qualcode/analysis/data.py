@@ -19,11 +19,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import text
+from sqlalchemy import select, text
 
+from qualcode.access import visibility
 from qualcode.codes import tree
 from qualcode.db import Database
 from qualcode.documents import participant_attributes
+from qualcode.models import Coder, Coding
 
 _WORD = re.compile(r"\S+")
 
@@ -178,8 +180,13 @@ def load(
     coders: Iterable[str] | None = None,
     documents: Iterable[str] | None = None,
     attributes: Mapping[str, Iterable] | None = None,
+    viewer: str | None = None,
 ) -> ProjectData:
     """Read the default project's analysis data in one transaction.
+
+    ``viewer``: the acting user. Only the codings they may see are loaded (blind coding, see
+    ``qualcode.access.visibility``), so no table, chart, export or statistic built on the
+    result can show anything else; with accounts a viewer is required.
 
     ``coders``: only these coders' codings (names; unknown names are an error).
     ``documents``: only these documents (names). ``attributes``: ``{name: accepted values}``;
@@ -191,6 +198,7 @@ def load(
     documents = list(documents) if documents else None
     with db.session() as session:
         pid = db.project_id(session)
+        seen = visibility(session, pid, viewer)
         codes = _codes_frame(session, pid)
         conn = session.connection()
         docs = pd.read_sql(text(
@@ -199,6 +207,12 @@ def load(
             "WHERE d.project_id = :pid ORDER BY d.name"), conn, params={"pid": pid})
         all_coders = [r[0] for r in session.execute(
             text("SELECT name FROM coder WHERE project_id = :pid ORDER BY name"), {"pid": pid})]
+        if not seen.everything:  # in blind coding the other coders are not even listed
+            visible_ids = set(session.scalars(select(Coding.coder_id).distinct().where(
+                Coding.document_id.in_(sorted(seen.done))))) if seen.done else set()
+            visible_ids |= {seen.own} if seen.own is not None else set()
+            names = dict(session.execute(select(Coder.id, Coder.name).where(Coder.project_id == pid)).all())
+            all_coders = sorted(names[i] for i in visible_ids if i in names)
         attrs = participant_attributes(session, pid)
         attr_types = dict(session.execute(
             text("SELECT name, type FROM attribute WHERE project_id = :pid ORDER BY id"), {"pid": pid}).all())
@@ -233,6 +247,9 @@ def load(
         codings = _frame(conn, 'SELECT c.id, c.document_id, c.code_id, c.coder_id, c.start, c."end", c.memo '
                          f"FROM coding c WHERE c.document_id IN (SELECT id FROM document WHERE project_id = {pid})",
                          ["coding_id", "document_id", "code_id", "coder_id", "start", "end", "memo"])
+        if not seen.everything:
+            codings = codings[(codings["coder_id"] == seen.own)
+                              | codings["document_id"].isin(list(seen.done))]
         coder_names = dict(session.execute(
             text("SELECT id, name FROM coder WHERE project_id = :pid"), {"pid": pid}).all())
         codings.insert(3, "coder", codings.pop("coder_id").map(coder_names))

@@ -17,12 +17,13 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import delete, select
 
+from qualcode.access import check_coding_owner
 from qualcode.analysis.cooccurrence import _span_units
 from qualcode.analysis.data import AnalysisError, ProjectData
-from qualcode.changelog import log
+from qualcode.changelog import default_actor, log
 from qualcode.codes import paths_by_id, resolve
 from qualcode.codings import coder_id
-from qualcode.db import Database
+from qualcode.db import Database, retrying
 from qualcode.models import ChangeLog, Coder, Coding, Document
 
 QUERY_UNITS = ("sentence", "turn", "document")
@@ -225,9 +226,13 @@ def preview_autocode(db: Database, data: ProjectData, hits: pd.DataFrame, code: 
     return pd.DataFrame(rows, columns=["document", "start", "end", "quote", "code", "coder", "status"])
 
 
+@retrying
 def apply_autocode(db: Database, data: ProjectData, hits: pd.DataFrame, code: str, coder: str, *,
-                   extend: str = "match", query: str = "") -> dict:
+                   extend: str = "match", query: str = "", actor: str | None = None) -> dict:
     """Write every new coding of the preview in one transaction, tagged with a new batch id.
+
+    ``actor`` (default: ``coder``) is who does it; with accounts only an owner may autocode
+    as another coder.
 
     Returns ``{"batch": id, "created": n, "skipped": n}``; give the batch id to
     :func:`undo_autocode` to take the batch back.
@@ -237,6 +242,7 @@ def apply_autocode(db: Database, data: ProjectData, hits: pd.DataFrame, code: st
     batch = uuid.uuid4().hex
     with db.session() as session:
         pid = db.project_id(session)
+        check_coding_owner(session, pid, actor or coder, coder)
         code_row = resolve(session, pid, code)
         cid = coder_id(session, pid, coder)
         doc_ids = dict(session.execute(select(Document.name, Document.id).where(Document.project_id == pid)).all())
@@ -245,14 +251,16 @@ def apply_autocode(db: Database, data: ProjectData, hits: pd.DataFrame, code: st
                             start=r.start, end=r.end, quote=r.quote)
             session.add(coding)
             session.flush()
-            log(session, project_id=pid, actor=coder, action="create", entity="coding", entity_id=coding.id,
-                document=r.document, code=r.code, start=r.start, end=r.end, batch=batch)
-        log(session, project_id=pid, actor=coder, action="autocode", entity="batch", batch=batch,
+            log(session, project_id=pid, actor=actor or coder, action="create", entity="coding",
+                entity_id=coding.id, document=r.document, code=r.code, start=r.start, end=r.end,
+                batch=batch, coder=coder)
+        log(session, project_id=pid, actor=actor or coder, action="autocode", coder=coder, entity="batch", batch=batch,
             code=preview["code"].iloc[0] if len(preview) else code, query=query, extend=extend,
             created=len(new))
     return {"batch": batch, "created": len(new), "skipped": len(preview) - len(new)}
 
 
+@retrying
 def undo_autocode(db: Database, batch: str, *, actor: str | None = None) -> dict:
     """Delete exactly the codings created by autocoding batch ``batch`` (logged as one undo).
 
@@ -267,6 +275,9 @@ def undo_autocode(db: Database, batch: str, *, actor: str | None = None) -> dict
             raise AnalysisError(f"no autocoding batch {batch!r}")
         if any(a == "undo" for a, *_ in entries):
             raise AnalysisError(f"autocoding batch {batch!r} was already undone")
+        batch_coder = next((json.loads(d).get("coder") for a, _e, _i, d in entries if a == "autocode"), None)
+        if batch_coder:  # only the batch's coder (or an owner) takes it back
+            check_coding_owner(session, pid, actor or default_actor(), batch_coder)
         ids = [i for a, e, i, _ in entries if a == "create" and e == "coding"]
         removed = session.execute(delete(Coding).where(Coding.id.in_(ids))).rowcount if ids else 0
         for a, e, i, detail in entries:

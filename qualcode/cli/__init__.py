@@ -6,10 +6,10 @@ people or as JSON with ``--json``. Errors go to stderr with exit status 1 (2 for
 commands to it with ``register(main)``.
 """
 
-from qualcode.cli import admin, agreement, analysis, groups, interchange
+from qualcode.cli import admin, agreement, analysis, groups, interchange, users
 from qualcode.cli.core import main
 
-for _family in (admin, agreement, analysis, groups, interchange):
+for _family in (admin, agreement, analysis, groups, interchange, users):
     _family.register(main)
 
 __all__ = ["main"]

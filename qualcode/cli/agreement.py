@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from qualcode.cli.common import emit, fail, open_db
+from qualcode.cli.common import cli_user, emit, fail, open_db
 
 _METRICS = ("percent", "cohen", "scott", "fleiss", "ac1", "bp", "alpha")
 
@@ -130,7 +130,7 @@ def agreement(ctx, coders, unit, documents, rollup, draws, export, methods, as_j
     if export is not None and export.suffix.lower() not in (".csv", ".xlsx"):
         fail(f"--export {export.name}: the file must end in .csv or .xlsx")
     try:
-        matrix = build_unit_matrix(open_db(ctx), coders=_split(coders), unit=unit,
+        matrix = build_unit_matrix(open_db(ctx), coders=_split(coders), unit=unit, viewer=cli_user(),
                                    documents=_split(documents), rollup=rollup)
     except AgreementInputError as exc:
         fail(str(exc))

@@ -13,14 +13,14 @@ from pathlib import Path
 
 import click
 
-from qualcode.cli.common import fail, open_db
+from qualcode.cli.common import cli_user, fail, open_db
 
 
 def _load(ctx, coder: str | None = None):
     from qualcode.analysis.data import AnalysisError, load
 
     try:
-        return load(open_db(ctx), coders=[coder] if coder else None)
+        return load(open_db(ctx), coders=[coder] if coder else None, viewer=cli_user())
     except AnalysisError as exc:
         fail(str(exc))
 

@@ -22,6 +22,17 @@ def fail(message: str) -> None:
     sys.exit(1)
 
 
+def cli_user() -> str | None:
+    """The account the command line acts as (``QUALCODE_USER``), None when unset.
+
+    The command line trusts whoever can open the database, as psql does; with accounts this
+    names whose role applies and whose view of blind coding reads return.
+    """
+    import os
+
+    return os.environ.get("QUALCODE_USER") or None
+
+
 def open_db(ctx: click.Context) -> Database:
     """The database named by ``--db`` (opened and migrated once per command)."""
     if "database" not in ctx.obj:

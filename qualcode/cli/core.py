@@ -9,12 +9,24 @@ from pathlib import Path
 
 import click
 
-from qualcode.cli.common import emit, fail, open_db, progress_bar
+from qualcode.cli.common import cli_user, emit, fail, open_db, progress_bar
 from qualcode.db import DB_ENV
 from qualcode.importers.base import DEFAULT_MAX_BYTES
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Turns a refusal by the acting user's role into ``Error: ...`` (exit 1), for every command."""
+
+    def invoke(self, ctx: click.Context):
+        from qualcode.access import AccessDenied
+
+        try:
+            return super().invoke(ctx)
+        except AccessDenied as exc:
+            fail(str(exc))
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", metavar="PATH|URL", envvar=DB_ENV, default=None,
               help="SQLite file or SQLAlchemy URL (postgresql+psycopg://...). "
                    f"Default: ${DB_ENV} or ./qualcode.db")
@@ -33,6 +45,8 @@ def main(ctx: click.Context, db: str | None) -> None:
 def init(ctx: click.Context, sample: bool, as_json: bool) -> None:
     """Create the database, or migrate an older one (after backing it up)."""
     db = open_db(ctx)
+    with db.session() as session:  # the project row now, not raced for by app replicas later
+        db.project_id(session)
     out: dict = {"database": db.display_name, "revision": db.current_revision()}
     if db.backup_path:
         out["backup"] = str(db.backup_path)
@@ -128,7 +142,7 @@ def documents(ctx, as_json) -> None:
     """List the project's documents with turns, speakers and participant attributes."""
     from qualcode.documents import list_documents
 
-    docs = list_documents(open_db(ctx))
+    docs = list_documents(open_db(ctx), viewer=cli_user())
     if as_json:
         emit(docs)
         return
@@ -235,7 +249,7 @@ def code(ctx, document, code_path, coder, start, end, match, nth, memo, as_json)
 
     try:
         record, created = add_coding(open_db(ctx), document, code_path, coder, start=start, end=end,
-                                     match=match, nth=nth, memo=memo)
+                                     match=match, nth=nth, memo=memo, actor=cli_user())
     except CodingError as exc:
         fail(str(exc))
     if as_json:
@@ -254,7 +268,8 @@ def import_codings(ctx, file: Path, as_json: bool) -> None:
     from qualcode.coding_sheet import CodingSheetError, import_sheet, parse_sheet
 
     try:
-        report = import_sheet(open_db(ctx), parse_sheet(file.read_bytes(), file.name), filename=file.name)
+        report = import_sheet(open_db(ctx), parse_sheet(file.read_bytes(), file.name), filename=file.name,
+                              actor=cli_user())
     except CodingSheetError as exc:
         fail(str(exc))
     if as_json:
@@ -275,7 +290,8 @@ def codings(ctx, document, code_path, coder, as_json) -> None:
     from qualcode.codings import list_codings
 
     try:
-        rows = list_codings(open_db(ctx), document=document, code=code_path, coder=coder)
+        rows = list_codings(open_db(ctx), document=document, code=code_path, coder=coder,
+                            viewer=cli_user())
     except LookupError as exc:
         fail(str(exc.args[0]))
     if as_json:

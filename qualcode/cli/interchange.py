@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from qualcode.cli.common import emit, fail, open_db
+from qualcode.cli.common import cli_user, emit, fail, open_db
 
 
 @click.group("export")
@@ -35,7 +35,7 @@ def export_qdpx_cmd(ctx, output: Path, as_json: bool) -> None:
     from qualcode.refi.store import export_project
     from qualcode.refi.write import write_qdpx
 
-    project = export_project(open_db(ctx))
+    project = export_project(open_db(ctx), viewer=cli_user())
     _write(output, write_qdpx(project))
     out = {"file": str(output), "documents": len(project.sources),
            "codes": sum(1 for _ in project.all_codes()),
@@ -58,7 +58,7 @@ def export_qdc_cmd(ctx, output: Path, as_json: bool) -> None:
     from qualcode.refi.store import export_project
     from qualcode.refi.write import write_qdc
 
-    project = export_project(open_db(ctx))
+    project = export_project(open_db(ctx), viewer=cli_user())
     if not project.codes:
         fail("the codebook is empty; import one first with `qualcode codebook import FILE`")
     _write(output, write_qdc(project))

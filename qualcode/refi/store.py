@@ -25,9 +25,10 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from qualcode.access import visibility
 from qualcode.changelog import log
 from qualcode.codes import PALETTE, tree
-from qualcode.db import Database
+from qualcode.db import Database, retrying
 from qualcode.documents import content_hash, typed_value
 from qualcode.importers.speakers import find_turns
 from qualcode.models import (
@@ -73,10 +74,14 @@ _REFI_TO_TYPE = {"Text": "text", "Integer": "number", "Float": "number", "Boolea
 # -- export ---------------------------------------------------------------------------------------
 
 
-def export_project(db: Database) -> RefiProject:
-    """The default project as a :class:`RefiProject`; document groups become Sets."""
+def export_project(db: Database, *, viewer: str | None = None) -> RefiProject:
+    """The default project as a :class:`RefiProject`; document groups become Sets.
+
+    ``viewer``: the acting user; only the codings they may see are exported (blind coding).
+    """
     with db.session() as session:
         pid = db.project_id(session)
+        seen = visibility(session, pid, viewer)
         project_row = session.get(Project, pid)
         project = RefiProject(name=project_row.name, guid=project_row.guid)
         coders = {c.id: c for c in session.scalars(select(Coder).where(Coder.project_id == pid).order_by(Coder.id))}
@@ -89,10 +94,11 @@ def export_project(db: Database) -> RefiProject:
             (nodes[code.parent_id].children if code.parent_id else project.codes).append(node)
         docs = session.scalars(select(Document).where(Document.project_id == pid).order_by(Document.name)).all()
         doc_guid = {d.id: d.guid for d in docs}
-        codings = session.scalars(
-            select(Coding).join(Document).where(Document.project_id == pid)
-            .order_by(Coding.document_id, Coding.start, Coding.end, Coding.id)
-        ).all()
+        query = (select(Coding).join(Document).where(Document.project_id == pid)
+                 .order_by(Coding.document_id, Coding.start, Coding.end, Coding.id))
+        if seen.clause() is not None:
+            query = query.where(seen.clause())
+        codings = session.scalars(query).all()
         by_doc: dict[int, list[Coding]] = {}
         for c in codings:
             by_doc.setdefault(c.document_id, []).append(c)
@@ -111,6 +117,8 @@ def export_project(db: Database) -> RefiProject:
                                               c.memo, coder, [c.guid]))
             project.sources.append(source)
         for memo in session.scalars(select(Memo).where(Memo.project_id == pid).order_by(Memo.id)):
+            if memo.coding_id is not None and memo.coding_id not in coding_guid:
+                continue  # about a coding this viewer may not see
             target = (coding_guid.get(memo.coding_id) or doc_guid.get(memo.document_id)
                       or (nodes[memo.code_id].guid if memo.code_id in nodes else None) or project.guid)
             author = coders[memo.author_id].guid if memo.author_id in coders else None
@@ -185,9 +193,9 @@ def _export_sets(session: Session, pid: int, project: RefiProject, doc_guid: dic
         project.sets.append(st)
 
 
-def export_qdpx(db: Database) -> bytes:
-    """The default project as .qdpx bytes."""
-    return write_qdpx(export_project(db))
+def export_qdpx(db: Database, *, viewer: str | None = None) -> bytes:
+    """The default project as .qdpx bytes (the codings ``viewer`` may see)."""
+    return write_qdpx(export_project(db, viewer=viewer))
 
 
 def export_qdc(db: Database) -> bytes:
@@ -198,6 +206,7 @@ def export_qdc(db: Database) -> bytes:
 # -- import ---------------------------------------------------------------------------------------
 
 
+@retrying
 def import_project(db: Database, project: RefiProject, *, coder_from: str = "coding",
                    actor: str | None = None, doc_format: str | None = None) -> dict:
     """Write ``project`` into the default project in one transaction; returns the report.

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from qualcode.codes import tree
 from qualcode.db import Database, resolve_url
 from qualcode.documents import (
+    PARSE_SECONDS,
     apply_attributes,
     import_files,
     list_documents,
@@ -27,7 +28,6 @@ from qualcode.importers import SUPPORTED_EXTENSIONS
 from qualcode.models import Coder, Project
 from qualcode.participants import AttributesError, parse_attributes
 from qualcode.sample import load_sample
-
 
 
 @st.cache_resource(show_spinner=False)
@@ -53,7 +53,7 @@ def _clock(seconds: float | None) -> str:
 
 def page_documents(db: Database) -> None:
     st.header("Documents")
-    docs = list_documents(db)
+    docs = list_documents(db, viewer=st.session_state.get("coder") or None)
     if not docs:
         st.info("No documents yet: import transcripts on the Import page.")
         return
@@ -104,7 +104,7 @@ def transcript_html(turns: list[dict]) -> str:
 
 def page_transcript(db: Database) -> None:
     st.header("Transcript")
-    names = [d["name"] for d in list_documents(db)]
+    names = [d["name"] for d in list_documents(db, viewer=st.session_state.get("coder") or None)]
     if not names:
         st.info("No documents yet: import transcripts on the Import page.")
         return
@@ -192,8 +192,22 @@ def page_codebook(db: Database) -> None:
              if not q or q in "/".join(c[0]).lower() or q in c[2]["Definition"].lower()]
     st.caption(f"{len(shown)} of {len(codes)} codes")
     st.html(codebook_html(shown))
-    with st.expander("Edit the codebook"):
-        codebook_editor(db)
+    if _may("codebook", db):
+        with st.expander("Edit the codebook"):
+            codebook_editor(db)
+
+
+def _may(permission: str, db: Database) -> bool:
+    """Whether the signed-in user's role allows ``permission`` (always, in single-user mode).
+
+    Only for showing or hiding controls: the library checks again on every change.
+    """
+    from qualcode.access import actor
+
+    if not st.session_state.get("account"):
+        return True
+    with db.session() as s:
+        return actor(s, db.project_id(s), st.session_state["account"]).allows(permission)
 
 
 def page_import(db: Database) -> None:
@@ -213,12 +227,15 @@ def page_import(db: Database) -> None:
         files = [(f.name, f.getvalue()) for f in uploads or []]
         bar = st.progress(0.0, text="Importing…")
         result = import_files(
-            db, files, replace=replace,
+            db, files, replace=replace, actor=st.session_state.get("coder") or None,
+            # On a shared server (accounts) a file that parses forever must not hold a replica.
+            time_limit=PARSE_SECONDS if st.session_state.get("account") else None,
             progress=lambda d, t, n: bar.progress(d / t, text=f"{n} ({d}/{t})"),
         )
         bar.progress(1.0, text="Done")
         if table is not None:
-            result.attributes = apply_attributes(db, table, filename=attributes.name)
+            result.attributes = apply_attributes(db, table, filename=attributes.name,
+                                                 actor=st.session_state.get("coder") or None)
         rows = [{"file": d.document, "result": "imported",
                  "detail": f"{d.turns} turns, {d.sentences} sentences; speakers: {', '.join(d.speakers)}"}
                 for d in result.imported]
@@ -273,25 +290,154 @@ def _daily_backup(db: Database) -> None:
         st.warning(f"The automatic daily backup failed: {exc}")
 
 
+def current_role() -> str:
+    """The signed-in account's role (owner, coder or viewer); ``owner`` in single-user mode."""
+    return st.session_state.get("role") or "owner"
+
+
+def _sign_in(db: Database) -> None:
+    from qualcode.accounts import AccountError, login
+
+    name = st.session_state.get("login_name", "")
+    password = st.session_state.get("login_password", "")
+    st.session_state["login_password"] = ""  # never kept in the session longer than needed
+    try:
+        st.session_state["login_token"] = login(db, name, password)
+        st.session_state.pop("login_error", None)
+    except AccountError as exc:
+        st.session_state["login_error"] = str(exc)
+
+
+def _sign_out(db: Database) -> None:
+    """End the session and forget everything of it: prepared exports, selections, results.
+
+    All of it, not just the name: whoever logs in next on this tab must not inherit a file
+    built from the previous user's view of blind coding.
+    """
+    from qualcode.accounts import logout
+
+    logout(db, st.session_state.get("login_token"))
+    message = st.session_state.get("login_error")
+    for key in list(st.session_state):
+        del st.session_state[key]
+    if message:
+        st.session_state["login_error"] = message
+
+
+def _change_password(db: Database) -> None:
+    from qualcode.accounts import AccountError, change_own_password
+
+    new, again = st.session_state.get("pw_new", ""), st.session_state.get("pw_again", "")
+    try:
+        if new != again:
+            raise AccountError("the two new passwords differ")
+        change_own_password(db, st.session_state["account"], st.session_state.get("pw_current", ""), new)
+    except AccountError as exc:
+        st.session_state["pw_message"] = (str(exc), True)
+    else:  # every session of the account ended, this one too: log in with the new password
+        st.session_state["login_error"] = "Password changed; log in with the new one."
+        _sign_out(db)
+    for key in ("pw_current", "pw_new", "pw_again"):
+        st.session_state[key] = ""
+
+
+def _account_box(db: Database) -> None:
+    st.markdown(f"Signed in as **{md_text(st.session_state['account'])}** ({current_role()})")
+    st.button("Log out", on_click=_sign_out, args=(db,), key="logout")
+    with st.expander("Change my password"):
+        st.text_input("Current password", type="password", key="pw_current", max_chars=1024)
+        st.text_input("New password", type="password", key="pw_new", max_chars=1024)
+        st.text_input("New password again", type="password", key="pw_again", max_chars=1024)
+        st.button("Change password", key="pw_change", on_click=_change_password, args=(db,))
+        message = st.session_state.pop("pw_message", None)
+        if message:
+            st.error(message[0])
+
+
+def _login_gate(db: Database) -> None:
+    """With accounts, show the login page until a valid session exists (then set ``account``,
+    ``role`` and ``coder`` in the session state); in single-user mode do nothing.
+
+    The check runs on every rerun, so an expired, logged-out or disabled session ends at the
+    next click. Only a random token is kept in Streamlit's session state, never the password.
+    """
+    from qualcode.access import AccessDenied, actor
+    from qualcode.accounts import has_accounts, session_user
+
+    with db.session() as s:
+        if not has_accounts(s):
+            st.session_state.pop("account", None)
+            st.session_state.pop("role", None)
+            return
+    token = st.session_state.get("login_token")
+    name = session_user(db, token)
+    if name is not None:
+        try:
+            with db.session() as s:
+                who = actor(s, db.project_id(s), name)
+        except AccessDenied as exc:
+            st.error(str(exc))
+            st.button("Log out", on_click=_sign_out, args=(db,), key="logout_denied")
+            st.stop()
+        st.session_state.update(account=name, role=who.role, coder=name)
+        return
+    if token:  # there was a session and it is over
+        st.session_state.pop("login_token", None)
+        st.session_state["login_error"] = "Your session has ended; log in again."
+    for key in ("account", "role", "coder"):
+        st.session_state.pop(key, None)
+    st.title("qualcode")
+    with st.form("login", border=True):
+        st.subheader("Log in")
+        st.text_input("Account", key="login_name", max_chars=200)
+        st.text_input("Password", type="password", key="login_password", max_chars=1024)
+        st.form_submit_button("Log in", type="primary", on_click=_sign_in, args=(db,))
+    if st.session_state.get("login_error"):
+        st.error(st.session_state["login_error"])
+    st.stop()
+
+
+def _pages_for(role: str) -> dict:
+    """The pages a role can use: viewers read and export; only owners import."""
+    hidden = {"owner": set(), "coder": {"Import", "Members"},
+              "viewer": {"Code", "Import", "Members"}}[role]
+    if not st.session_state.get("account"):
+        hidden = hidden | {"Members"}  # single-user mode: accounts start on the command line
+    return {name: page for name, page in PAGES.items() if name not in hidden}
+
+
 def main() -> None:
     """Entry point used by ``app.py``."""
+    from qualcode.access import AccessDenied
+
     st.set_page_config(page_title="qualcode", page_icon="🗂️", layout="wide")
     db = _database(resolve_url())
     _load_sample_if_new(db)
     _daily_backup(db)
+    _login_gate(db)
     with db.session() as session:
         project = session.get(Project, db.project_id(session))
         project_name = project.name
     _restore_from_url()
+    pages = _pages_for(current_role())
+    if st.session_state.get("page") not in pages:
+        st.session_state["page"] = next(iter(pages))
     with st.sidebar:
         st.title("qualcode")
         st.caption(project_name)
-        page = st.radio("Page", list(PAGES), key="page", label_visibility="collapsed")
-        _choose_coder(db)
-        _project_settings(db)
+        page = st.radio("Page", list(pages), key="page", label_visibility="collapsed")
+        if st.session_state.get("account"):
+            _account_box(db)
+        else:
+            _choose_coder(db)
+        if current_role() == "owner":
+            _project_settings(db)
         st.caption(f"Database: `{db.display_name}`")
     _save_to_url()
-    PAGES[page](db)
+    try:
+        pages[page](db)
+    except AccessDenied as exc:  # the library refused: say why instead of a traceback
+        st.error(str(exc))
 
 
 #: URL parameter → session key it restores, so a reload or a shared link reopens the same place.
@@ -325,6 +471,14 @@ def _toggle_blind(db: Database) -> None:
                          actor=st.session_state.get("coder") or default_actor())
 
 
+def _toggle_codebook_editing(db: Database) -> None:
+    from qualcode.access import set_codebook_editing
+    from qualcode.changelog import default_actor
+
+    set_codebook_editing(db, bool(st.session_state.get("coders_edit_codebook")),
+                         actor=st.session_state.get("coder") or default_actor())
+
+
 def _project_settings(db: Database) -> None:
     from qualcode import visibility
 
@@ -332,6 +486,13 @@ def _project_settings(db: Database) -> None:
         st.session_state["blind"] = visibility.is_blind(db)
         st.toggle("Independent (blind) coding", key="blind", on_change=_toggle_blind, args=(db,),
                   help="Each coder sees only their own codings in a document until they mark it done.")
+        if st.session_state.get("account"):
+            with db.session() as s:
+                st.session_state["coders_edit_codebook"] = bool(
+                    s.get(Project, db.project_id(s)).coders_edit_codebook)
+            st.toggle("Coders may edit the codebook", key="coders_edit_codebook",
+                      on_change=_toggle_codebook_editing, args=(db,),
+                      help="Owners always may; viewers never do.")
 
 
 #: Sidebar label → page function(db). Pages of other features live in their own modules of
@@ -343,9 +504,9 @@ PAGES = {
     "Import": page_import,
 }
 # Imported last, so that page modules can use the helpers defined above.
-from qualcode.ui import agreement, analysis, interchange, workspace  # noqa: E402
+from qualcode.ui import agreement, analysis, interchange, members, workspace  # noqa: E402
 from qualcode.ui.codebook_editor import codebook_editor  # noqa: E402
 
 PAGES = {"Documents": page_documents, **workspace.PAGES, **{k: v for k, v in PAGES.items() if k != "Documents"}}
-for _family in (analysis, agreement, interchange):
+for _family in (analysis, agreement, interchange, members):
     PAGES.update(_family.PAGES)

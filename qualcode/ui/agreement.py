@@ -82,13 +82,14 @@ def page_agreement(db: Database) -> None:
         st.info("Blind coding is on, so coders cannot see each other's codings yet. When every "
                 "coder has finished, turn it off in Project settings to compare them here.")
         return
-    coders_all = project_coders(db)
+    me = st.session_state.get("coder") or None
+    coders_all = project_coders(db, viewer=me)
     compared = [c for c in coders_all if c != CONSENSUS]
     if len(compared) < 2:
         st.info("Agreement needs two or more coders who coded the same documents. Record codings "
                 "with `qualcode code DOCUMENT --coder NAME ...` or import a coding sheet.")
         return
-    doc_names = [d["name"] for d in list_documents(db)]
+    doc_names = [d["name"] for d in list_documents(db, viewer=st.session_state.get("coder") or None)]
     left, middle, right = st.columns([3, 1, 1])
     coders = left.multiselect("Coders", compared, default=compared, key="agr_coders")
     unit = middle.selectbox("Unit", UNITS, key="agr_unit",
@@ -103,7 +104,8 @@ def page_agreement(db: Database) -> None:
         st.warning("Choose two or more coders.")
         return
     try:
-        matrix = build_unit_matrix(db, coders=coders, unit=unit, documents=documents, rollup=rollup)
+        matrix = build_unit_matrix(db, coders=coders, unit=unit, documents=documents, rollup=rollup,
+                                   viewer=me)
     except AgreementInputError as exc:
         st.error(str(exc))
         return
@@ -173,7 +175,8 @@ def _disagreement_browser(db: Database, codes: list[str], coders: list[str],
     if "agr_done" in st.session_state:
         st.success(st.session_state.pop("agr_done"))
     code = st.selectbox("Code", codes, key="agr_code")
-    found = disagreements(db, code, coders, documents=documents)
+    found = disagreements(db, code, coders, documents=documents,
+                          viewer=st.session_state.get("coder") or None)
     decided = sum(p.decision is not None for p in found)
     st.caption(f"{len(found)} passage{'s' if len(found) != 1 else ''} where "
                f"{', '.join(coders)} differ on {code}; "
@@ -191,6 +194,11 @@ def _disagreement_browser(db: Database, codes: list[str], coders: list[str],
         st.caption("No consensus version here yet (or the consensus leaves it uncoded).")
     else:
         st.caption(f"Consensus version: {passage.decision}.")
+    from qualcode.ui import current_role
+
+    if current_role() != "owner":
+        st.caption("An owner of the project records the consensus version.")
+        return
     choices = [*coders, "both", "neither"]
     columns = st.columns(len(choices))
     for column, choice in zip(columns, choices):
@@ -199,7 +207,8 @@ def _disagreement_browser(db: Database, codes: list[str], coders: list[str],
         if column.button(label, key=f"agr_accept_{choice}",
                          type="primary" if passage.decision == choice else "secondary"):
             result = adjudicate(db, document=passage.document, code=code, start=passage.start,
-                                end=passage.end, accept=choice, coders=coders)
+                                end=passage.end, accept=choice, coders=coders,
+                                actor=st.session_state.get("coder") or None)
             st.session_state["agr_done"] = (
                 f"Consensus for {passage.document} {passage.start}–{passage.end}: {choice} "
                 f"({len(result.created)} coding(s) added, {len(result.removed)} removed)."

@@ -13,6 +13,7 @@ import html
 import pandas as pd
 import streamlit as st
 
+from qualcode.access import AccessDenied
 from qualcode.analysis import charts
 from qualcode.analysis import excerpts as ex
 from qualcode.analysis.cooccurrence import MEASURES, UNITS, cooccurrence
@@ -39,9 +40,9 @@ def _filters(db: Database) -> ProjectData | None:
     """
     from qualcode import visibility
 
-    everything = load(db)
-    blind = visibility.is_blind(db)
     me = (st.session_state.get("coder") or "").strip() or None
+    everything = load(db, viewer=me)
+    blind = visibility.is_blind(db)
     if blind and me is None:
         st.info("Blind coding is on: choose your coder name in the sidebar to analyse your own codings.")
         return None
@@ -64,7 +65,8 @@ def _filters(db: Database) -> ProjectData | None:
             if chosen:
                 attributes[name] = chosen
     try:
-        data = load(db, coders=coders or None, documents=docs or None, attributes=attributes or None)
+        data = load(db, coders=coders or None, documents=docs or None, attributes=attributes or None,
+                    viewer=me)
     except AnalysisError as exc:
         st.error(str(exc))
         return None
@@ -218,25 +220,36 @@ def page_query(db: Database) -> None:
     st.caption(f"{len(hits)} hits")
     st.dataframe(hits, hide_index=True, width="stretch", key="q_hits_table")
     _table_downloads(hits, "search", "qhits")
-    if hits.empty:
+    from qualcode.ui import _may
+
+    if hits.empty or not _may("code", db):  # viewers search; they do not code
         return
     with st.expander("Code all hits"):
         c1, c2, c3 = st.columns(3)
         code = c1.selectbox("Into code", paths, key="q_auto_code")
-        coder = c2.text_input("As coder", value=(data.coders or ["autocoder"])[0], key="q_auto_coder")
+        me = (st.session_state.get("coder") or "").strip() or None
+        if st.session_state.get("account"):  # with accounts you code as yourself
+            coder = c2.text_input("As coder", value=me, key="q_auto_coder", disabled=True)
+        else:
+            coder = c2.text_input("As coder", value=(data.coders or ["autocoder"])[0], key="q_auto_coder")
         extend = c3.selectbox("Code", ["match", "sentence", "turn"], key="q_auto_extend")
         preview = preview_autocode(db, data, hits, code, coder, extend=extend)
         new = int((preview["status"] == "new").sum())
         st.caption(f"Preview: {new} new codings, {len(preview) - new} already coded (nothing written yet)")
         st.dataframe(preview, hide_index=True, width="stretch", key="q_preview")
         if st.button(f"Code {new} hits", key="q_apply", disabled=new == 0 or not coder.strip()):
-            result = apply_autocode(db, data, hits, code, coder, extend=extend, query=pattern)
-            st.session_state["q_last_batch"] = result["batch"]
-            st.success(f"Created {result['created']} codings (batch {result['batch']}).")
+            try:
+                result = apply_autocode(db, data, hits, code, coder, extend=extend, query=pattern,
+                                        actor=me)
+            except AccessDenied as exc:
+                st.error(str(exc))
+            else:
+                st.session_state["q_last_batch"] = result["batch"]
+                st.success(f"Created {result['created']} codings (batch {result['batch']}).")
     batch = st.session_state.get("q_last_batch")
     if batch and st.button("Undo the last autocoding", key="q_undo"):
         try:
-            result = undo_autocode(db, batch)
+            result = undo_autocode(db, batch, actor=st.session_state.get("coder") or None)
         except AnalysisError as exc:
             st.error(str(exc))
         else:

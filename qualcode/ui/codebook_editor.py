@@ -10,8 +10,9 @@ from __future__ import annotations
 import streamlit as st
 
 from qualcode import codebook_edit
+from qualcode.access import AccessDenied
 from qualcode.changelog import default_actor
-from qualcode.codes import tree
+from qualcode.codes import paths_by_id, tree
 from qualcode.db import Database
 from qualcode.ui import md_text
 
@@ -29,7 +30,7 @@ def _say(message: str, error: bool = False) -> None:
 def _do(action, *args, success: str, clear: tuple[str, ...] = (), **kwargs) -> None:
     try:
         action(*args, actor=_actor(), **kwargs)
-    except (ValueError, LookupError) as exc:
+    except (ValueError, LookupError, AccessDenied) as exc:
         _say(str(exc), error=True)
         return
     for key in clear:
@@ -46,28 +47,53 @@ def _add(db: Database) -> None:
         success=f"Code {name!r} added.", clear=("cb_add_name", "cb_add_definition"))
 
 
-def _save(db: Database, path: str) -> None:
+def _loaded_version() -> int | None:
+    """The code's version when its fields were loaded into the form: a save made from it is
+    refused if someone else changed the code meanwhile (never a silent overwrite)."""
+    return st.session_state.get("cb_edit_version")
+
+
+def _reload_form() -> None:
+    st.session_state.pop("cb_edit_loaded", None)
+
+
+def _save(db: Database, path: str, code_id: int) -> None:
     fields = {f: st.session_state.get(f"cb_edit_{f}", "") for f in
               ("definition", "use_when", "do_not_use_when", "example")}
-    _do(codebook_edit.update_code, db, path, colour=st.session_state.get("cb_edit_colour"),
-        success=f"{path} saved.", **fields)
     new_name = (st.session_state.get("cb_edit_name") or "").strip()
-    if new_name and new_name != path.split("/")[-1]:
-        _do(codebook_edit.rename_code, db, path, new_name, success=f"Renamed to {new_name!r}.")
+    try:
+        view = codebook_edit.update_code(db, code_id, colour=st.session_state.get("cb_edit_colour"),
+                                         actor=_actor(), expected_version=_loaded_version(), **fields)
+        if new_name and new_name != path.split("/")[-1]:
+            view = codebook_edit.rename_code(db, code_id, new_name, actor=_actor(),
+                                             expected_version=view.version)
+    except (ValueError, LookupError, AccessDenied) as exc:
+        _say(str(exc), error=True)
+        with db.session() as s:  # keep the same code selected, under its current name
+            current = paths_by_id(s, db.project_id(s)).get(code_id)
+        if current:
+            st.session_state["cb_edit_path"] = current
+    else:
+        _say(f"{view.path} saved.")
+        st.session_state["cb_edit_path"] = view.path
+    _reload_form()  # show what is stored now (theirs, after a conflict)
 
 
-def _move(db: Database, path: str) -> None:
+def _move(db: Database, path: str, code_id: int) -> None:
     parent = st.session_state.get("cb_move_parent")
-    _do(codebook_edit.move_code, db, path, None if parent in (None, TOP) else parent,
-        success=f"{path.split('/')[-1]} moved under {parent}.")
+    _do(codebook_edit.move_code, db, code_id, None if parent in (None, TOP) else parent,
+        expected_version=_loaded_version(), success=f"{path.split('/')[-1]} moved under {parent}.")
+    _reload_form()
 
 
-def _merge(db: Database, path: str) -> None:
+def _merge(db: Database, path: str, code_id: int) -> None:
     target = st.session_state.get("cb_merge_target")
     if not target:
         _say("Choose the code to merge into.", error=True)
         return
-    _do(codebook_edit.merge_codes, db, path, target, success=f"{path} merged into {target}.")
+    _do(codebook_edit.merge_codes, db, code_id, target, expected_version=_loaded_version(),
+        success=f"{path} merged into {target}.")
+    _reload_form()
 
 
 def _delete(db: Database, path: str, count: int) -> None:
@@ -105,6 +131,8 @@ def codebook_editor(db: Database) -> None:
                            ("do_not_use_when", code.do_not_use_when), ("example", code.example)):
             if st.session_state.get("cb_edit_loaded") != path:
                 st.session_state[f"cb_edit_{key}"] = value
+        if st.session_state.get("cb_edit_loaded") != path:
+            st.session_state["cb_edit_version"] = code.version
         st.session_state["cb_edit_loaded"] = path
         st.text_input("Name", key="cb_edit_name")
         st.color_picker("Colour", key="cb_edit_colour")
@@ -112,14 +140,16 @@ def codebook_editor(db: Database) -> None:
         st.text_area("Use when", key="cb_edit_use_when")
         st.text_area("Do not use when", key="cb_edit_do_not_use_when")
         st.text_area("Example", key="cb_edit_example")
-        st.button("Save", key="cb_do_save", on_click=_save, args=(db, path), type="primary")
+        # By id, not path: a code renamed by someone else meanwhile is still this code, and
+        # its version tells that it changed.
+        st.button("Save", key="cb_do_save", on_click=_save, args=(db, path, code.id), type="primary")
         others = [p for p in paths if p != path and not p.startswith(path + "/")]
         st.divider()
         st.selectbox("Move under", [TOP, *others], key="cb_move_parent")
-        st.button("Move", key="cb_do_move", on_click=_move, args=(db, path))
+        st.button("Move", key="cb_do_move", on_click=_move, args=(db, path, code.id))
         st.selectbox("Merge into", others, index=None, key="cb_merge_target",
                      help="Its codings move to the target; identical duplicates collapse.")
-        st.button("Merge", key="cb_do_merge", on_click=_merge, args=(db, path))
+        st.button("Merge", key="cb_do_merge", on_click=_merge, args=(db, path, code.id))
         usage = codebook_edit.code_usage(db, path)
         st.warning(f"Deleting {md_text(path)} removes {usage['children']} codes below it and "
                    f"{usage['codings']} codings in {usage['documents']} documents by "

@@ -38,7 +38,8 @@ def _show_report(report: dict) -> None:
 def _import(db, path: Path, coder_from: str) -> None:
     with st.status(f"Importing {path.name}…", expanded=False) as status:
         try:
-            report = import_project_file(db, path, coder_from=coder_from)
+            report = import_project_file(db, path, coder_from=coder_from,
+                                         actor=st.session_state.get("coder") or None)
         except RefiError as exc:
             status.update(label="Import refused", state="error")
             st.error(str(exc))
@@ -55,12 +56,13 @@ def page_interchange(db) -> None:
     left, right = st.columns(2)
     if left.button("Prepare project (.qdpx)", key="build_qdpx"):
         with st.spinner("Writing the project…"):
-            st.session_state["qdpx_bytes"] = write_qdpx(export_project(db))
+            st.session_state["qdpx_bytes"] = write_qdpx(export_project(
+                db, viewer=st.session_state.get("coder") or None))
     if "qdpx_bytes" in st.session_state:
         left.download_button("Download project.qdpx", st.session_state["qdpx_bytes"],
                              file_name="project.qdpx", mime="application/zip", key="download_qdpx")
     if right.button("Prepare codebook (.qdc)", key="build_qdc"):
-        project = export_project(db)
+        project = export_project(db, viewer=st.session_state.get("coder") or None)
         if project.codes:
             st.session_state["qdc_bytes"] = write_qdc(project)
         else:
@@ -69,6 +71,10 @@ def page_interchange(db) -> None:
         right.download_button("Download codebook.qdc", st.session_state["qdc_bytes"],
                               file_name="codebook.qdc", mime="application/xml", key="download_qdc")
 
+    from qualcode.ui import current_role
+
+    if current_role() != "owner":
+        return  # importing changes the project: owners only (the library checks again)
     st.subheader("Import")
     st.caption("A REFI-QDA project (.qdpx, .qde) or codebook (.qdc), a Taguette project export "
                "(.sqlite3) or codebook (.csv), or a QualCoder project (its data.qda, or the .qda "
@@ -78,7 +84,9 @@ def page_interchange(db) -> None:
         "Coder of each coding", ["coding", "selection"], horizontal=True, key="coder_from",
         help="REFI files can name one person on the coding and another on the selected passage.")
     upload = st.file_uploader("File", type=_UPLOAD_TYPES, key="interchange_upload")
-    path_text = st.text_input("…or a file or folder on this computer", key="interchange_path")
+    # On a shared server (accounts) a path would read the server's own files: uploads only.
+    path_text = "" if st.session_state.get("account") else \
+        st.text_input("…or a file or folder on this computer", key="interchange_path")
     if st.button("Import", key="interchange_import", type="primary"):
         if upload is not None:
             with tempfile.TemporaryDirectory() as tmp:

@@ -17,6 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from qualcode import codebook_edit, editing, undo, visibility
+from qualcode.access import AccessDenied
 from qualcode.codes import tree
 from qualcode.db import Database
 from qualcode.documents import list_documents, show_document
@@ -55,7 +56,7 @@ def _run(action, *args, **kwargs):
     """Call a library action and turn its domain errors into a message on the page."""
     try:
         return action(*args, **kwargs)
-    except (ValueError, LookupError) as exc:
+    except (ValueError, LookupError, AccessDenied) as exc:
         _report(str(exc), error=True)
         return None
 
@@ -104,29 +105,30 @@ def _in_vivo(db: Database, document: str, coder: str) -> None:
         _report(f"New in-vivo code {view.code_path!r} applied.")
 
 
-def _remove(db: Database, coding_id: int, coder: str) -> None:
-    if _run(editing.remove, db, coding_id, actor=coder) is not None:
+def _remove(db: Database, coding_id: int, coder: str, version: int | None = None) -> None:
+    if _run(editing.remove, db, coding_id, actor=coder, expected_version=version) is not None:
         st.session_state["ws_clicked"] = None
         _report("Coding removed (Undo brings it back).")
 
 
-def _recode(db: Database, coding_id: int, coder: str) -> None:
+def _recode(db: Database, coding_id: int, coder: str, version: int | None = None) -> None:
     target = st.session_state.get(f"ws_recode_{coding_id}")
-    if target and _run(editing.recode, db, coding_id, target, actor=coder) is not None:
+    if target and _run(editing.recode, db, coding_id, target, actor=coder,
+                           expected_version=version) is not None:
         _remember([target])
         _report(f"Recoded as {target}.")
 
 
-def _resize(db: Database, coding_id: int, coder: str) -> None:
+def _resize(db: Database, coding_id: int, coder: str, version: int | None = None) -> None:
     start = int(st.session_state[f"ws_start_{coding_id}"])
     end = int(st.session_state[f"ws_end_{coding_id}"])
-    if _run(editing.resize, db, coding_id, start, end, actor=coder) is not None:
+    if _run(editing.resize, db, coding_id, start, end, actor=coder, expected_version=version) is not None:
         _report("Coding resized.")
 
 
-def _memo(db: Database, coding_id: int, coder: str) -> None:
+def _memo(db: Database, coding_id: int, coder: str, version: int | None = None) -> None:
     memo = st.session_state.get(f"ws_memo_{coding_id}", "").strip() or None
-    if _run(editing.set_memo, db, coding_id, memo, actor=coder) is not None:
+    if _run(editing.set_memo, db, coding_id, memo, actor=coder, expected_version=version) is not None:
         _report("Memo saved.")
 
 
@@ -153,7 +155,7 @@ def page_workspace(db: Database) -> None:
     if coder is None:
         st.info("Choose or type your coder name in the sidebar before coding.")
         return
-    docs = [d["name"] for d in list_documents(db)]
+    docs = [d["name"] for d in list_documents(db, viewer=st.session_state.get("coder") or None)]
     if not docs:
         st.info("No documents yet: import transcripts on the Import page.")
         return
@@ -261,13 +263,16 @@ def _panel(db: Database, document: str, coder: str, blind: bool, done: bool) -> 
         for i, path in enumerate(recent):
             st.button(f"{i + 1} · {path.split('/')[-1]}", key=f"ws_recent_{i}", help=path,
                       on_click=_apply_one, args=(db, document, coder, path), shortcut=str(i + 1))
-    with st.expander("New code"):
-        st.selectbox("Parent", [""] + paths, key="ws_invivo_parent",
-                     format_func=lambda p: p or "(top level)")
-        st.button("In vivo: name a code by the selected words", key="ws_do_invivo",
-                  on_click=_in_vivo, args=(db, document, coder))
-        st.text_input("Or a new code called", key="ws_new_code")
-        st.button("Create code", key="ws_do_new_code", on_click=_create_code, args=(db, coder))
+    from qualcode.ui import _may
+
+    if _may("codebook", db):  # coders only when the owner allows it
+        with st.expander("New code"):
+            st.selectbox("Parent", [""] + paths, key="ws_invivo_parent",
+                         format_func=lambda p: p or "(top level)")
+            st.button("In vivo: name a code by the selected words", key="ws_do_invivo",
+                      on_click=_in_vivo, args=(db, document, coder))
+            st.text_input("Or a new code called", key="ws_new_code")
+            st.button("Create code", key="ws_do_new_code", on_click=_create_code, args=(db, coder))
 
     clicked = st.session_state.get("ws_clicked")
     if clicked is not None:
@@ -287,7 +292,7 @@ def _create_code(db: Database, coder: str) -> None:
 
 def _coding_details(db: Database, coding_id: int, coder: str, paths: list[str]) -> None:
     try:
-        c = editing.get_coding(db, coding_id)
+        c = editing.get_coding(db, coding_id, viewer=coder)
     except LookupError:
         st.session_state["ws_clicked"] = None
         return
@@ -300,14 +305,18 @@ def _coding_details(db: Database, coding_id: int, coder: str, paths: list[str]) 
         return
     st.selectbox("Recode as", paths, index=paths.index(c.code_path) if c.code_path in paths else 0,
                  key=f"ws_recode_{c.id}")
-    st.button("Recode", key=f"ws_do_recode_{c.id}", on_click=_recode, args=(db, c.id, coder))
+    st.button("Recode", key=f"ws_do_recode_{c.id}", on_click=_recode,
+              args=(db, c.id, coder, c.version))  # the version shown: no silent overwrite
     r1, r2 = st.columns(2)
     r1.number_input("Start", min_value=0, value=c.start, step=1, key=f"ws_start_{c.id}")
     r2.number_input("End", min_value=1, value=c.end, step=1, key=f"ws_end_{c.id}")
-    st.button("Extend / shrink", key=f"ws_do_resize_{c.id}", on_click=_resize, args=(db, c.id, coder))
+    st.button("Extend / shrink", key=f"ws_do_resize_{c.id}", on_click=_resize,
+              args=(db, c.id, coder, c.version))  # the version shown: no silent overwrite
     st.text_area("Memo", value=c.memo or "", key=f"ws_memo_{c.id}")
-    st.button("Save memo", key=f"ws_do_memo_{c.id}", on_click=_memo, args=(db, c.id, coder))
-    st.button("Remove coding", key=f"ws_do_remove_{c.id}", on_click=_remove, args=(db, c.id, coder))
+    st.button("Save memo", key=f"ws_do_memo_{c.id}", on_click=_memo,
+              args=(db, c.id, coder, c.version))  # the version shown: no silent overwrite
+    st.button("Remove coding", key=f"ws_do_remove_{c.id}", on_click=_remove,
+              args=(db, c.id, coder, c.version))  # the version shown: no silent overwrite
 
 
 def _open_at(document: str, offset: int) -> None:
@@ -329,7 +338,7 @@ def page_retrieve(db: Database) -> None:
     width = st.slider("Context (characters each side)", 0, 600, 200, 50, key="rt_context")
     wanted = {p for p in paths if p == path or (rollup and p.startswith(path + "/"))}
     shown = 0
-    for name in [d["name"] for d in list_documents(db)]:
+    for name in [d["name"] for d in list_documents(db, viewer=st.session_state.get("coder") or None)]:
         rows = [c for c in editing.codings_for_document(db, name, viewer=coder) if c.code_path in wanted]
         if not rows:
             continue

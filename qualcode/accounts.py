@@ -1,0 +1,344 @@
+"""Local accounts: argon2id password hashes, project roles and expiring login sessions.
+
+A database with no account runs in single-user mode (no login; the laptop default). The first
+account is made from the command line (``qualcode user add NAME --role admin``); from then on
+the app asks everyone to log in. Passwords are hashed with argon2id (argon2-cffi, the
+reference implementation's bindings) and never stored or logged; a login returns a random
+token whose SHA-256 alone is kept, so a stolen database copy holds no usable session.
+
+Sessions end on logout, after ``QUALCODE_SESSION_MINUTES`` idle minutes (default 480) and
+after ``MAX_SESSION_DAYS`` in any case. Repeated wrong passwords lock the account for a while.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from qualcode.access import require
+from qualcode.changelog import default_actor, log
+from qualcode.db import Database, retrying
+from qualcode.models import Account, LoginSession, Membership, utcnow
+
+#: Per-project roles, most powerful first (see ``qualcode.access`` for what each may do).
+ROLES = ("owner", "coder", "viewer")
+#: ``--role`` values of ``qualcode user add``: a project role, or admin (owner of every project).
+ACCOUNT_ROLES = ("admin", *ROLES)
+MIN_PASSWORD = 8
+MAX_PASSWORD = 1024  # argon2 takes any length; a cap stops a megabyte "password" eating CPU
+SESSION_ENV = "QUALCODE_SESSION_MINUTES"
+DEFAULT_SESSION_MINUTES = 480
+MAX_SESSION_DAYS = 7
+#: Wrong passwords in a row before the account is locked, and for how long.
+LOCK_AFTER = 5
+LOCK_MINUTES = 5
+# A last_seen write on every Streamlit rerun would be a write per click; once a minute is enough.
+_TOUCH_EVERY = timedelta(seconds=60)
+
+_hasher = PasswordHasher()  # argon2id with argon2-cffi's RFC 9106 low-memory defaults
+# Verified against when the name is unknown, so a wrong name costs as long as a wrong password
+# and login timing does not tell which account names exist.
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+class AccountError(ValueError):
+    """An account request that cannot be carried out; the message says what to do."""
+
+
+class LoginFailed(AccountError):
+    """Wrong name or password, a disabled account, or one locked after too many attempts."""
+
+
+@dataclass(frozen=True)
+class AccountView:
+    name: str
+    role: str | None  # role in the default project ("admin" for admins), None when not a member
+    disabled: bool
+    created_at: datetime
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "role": self.role, "disabled": self.disabled,
+                "created_at": self.created_at.isoformat()}
+
+
+def session_minutes() -> int:
+    """Idle minutes after which a login session ends (``QUALCODE_SESSION_MINUTES``)."""
+    raw = os.environ.get(SESSION_ENV, "")
+    try:
+        minutes = int(raw) if raw else DEFAULT_SESSION_MINUTES
+    except ValueError:
+        raise AccountError(f"{SESSION_ENV}={raw!r} is not a whole number of minutes") from None
+    if minutes <= 0:
+        raise AccountError(f"{SESSION_ENV} must be at least 1 (minutes)")
+    return minutes
+
+
+def has_accounts(session: Session) -> bool:
+    """True once any account exists: the app then requires a login and roles apply."""
+    return session.scalar(select(Account.id).limit(1)) is not None
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes even for timezone=True columns; they were stored as UTC.
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
+
+
+def _check_name(name: str) -> str:
+    clean = (name or "").strip()
+    if not clean:
+        raise AccountError("an account needs a name")
+    if len(clean) > 200 or any(ord(c) < 32 for c in clean):
+        raise AccountError(f"{clean[:40]!r} is not a usable account name (at most 200 "
+                           "printable characters)")
+    return clean
+
+
+def _check_password(password: str) -> str:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+        raise AccountError(f"a password needs at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_PASSWORD:
+        raise AccountError(f"a password may have at most {MAX_PASSWORD} characters")
+    return password
+
+
+def _account(session: Session, name: str) -> Account:
+    account = session.scalar(select(Account).where(Account.name == name))
+    if account is None:
+        known = ", ".join(session.scalars(select(Account.name).order_by(Account.name))) or "none"
+        raise AccountError(f"no account named {name!r} (accounts: {known})")
+    return account
+
+
+def _set_role(session: Session, project_id: int, account: Account, role: str) -> None:
+    if role == "admin":
+        account.is_admin = True
+        role = "owner"
+    if role not in ROLES:
+        raise AccountError(f"unknown role {role!r}; choose one of {', '.join(ACCOUNT_ROLES)}")
+    member = session.get(Membership, (project_id, account.id))
+    if member is None:
+        session.add(Membership(project_id=project_id, account_id=account.id, role=role))
+    else:
+        member.role = role
+
+
+@retrying
+def add_account(db: Database, name: str, password: str, *, role: str, actor: str | None = None) -> AccountView:
+    """Create an account with a role in the default project (``admin`` = owner everywhere).
+
+    The first account turns single-user mode off: from then on everybody logs in. Its actor in
+    the change log is the account itself when nobody else is named.
+    """
+    name = _check_name(name)
+    _check_password(password)
+    if role not in ACCOUNT_ROLES:
+        raise AccountError(f"unknown role {role!r}; choose one of {', '.join(ACCOUNT_ROLES)}")
+    digest = _hasher.hash(password)
+    with db.session() as s:
+        pid = db.project_id(s)
+        first = not has_accounts(s)
+        if not first:
+            require(s, pid, actor or default_actor(), "manage")
+        if first and role not in ("admin", "owner"):
+            raise AccountError("the first account must be an admin or owner, or nobody could "
+                               "manage the project: use --role admin")
+        if s.scalar(select(Account.id).where(Account.name == name)) is not None:
+            raise AccountError(f"an account named {name!r} already exists; "
+                               "`qualcode user passwd` changes its password")
+        account = Account(name=name, password_hash=digest, is_admin=False, disabled=False)
+        s.add(account)
+        s.flush()
+        _set_role(s, pid, account, role)
+        s.info.pop("qualcode_actors", None)  # single-user mode ends in this transaction
+        # The first account vouches for itself; later ones need an owner or admin to act.
+        log(s, project_id=pid, actor=name if first else actor, action="create", entity="account",
+            entity_id=account.id, name=name, role=role)
+        return AccountView(name, role, False, _aware(account.created_at))
+
+
+def list_accounts(db: Database) -> list[AccountView]:
+    """Every account with its role in the default project."""
+    with db.session() as s:
+        pid = db.project_id(s)
+        roles = dict(s.execute(select(Membership.account_id, Membership.role)
+                               .where(Membership.project_id == pid)).all())
+        return [AccountView(a.name, "admin" if a.is_admin else roles.get(a.id), a.disabled,
+                            _aware(a.created_at))
+                for a in s.scalars(select(Account).order_by(Account.name))]
+
+
+@retrying
+def set_role(db: Database, name: str, role: str | None, *, actor: str | None = None) -> None:
+    """Give an account a role in the default project; ``None`` removes it from the project."""
+    with db.session() as s:
+        pid = db.project_id(s)
+        # Checked before the change: the log gate runs after it and would see the new role.
+        require(s, pid, actor or default_actor(), "manage")
+        account = _account(s, name)
+        if role is None:
+            s.execute(delete(Membership).where(Membership.project_id == pid,
+                                               Membership.account_id == account.id))
+        else:
+            if role != "admin" and account.is_admin:
+                account.is_admin = False
+            _set_role(s, pid, account, role)
+        _keep_an_owner(s, pid)
+        log(s, project_id=pid, actor=actor, action="set_role", entity="account",
+            entity_id=account.id, name=name, role=role)
+
+
+def _keep_an_owner(session: Session, project_id: int) -> None:
+    session.flush()
+    owners = session.scalar(
+        select(Account.id).outerjoin(Membership, (Membership.account_id == Account.id)
+                                     & (Membership.project_id == project_id))
+        .where(Account.disabled.is_(False),
+               (Account.is_admin.is_(True)) | (Membership.role == "owner")).limit(1))
+    if owners is None:
+        raise AccountError("that would leave the project with no active owner or admin; "
+                           "give someone else the owner role first")
+
+
+@retrying
+def set_password(db: Database, name: str, password: str, *, actor: str | None = None) -> None:
+    """Replace an account's password; its open login sessions end (they log in again)."""
+    _check_password(password)
+    digest = _hasher.hash(password)
+    with db.session() as s:
+        account = _account(s, name)
+        account.password_hash = digest
+        account.failed_logins = 0
+        account.locked_until = None
+        s.execute(delete(LoginSession).where(LoginSession.account_id == account.id))
+        log(s, project_id=db.project_id(s), actor=actor, action="set_password",
+            entity="account", entity_id=account.id, name=name)
+
+
+def change_own_password(db: Database, name: str, current: str, new: str) -> None:
+    """A signed-in user replaces their own password after proving they know the current one."""
+    with db.session() as s:
+        stored = s.scalar(select(Account.password_hash).where(Account.name == name))
+    try:
+        ok = stored is not None and _hasher.verify(stored, current if isinstance(current, str) else "")
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if not ok:
+        raise AccountError("the current password is wrong; nothing was changed")
+    set_password(db, name, new, actor=name)
+
+
+@retrying
+def set_disabled(db: Database, name: str, disabled: bool, *, actor: str | None = None) -> None:
+    """Disable an account (it can no longer log in; its codings stay) or enable it again."""
+    with db.session() as s:
+        pid = db.project_id(s)
+        require(s, pid, actor or default_actor(), "manage")
+        account = _account(s, name)
+        account.disabled = disabled
+        if disabled:
+            s.execute(delete(LoginSession).where(LoginSession.account_id == account.id))
+            _keep_an_owner(s, pid)
+        log(s, project_id=pid, actor=actor, action="disable" if disabled else "enable",
+            entity="account", entity_id=account.id, name=name)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def login(db: Database, name: str, password: str, *, now: datetime | None = None) -> str:
+    """Check a name and password; returns a new session token, or raises :class:`LoginFailed`.
+
+    Wrong passwords are counted; after ``LOCK_AFTER`` in a row the account refuses logins for
+    ``LOCK_MINUTES`` minutes (the message says so, without saying whether the password was
+    right). Failed and successful logins are written to the change log.
+    """
+    now = now or utcnow()
+    refused = LoginFailed("wrong account name or password")
+    password = password if isinstance(password, str) else ""
+    with db.session() as s:
+        account = s.scalar(select(Account).where(Account.name == (name or "").strip()))
+        if account is None or len(password) > MAX_PASSWORD:
+            try:
+                _hasher.verify(_DUMMY_HASH, password[:MAX_PASSWORD])
+            except VerificationError:
+                pass
+            raise refused
+        locked = _aware(account.locked_until)
+        if locked is not None and locked > now:
+            raise LoginFailed(f"too many wrong passwords: account {account.name!r} is locked until "
+                              f"{locked:%H:%M} UTC; try again then or ask an admin")
+        try:
+            ok = _hasher.verify(account.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            ok = False
+        if not ok or account.disabled:
+            if not ok:
+                account.failed_logins += 1
+                if account.failed_logins >= LOCK_AFTER:
+                    account.locked_until = now + timedelta(minutes=LOCK_MINUTES)
+                    account.failed_logins = 0
+            log(s, project_id=None, actor=account.name, action="login_failed", entity="account",
+                entity_id=account.id, reason="disabled" if ok else "password")
+            failure = refused
+        else:
+            failure = None
+            if _hasher.check_needs_rehash(account.password_hash):
+                account.password_hash = _hasher.hash(password)
+            account.failed_logins = 0
+            account.locked_until = None
+            token = secrets.token_urlsafe(32)
+            s.add(LoginSession(token_hash=_token_hash(token), account_id=account.id,
+                               created_at=now, last_seen=now))
+            # Expired sessions of anybody are cleared here rather than by a background job.
+            s.execute(delete(LoginSession).where(
+                LoginSession.last_seen < now - timedelta(minutes=session_minutes())))
+            log(s, project_id=None, actor=account.name, action="login", entity="account",
+                entity_id=account.id)
+    # Raised after the block so the failure count above is committed, not rolled back.
+    if failure is not None:
+        raise failure
+    return token
+
+
+def session_user(db: Database, token: str | None, *, now: datetime | None = None) -> str | None:
+    """The account name a session token belongs to, or None when it is unknown or expired.
+
+    A valid session's ``last_seen`` moves forward (at most once a minute), so only idle time
+    counts toward the expiry; ``MAX_SESSION_DAYS`` bounds a session however busy it is.
+    """
+    if not token:
+        return None
+    now = now or utcnow()
+    with db.session() as s:
+        row = s.scalar(select(LoginSession).where(LoginSession.token_hash == _token_hash(token)))
+        if row is None:
+            return None
+        account = s.get(Account, row.account_id)
+        idle = now - _aware(row.last_seen)
+        age = now - _aware(row.created_at)
+        if (account is None or account.disabled or idle > timedelta(minutes=session_minutes())
+                or age > timedelta(days=MAX_SESSION_DAYS)):
+            s.delete(row)
+            return None
+        if idle > _TOUCH_EVERY:
+            row.last_seen = now
+        return account.name
+
+
+def logout(db: Database, token: str | None) -> None:
+    """End a login session (nothing happens for an unknown token)."""
+    if not token:
+        return
+    with db.session() as s:
+        s.execute(delete(LoginSession).where(LoginSession.token_hash == _token_hash(token)))
