@@ -32,7 +32,6 @@ from qualcode.models import Account, Coder, Coding, DocumentDone, Membership, Pr
 ENTITY_PERMISSION = {
     "coding": "code",
     "codings": "code",
-    "coder": "code",
     "batch": "code",
     "edit": "read",  # undo/redo: the operations it replays are checked one by one
     "code": "codebook",
@@ -132,6 +131,11 @@ def authorize(session: Session, project_id: int | None, name: str | None, action
               entity: str, detail: dict) -> None:
     """The write gate, called by ``changelog.log`` before every change is recorded."""
     if entity == "account" and action in SELF_ACCOUNT_ACTIONS and detail.get("name", name) == name:
+        return
+    if entity == "coder":
+        # A coder row is only ever made as part of recording a coding, which is checked on
+        # its own (and logs under the coder's name, who need not be an account: "consensus",
+        # or a colleague's codings an owner imports).
         return
     if entity == "document" and action in CODER_DOCUMENT_ACTIONS:
         permission = "code"

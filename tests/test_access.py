@@ -275,3 +275,20 @@ def test_two_people_editing_one_coding_the_second_gets_a_conflict(project):
         editing.set_memo(project, mine.id, "second", actor="olga", expected_version=mine.version)
     with project.session() as s:
         assert s.get(Coding, mine.id).memo == "first"
+
+
+def test_owners_record_codings_for_coders_without_accounts_and_adjudicate(sqlite_project):
+    from qualcode.adjudication import adjudicate
+
+    visibility.set_blind(sqlite_project, False, actor="olga")
+    sheet = [SheetRow(2, "int1", "Enablers", "chen", "mentor", 1, None)]  # chen has no account
+    assert import_sheet(sqlite_project, sheet, actor="olga")["created"] == 1
+    with pytest.raises(AccessDenied):
+        import_sheet(sqlite_project, sheet, actor="ana")
+    start, end = _span(DOC1, "exam fees")
+    result = adjudicate(sqlite_project, document="int1", code="Barriers/Cost", start=start, end=end,
+                        accept="ben", coders=["ana", "ben"], actor="olga")
+    assert result.created == [(start, end)]
+    with pytest.raises(AccessDenied, match="may change only their own codings, not 'consensus'"):
+        adjudicate(sqlite_project, document="int1", code="Barriers/Cost", start=start, end=end,
+                   accept="ana", coders=["ana", "ben"], actor="ana")
