@@ -209,10 +209,6 @@ class Visibility:
             return Coding.id.is_(None)  # sees nothing
         return parts[0] if len(parts) == 1 else (parts[0] | parts[1])
 
-    @property
-    def complete(self) -> bool:
-        return self.everything
-
 
 def visibility(session: Session, project_id: int, viewer: str | None) -> Visibility:
     """Check that ``viewer`` may read the project and say whose codings they may see.
