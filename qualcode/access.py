@@ -73,6 +73,11 @@ _WHAT = {"code": "code documents", "codebook": "change the codebook",
          "read": "open this project"}
 
 
+def has_accounts(session: Session) -> bool:
+    """True once any account exists: the app then requires a login and roles apply."""
+    return session.scalar(select(Account.id).limit(1)) is not None
+
+
 def actor(session: Session, project_id: int | None, name: str | None) -> Actor:
     """Resolve ``name`` to an :class:`Actor` (cached for the session's transaction).
 
@@ -83,7 +88,7 @@ def actor(session: Session, project_id: int | None, name: str | None) -> Actor:
     key = (project_id, name)
     if key in cache:
         return cache[key]
-    if session.scalar(select(Account.id).limit(1)) is None:
+    if not has_accounts(session):
         found = Actor(name or "", "owner", single_user=True, can_edit_codebook=True)
         cache[key] = found  # accounts.add_account clears the cache when it adds the first one
         return found
@@ -159,14 +164,19 @@ def require_manager(db, actor: str | None) -> None:
     """
     from sqlalchemy import inspect
 
-    from qualcode.changelog import default_actor
-
     with db.engine.connect() as conn:
         if "account" not in inspect(conn).get_table_names():
             return
     with db.session() as s:
-        pid = s.scalar(select(Project.id).order_by(Project.id).limit(1))
-        require(s, pid, actor or default_actor(), "manage")
+        require_owner(s, actor)
+
+
+def require_owner(session: Session, actor: str | None) -> None:
+    """:func:`require_manager` inside a caller's session (the default project)."""
+    from qualcode.changelog import default_actor
+
+    pid = session.scalar(select(Project.id).order_by(Project.id).limit(1))
+    require(session, pid, actor or default_actor(), "manage")
 
 
 @retrying

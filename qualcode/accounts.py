@@ -23,7 +23,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from qualcode.access import require
+from qualcode.access import has_accounts, require
 from qualcode.changelog import default_actor, log
 from qualcode.db import Database, retrying
 from qualcode.models import Account, LoginSession, Membership, utcnow
@@ -79,11 +79,6 @@ def session_minutes() -> int:
     if minutes <= 0:
         raise AccountError(f"{SESSION_ENV} must be at least 1 (minutes)")
     return minutes
-
-
-def has_accounts(session: Session) -> bool:
-    """True once any account exists: the app then requires a login and roles apply."""
-    return session.scalar(select(Account.id).limit(1)) is not None
 
 
 def _aware(moment: datetime | None) -> datetime | None:

@@ -63,11 +63,9 @@ def history(session: Session, *, entity: str | None = None, entity_id: int | Non
     The log names every coder's work, so with accounts only owners may read it (``actor``,
     default ``QUALCODE_USER`` or the OS user).
     """
-    from qualcode.access import require
-    from qualcode.models import Project
+    from qualcode.access import require_owner
 
-    pid = session.scalar(select(Project.id).order_by(Project.id).limit(1))
-    require(session, pid, actor or default_actor(), "manage")
+    require_owner(session, actor)
     q = select(ChangeLog).order_by(ChangeLog.id)
     if entity is not None:
         q = q.where(ChangeLog.entity == entity)
