@@ -10,7 +10,7 @@ prevalence (1 %–30 %), and each coder marks it with a code- and coder-specific
 
 It times, on the same ``codes × units × coders`` array of 0/1:
 
-* ``batch`` — :func:`qualcode.agreement.binary_agreement`: percent agreement, Cohen's kappa,
+* ``batch`` — :func:`qualcode.agreement.stats.binary_agreement`: percent agreement, Cohen's kappa,
   Scott's pi, Fleiss' kappa, Krippendorff's alpha (nominal), Gwet's AC1 and Brennan–Prediger
   for all codes at once (vectorised across codes);
 * ``per_code_api`` — the public one-table functions called code by code on a units × coders
@@ -38,7 +38,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from qualcode import agreement as ag
+from qualcode.agreement import stats as ag
 
 TARGET_SECONDS = 5.0
 

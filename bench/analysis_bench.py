@@ -48,7 +48,7 @@ from qualcode.analysis.cooccurrence import cooccurrence
 from qualcode.analysis.data import load
 from qualcode.analysis.frequencies import frequencies
 from qualcode.analysis.synthetic import random_project
-from qualcode.db import Database
+from qualcode.store.db import Database
 
 TARGETS = {"frequencies": 1.0, "cooccurrence_overlap": 3.0, "cooccurrence_sentence": 2.0}
 

@@ -4,13 +4,13 @@
     python bench/concurrency_bench.py --codings 100            # a quick look
     python bench/concurrency_bench.py --postgres postgresql+psycopg://user@host/db
 
-Each coder is its own process that adds codings with ``qualcode.editing.add`` (one transaction
+Each coder is its own process that adds codings with ``qualcode.coding.editing.add`` (one transaction
 each, recorded for undo, exactly as the app does) to three sample transcripts, as its own coder.
 All processes start together (a start file) and the clock runs from the start to the last one
 finishing, so start-up is not counted. On PostgreSQL each run gets its own schema, dropped after.
 
 It prints JSON per engine: codings per second with 1 and with N processes, their ratio, and the
-retries (``qualcode.db.retry_stats``: busy, serialization, integrity, stale, ran alone, gave
+retries (``qualcode.store.db.retry_stats``: busy, serialization, integrity, stale, ran alone, gave
 up — the last must be 0). SQLite lets one writer in at a time, so N processes cannot beat one by
 much there (the ratio shows what waiting for the lock costs); PostgreSQL runs writes side by
 side, bounded by the cores.
@@ -37,9 +37,9 @@ SAMPLES = ["p01_program_director_internal_medicine.txt", "p03_global_health_facu
 
 
 def setup(url: str) -> dict:
-    from qualcode import codebook_edit
-    from qualcode.db import Database
-    from qualcode.documents import import_files
+    from qualcode.coding import codebook_edit
+    from qualcode.store.db import Database
+    from qualcode.project.documents import import_files
 
     db = Database(url)
     files = [(n, (ROOT / "transcripts_sample" / n).read_bytes()) for n in SAMPLES]
@@ -48,7 +48,7 @@ def setup(url: str) -> dict:
     codes = [codebook_edit.create_code(db, f"C{i}", actor="bench").id for i in range(5)]
     from sqlalchemy import func, select
 
-    from qualcode.models import Document
+    from qualcode.store.models import Document
 
     with db.session() as s:
         docs = [list(r) for r in s.execute(select(Document.id, func.length(Document.text))
@@ -58,8 +58,8 @@ def setup(url: str) -> dict:
 
 
 def worker(url: str, index: int, n: int, plan: dict, go: Path, out: Path) -> None:
-    from qualcode import db as qdb
-    from qualcode import editing
+    from qualcode.store import db as qdb
+    from qualcode.coding import editing
 
     db = qdb.Database(url)
     (out.parent / f"ready-{index}").touch()

@@ -8,7 +8,7 @@ that each one's peak memory is its own:
 
 * baseline — spaCy's blank English pipeline with the sentencizer running ``nlp.pipe`` over the
   same utterances, no parsing and no database;
-* import — ``qualcode.documents.import_files`` reading the files into a fresh SQLite database
+* import — ``qualcode.project.documents.import_files`` reading the files into a fresh SQLite database
   (decode, speaker detection, sentences, turns and sentences written), exactly as
   ``qualcode import`` runs it: parsing in worker processes, one per core, while the main
   process writes. Its peak RSS counts the main process plus every worker.
@@ -51,8 +51,8 @@ def run_baseline(corpus: Path) -> dict:
 
 
 def run_import(corpus: Path, workers: int | None = None) -> dict:
-    from qualcode.db import Database
-    from qualcode.documents import PARALLEL_MIN_FILES, PARALLEL_WORKERS, expand_paths, import_files, read_files
+    from qualcode.store.db import Database
+    from qualcode.project.documents import PARALLEL_MIN_FILES, PARALLEL_WORKERS, expand_paths, import_files, read_files
     from qualcode.importers.base import DEFAULT_MAX_BYTES
 
     words = sum(len(u.split()) for u in json.loads((corpus / "spoken.json").read_text()))

@@ -22,7 +22,7 @@ from qualcode.analysis import excerpts as _ex
 from qualcode.analysis import frequencies as _fr
 from qualcode.analysis import matrices as _mx
 from qualcode.analysis.data import ProjectData, load
-from qualcode.db import Database
+from qualcode.store.db import Database
 
 
 class Project:

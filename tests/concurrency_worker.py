@@ -3,9 +3,9 @@
     python tests/concurrency_worker.py PLAN.json WORKER_INDEX
 
 It opens the database named in the plan, waits for the plan's start file (so all workers
-begin together), then writes its codings through ``qualcode.editing.add`` as coder
+begin together), then writes its codings through ``qualcode.coding.editing.add`` as coder
 ``coder-N``, one transaction each, exactly as the app does. Between codings it carries out its
-share of the plan's renames and merges (``qualcode.codebook_edit``). Codes are named by id, so
+share of the plan's renames and merges (``qualcode.coding.codebook_edit``). Codes are named by id, so
 renames never disturb the writers; when a merge has removed the code a coding was meant for,
 ``add`` says the code is gone (a clear error) and the worker codes the passage, and the later
 ones meant for that code, with the merge target instead, and counts both.
@@ -27,10 +27,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from qualcode import codebook_edit, editing
-from qualcode import db as qdb
-from qualcode.codings import CodingError
-from qualcode.db import Database
+from qualcode.coding import codebook_edit
+
+from qualcode.coding import editing
+from qualcode.store import db as qdb
+from qualcode.project.codings import CodingError
+from qualcode.store.db import Database
 
 
 def spans(worker: int, n: int, documents: list[list[int]]) -> list[tuple[int, int, int]]:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from qualcode.db import Database
+from qualcode.store.db import Database
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_FIXTURES = ROOT.parent / "shared" / "fixtures"
@@ -97,7 +97,7 @@ def db(db_url):
 @pytest.fixture(scope="session")
 def sample_db_file(tmp_path_factory) -> Path:
     """An SQLite file with the sample project loaded once per test session (copy before writing)."""
-    from qualcode.sample import load_sample
+    from qualcode.project.sample import load_sample
 
     path = tmp_path_factory.mktemp("sample") / "sample.db"
     database = Database(path)

@@ -230,7 +230,7 @@ def slow_prepare(item):
     parse time limit; a top-level function so spawned worker processes can import it)."""
     import time
 
-    from qualcode.documents import prepare
+    from qualcode.project.documents import prepare
 
     if item[0] == "hang.txt":
         time.sleep(600)

@@ -7,21 +7,29 @@ import shutil
 import pytest
 from sqlalchemy import func, select
 
-from qualcode import accounts, codebook_edit, editing, groups, visibility
-from qualcode.access import AccessDenied, set_codebook_editing
-from qualcode.adjudication import passages
-from qualcode.agreement_units import build_unit_matrix, project_coders
+from qualcode.team import accounts
+
+from qualcode.coding import codebook_edit
+
+from qualcode.coding import editing
+
+from qualcode.project import groups
+
+from qualcode.coding import visibility
+from qualcode.team.access import AccessDenied, set_codebook_editing
+from qualcode.agreement.adjudication import passages
+from qualcode.agreement.units import build_unit_matrix, project_coders
 from qualcode.analysis.data import load
-from qualcode.backup import backup
-from qualcode.changelog import history
-from qualcode.codebook_edit import StaleCode
-from qualcode.coding_sheet import SheetRow, import_sheet
-from qualcode.codings import list_codings
-from qualcode.db import Database
-from qualcode.documents import apply_attributes, import_files
-from qualcode.editing import CodingNotFound
-from qualcode.models import ChangeLog, Coding
-from qualcode.participants import parse_attributes
+from qualcode.team.backup import backup
+from qualcode.team.changelog import history
+from qualcode.coding.codebook_edit import StaleCode
+from qualcode.project.coding_sheet import SheetRow, import_sheet
+from qualcode.project.codings import list_codings
+from qualcode.store.db import Database
+from qualcode.project.documents import apply_attributes, import_files
+from qualcode.coding.editing import CodingNotFound
+from qualcode.store.models import ChangeLog, Coding
+from qualcode.project.participants import parse_attributes
 from qualcode.refi.store import export_project
 
 PW = "a long enough password"
@@ -140,7 +148,7 @@ def test_roles_are_enforced_on_both_engines(project, what, permission, call):
 
 def test_with_accounts_an_unnamed_actor_is_refused(project, monkeypatch):
     monkeypatch.setenv("QUALCODE_USER", "")
-    monkeypatch.setattr("qualcode.changelog.getpass.getuser", lambda: "someone-on-the-server")
+    monkeypatch.setattr("qualcode.team.changelog.getpass.getuser", lambda: "someone-on-the-server")
     with pytest.raises(AccessDenied, match="'someone-on-the-server' does not exist"):
         codebook_edit.create_code(project, "Visa", actor=None)
     with pytest.raises(AccessDenied, match="name the acting account"):
@@ -278,7 +286,7 @@ def test_two_people_editing_one_coding_the_second_gets_a_conflict(project):
 
 
 def test_owners_record_codings_for_coders_without_accounts_and_adjudicate(sqlite_project):
-    from qualcode.adjudication import adjudicate
+    from qualcode.agreement.adjudication import adjudicate
 
     visibility.set_blind(sqlite_project, False, actor="olga")
     sheet = [SheetRow(2, "int1", "Enablers", "chen", "mentor", 1, None)]  # chen has no account

@@ -9,12 +9,12 @@ from argon2 import PasswordHasher
 from click.testing import CliRunner
 from sqlalchemy import inspect, select, text, update
 
-from qualcode import accounts
-from qualcode.access import AccessDenied
-from qualcode.accounts import AccountError, LoginFailed
+from qualcode.team import accounts
+from qualcode.team.access import AccessDenied
+from qualcode.team.accounts import AccountError, LoginFailed
 from qualcode.cli import main as cli
-from qualcode.db import Database
-from qualcode.models import Account, ChangeLog, LoginSession, utcnow
+from qualcode.store.db import Database
+from qualcode.store.models import Account, ChangeLog, LoginSession, utcnow
 
 PW = "correct horse battery"
 
@@ -254,13 +254,14 @@ def test_upgrading_a_real_project_to_0005_keeps_every_row(sample_db):
 
 
 def test_the_command_line_reads_as_qualcode_user_and_blind_coding_holds(tmp_path):
-    from qualcode import editing, visibility
-    from qualcode.documents import import_files
+    from qualcode.coding import editing
+    from qualcode.coding import visibility
+    from qualcode.project.documents import import_files
 
     path = tmp_path / "p.db"
     db = Database(path)
     import_files(db, [("int1.txt", b"Interviewer: Hello there.\nP1: The fees were far too high.\n")])
-    from qualcode.codebook_edit import create_code
+    from qualcode.coding.codebook_edit import create_code
 
     create_code(db, "Cost", actor="setup")
     editing.add(db, "int1", "Cost", "ana", 30, 34)

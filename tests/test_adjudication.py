@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 from test_agreement_units import FIN, INT01, INT02, STIPEND, VISA, build_project
 
-from qualcode.adjudication import (
+from qualcode.agreement.adjudication import (
     AdjudicationError,
     adjudicate,
     adopt_agreements,
     disagreements,
     passages,
 )
-from qualcode.changelog import history
-from qualcode.codings import add_coding, list_codings
+from qualcode.team.changelog import history
+from qualcode.project.codings import add_coding, list_codings
 
 
 def at(text, passage, nth=1):

@@ -16,8 +16,8 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from qualcode import agreement as ag
-from qualcode.reliability_data import ReliabilityDataError, parse_reliability_csv
+from qualcode.agreement import stats as ag
+from qualcode.agreement.reliability_data import ReliabilityDataError, parse_reliability_csv
 
 N = None
 
@@ -675,7 +675,7 @@ def test_csv_errors_name_line_and_column(raw, line, column, reason):
 
 @pytest.mark.parametrize("metric", ["percent", "cohen", "scott", "fleiss", "ac1", "bp", "alpha"])
 def test_a_table_with_no_values_at_all_gives_undefined_not_an_error(metric):
-    from qualcode.agreement import alpha_bootstrap, compute
+    from qualcode.agreement.stats import alpha_bootstrap, compute
 
     empty = [[None, None], [None, None]]
     assert math.isnan(compute(metric, empty).value)

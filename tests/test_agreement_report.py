@@ -15,8 +15,8 @@ from sqlalchemy import select
 from test_agreement import nltk_task, oracle
 from test_agreement_units import FIN, STIPEND, VISA, build_project
 
-from qualcode import agreement as ag
-from qualcode.agreement_report import (
+from qualcode.agreement import stats as ag
+from qualcode.agreement.report import (
     build_report,
     document_breakdown,
     export_table,
@@ -25,9 +25,9 @@ from qualcode.agreement_report import (
     table_xlsx,
     verdict,
 )
-from qualcode.agreement_units import UnitMatrix, build_unit_matrix
-from qualcode.codes import paths_by_id
-from qualcode.models import Code, Coder, Coding, Document, Sentence
+from qualcode.agreement.units import UnitMatrix, build_unit_matrix
+from qualcode.project.codes import paths_by_id
+from qualcode.store.models import Code, Coder, Coding, Document, Sentence
 
 M = -1
 # Sentence matrices of the test project, derived by hand (see test_agreement_units.py):
@@ -56,7 +56,7 @@ def both_rated(m):
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    from qualcode.db import Database
+    from qualcode.store.db import Database
 
     db = Database(tmp_path_factory.mktemp("agreement") / "project.db")
     build_project(db, cleo=True)
@@ -307,7 +307,7 @@ def test_binary_bootstrap_is_alpha_bootstrap_without_the_encoding(seed):
 
 
 def test_large_tables_are_computed_in_batches_and_skip_only_the_pooled_figure(monkeypatch):
-    from qualcode import agreement_report
+    from qualcode.agreement import report as agreement_report
 
     rng = np.random.default_rng(4)
     cols = {f"K{i}": [rng.integers(0, 2, 50).tolist(), rng.integers(0, 2, 50).tolist()]

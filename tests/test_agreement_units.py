@@ -9,16 +9,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qualcode.agreement_units import (
+from qualcode.agreement.units import (
     AgreementInputError,
     build_unit_matrix,
     paragraph_spans,
     project_coders,
 )
 from qualcode.codebook import Codebook, CodeSpec
-from qualcode.codes import apply_codebook
-from qualcode.codings import add_coding
-from qualcode.documents import import_files
+from qualcode.project.codes import apply_codebook
+from qualcode.project.codings import add_coding
+from qualcode.project.documents import import_files
 
 INT01 = (
     "Interviewer: How was the visa process?\n"

@@ -13,7 +13,7 @@ from qualcode.analysis.data import load
 from qualcode.analysis.frequencies import frequencies
 from qualcode.analysis.matrices import code_by_document
 from qualcode.analysis.synthetic import hand_project
-from qualcode.db import Database
+from qualcode.store.db import Database
 
 
 @pytest.fixture

@@ -100,7 +100,7 @@ def test_unknown_unit_and_measure_are_refused(hand):
 
 
 def test_matches_a_brute_force_count_on_a_random_project(tmp_path):
-    from qualcode.db import Database
+    from qualcode.store.db import Database
 
     db = Database(tmp_path / "random.db")
     random_project(db, seed=7, documents=6, codes=6, codings=300, coders=2, sentences_per_document=15)
@@ -134,9 +134,9 @@ def test_pooled_overlap_pairs_stay_within_each_coder(db):
     """Three coders each code one passage A and B: pooled n12 is 3 (one pair each), not the 9
     cross-coder pairs, so the c-coefficient is 1, not out of range."""
     from qualcode.codebook import Codebook, CodeSpec
-    from qualcode.codes import apply_codebook
-    from qualcode.codings import add_coding
-    from qualcode.documents import import_files
+    from qualcode.project.codes import apply_codebook
+    from qualcode.project.codings import add_coding
+    from qualcode.project.documents import import_files
 
     with db.session() as s:
         apply_codebook(s, db.project_id(s), Codebook(None, [CodeSpec(("A",)), CodeSpec(("B",))]))

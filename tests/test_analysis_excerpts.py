@@ -9,6 +9,7 @@ import json
 import pytest
 
 from qualcode.analysis import excerpts as ex
+from qualcode.guards import spreadsheet_cell
 from qualcode.analysis.data import load
 from qualcode.analysis.synthetic import hand_project
 
@@ -52,8 +53,8 @@ def test_csv_is_rfc4180_utf8_crlf_and_neutralises_formulas(hand):
     ("=1+1", "'=1+1"), ("+x", "'+x"), ("-x", "'-x"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"),
     ("plain", "plain"), (-3, -3), ("a=b", "a=b"),
 ])
-def test_neutralise(value, expected):
-    assert ex.neutralise(value) == expected
+def test_spreadsheet_cell(value, expected):
+    assert spreadsheet_cell(value) == expected
 
 
 def test_xlsx_holds_the_rows_with_formulas_neutralised(hand):

@@ -95,7 +95,7 @@ def test_code_by_document_and_attribute_matrices(hand):
 
 def test_notebook_api_opens_a_path_and_returns_the_same_tables(tmp_path):
     from qualcode import api
-    from qualcode.db import Database
+    from qualcode.store.db import Database
 
     path = tmp_path / "hand.db"
     db = Database(path)

@@ -7,8 +7,8 @@ import pytest
 from qualcode.analysis import queries as q
 from qualcode.analysis.data import AnalysisError, load
 from qualcode.analysis.synthetic import hand_project
-from qualcode.changelog import history
-from qualcode.codings import add_coding, list_codings
+from qualcode.team.changelog import history
+from qualcode.project.codings import add_coding, list_codings
 
 
 @pytest.fixture

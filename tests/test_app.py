@@ -86,8 +86,8 @@ def test_codebook_html_escapes_names_and_refuses_odd_colours():
 
 
 def test_codebook_editor_adds_renames_merges_and_deletes_with_confirmation(app):
-    from qualcode.codebook_edit import CodebookEditError, code_usage
-    from qualcode.db import Database
+    from qualcode.coding.codebook_edit import CodebookEditError, code_usage
+    from qualcode.store.db import Database
 
     at = _goto(app, "Codebook")
     at.text_input(key="cb_add_name").set_value("Housing").run()
@@ -117,8 +117,8 @@ def test_codebook_editor_adds_renames_merges_and_deletes_with_confirmation(app):
 
 
 def test_a_code_changed_by_someone_else_meanwhile_is_not_overwritten(app):
-    from qualcode.codebook_edit import rename_code, update_code
-    from qualcode.db import Database
+    from qualcode.coding.codebook_edit import rename_code, update_code
+    from qualcode.store.db import Database
 
     at = _goto(app, "Codebook")
     at.selectbox(key="cb_edit_path").set_value("Enablers/Individual and cultural/Mentorship and networking").run()
@@ -131,7 +131,7 @@ def test_a_code_changed_by_someone_else_meanwhile_is_not_overwritten(app):
     assert not at.exception
     assert any("was changed by someone else since you loaded it" in e.value for e in at.error)
     with db.session() as s:
-        from qualcode.codes import resolve
+        from qualcode.project.codes import resolve
 
         code = resolve(s, db.project_id(s), "Enablers/Individual and cultural/Mentoring")
         assert (code.colour, code.definition) == ("#112233", code.definition)
@@ -153,10 +153,10 @@ def at_db_path(at) -> str:
 
 @pytest.mark.parametrize("text,expected", [
     ("It cost $500, then $300.", r"It cost \$500, then \$300\."),
-    ("![](http://host/x.png) **b**", r"\!\[\]\(http://host/x\.png\) \*\*b\*\*"),
+    ("![](http://host/x.png) **b**", r"\!\[\]\(http\://host/x\.png\) \*\*b\*\*"),
     ("a_b <i> # c", r"a\_b \<i\> \# c"),
 ])
 def test_user_text_is_escaped_before_markdown_renders_it(text, expected):
-    from qualcode.ui import md_text
+    from qualcode.guards import md_text
 
     assert md_text(text) == expected

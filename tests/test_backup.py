@@ -10,11 +10,11 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from qualcode import backup as bk
-from qualcode.backup import BackupError, auto_backup, auto_backups, backup, restore
+from qualcode.team import backup as bk
+from qualcode.team.backup import BackupError, auto_backup, auto_backups, backup, restore
 from qualcode.cli import admin, main
-from qualcode.db import Database
-from qualcode.documents import import_files, list_documents
+from qualcode.store.db import Database
+from qualcode.project.documents import import_files, list_documents
 
 
 def _qualcode() -> click.Group:
@@ -203,7 +203,7 @@ def test_cli_history_shows_who_did_what(db_url, tmp_path, monkeypatch):
 
 
 def test_cli_history_of_one_code_shows_each_coders_changes(sample_db):
-    from qualcode.codebook_edit import create_code, merge_codes, rename_code
+    from qualcode.coding.codebook_edit import create_code, merge_codes, rename_code
 
     made = create_code(sample_db, "Cost", actor="ana")
     rename_code(sample_db, "Cost", "Costs", actor="ben")

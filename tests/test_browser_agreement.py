@@ -14,8 +14,8 @@ import pytest
 from test_agreement_units import VISA, build_project
 from browser_support import chromium_page, streamlit_server
 
-from qualcode.codings import list_codings
-from qualcode.db import Database
+from qualcode.project.codings import list_codings
+from qualcode.store.db import Database
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "test-artifacts" / "browser-agreement"

@@ -15,8 +15,8 @@ import pytest
 from browser_support import chromium_page, streamlit_server
 
 from qualcode.analysis.synthetic import code_random_sentences
-from qualcode.db import Database
-from qualcode.sample import load_sample
+from qualcode.store.db import Database
+from qualcode.project.sample import load_sample
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "test-artifacts" / "browser-analysis"

@@ -19,8 +19,8 @@ from browser_support import chromium_page, streamlit_server
 from sqlalchemy import select
 from test_ui_roles import ACCOUNTS, DOCS, QUOTES, ROLE_PAGES, build_roles_project
 
-from qualcode.db import Database
-from qualcode.models import Coder, Coding, Document
+from qualcode.store.db import Database
+from qualcode.store.models import Coder, Coding, Document
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "test-artifacts" / "roles"

@@ -19,10 +19,10 @@ from sqlalchemy import select
 from browser_support import chromium_page, streamlit_server
 from test_browser_span import _LOCATE, _char_box
 
-from qualcode import editing
-from qualcode.db import Database
-from qualcode.documents import import_files, show_document
-from qualcode.models import Coder, Coding
+from qualcode.coding import editing
+from qualcode.store.db import Database
+from qualcode.project.documents import import_files, show_document
+from qualcode.store.models import Coder, Coding
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "test-artifacts" / "workspace"

@@ -11,7 +11,7 @@ from test_agreement import oracle
 from test_agreement_units import FIN, STIPEND, VISA, build_project
 
 from qualcode.cli import main
-from qualcode.db import Database
+from qualcode.store.db import Database
 
 # Krippendorff (2011): 4 coders × 12 units with missing values; nominal .743, ordinal .815,
 # interval .849, ratio .797. Units as rows, coders as columns, an empty cell where missing.

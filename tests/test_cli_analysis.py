@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from qualcode.analysis.synthetic import hand_project
 from qualcode.cli import analysis as cli_analysis
 from qualcode.cli import main
-from qualcode.db import Database
+from qualcode.store.db import Database
 
 
 @pytest.fixture

@@ -1,16 +1,16 @@
-"""Editing the code tree (qualcode.codebook_edit) on SQLite and PostgreSQL."""
+"""Editing the code tree (qualcode.coding.codebook_edit) on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
 
-from qualcode import codebook_edit as cb
-from qualcode import editing
-from qualcode.changelog import history
-from qualcode.codes import paths_by_id
-from qualcode.documents import import_files
-from qualcode.models import Code, Coding
+from qualcode.coding import codebook_edit as cb
+from qualcode.coding import editing
+from qualcode.team.changelog import history
+from qualcode.project.codes import paths_by_id
+from qualcode.project.documents import import_files
+from qualcode.store.models import Code, Coding
 
 TEXT = "P1: Money is tight 😬 and the visa took months.\nP2: My supervisor helped a lot.\n"
 MONEY = (TEXT.index("Money"), TEXT.index("Money") + len("Money is tight 😬"))

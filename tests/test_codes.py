@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from qualcode.changelog import history
+from qualcode.team.changelog import history
 from qualcode.codebook import Codebook, CodeSpec
-from qualcode.codes import PALETTE, CodeNotFound, apply_codebook, resolve, to_codebook
+from qualcode.project.codes import PALETTE, CodeNotFound, apply_codebook, resolve, to_codebook
 
 BOOK = Codebook("test", [
     CodeSpec(("Barriers",), "#aa0000", "Things in the way", "any obstacle", "a wish", '"It is hard."'),

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from qualcode.codebook import Codebook, CodeSpec
-from qualcode.codes import apply_codebook
-from qualcode.coding_sheet import CodingSheetError, import_sheet, parse_sheet
-from qualcode.codings import list_codings
-from qualcode.documents import import_files
+from qualcode.project.codes import apply_codebook
+from qualcode.project.coding_sheet import CodingSheetError, import_sheet, parse_sheet
+from qualcode.project.codings import list_codings
+from qualcode.project.documents import import_files
 
 TEXT = "I: And the visa?\nP: The visa took months 😅, and the visa fee was high.\n"
 

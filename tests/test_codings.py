@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from qualcode.codebook import Codebook, CodeSpec
-from qualcode.codes import apply_codebook
-from qualcode.codings import CodingError, add_coding, list_codings
-from qualcode.documents import import_files
+from qualcode.project.codes import apply_codebook
+from qualcode.project.codings import CodingError, add_coding, list_codings
+from qualcode.project.documents import import_files
 
 TEXT = (
     "Interviewer: Tell me about funding.\n"

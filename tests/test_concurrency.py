@@ -1,7 +1,7 @@
 """Many coders at once: real processes writing through the library, on SQLite (WAL) and PostgreSQL.
 
 The big test starts 10 worker processes (``tests/concurrency_worker.py``) that each add 1,000
-codings with ``qualcode.editing.add`` as their own coder, while four of them rename codes and
+codings with ``qualcode.coding.editing.add`` as their own coder, while four of them rename codes and
 five merge codes into a target, all interleaved. The plan is built so the exact end state is
 known; the test then checks that no coding was lost or doubled, every rename and merge happened
 exactly once, and no worker saw an error (none of them "database is locked").
@@ -30,11 +30,13 @@ from sqlalchemy import event, func, select, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm.exc import StaleDataError
 
-from qualcode import codebook_edit, editing
-from qualcode import db as qdb
-from qualcode.db import Database, DatabaseBusy, DatabaseError, read_only, retrying
-from qualcode.documents import import_files
-from qualcode.models import ChangeLog, Code, Coder, Coding, Document, EditHistory, Project
+from qualcode.coding import codebook_edit
+
+from qualcode.coding import editing
+from qualcode.store import db as qdb
+from qualcode.store.db import Database, DatabaseBusy, DatabaseError, read_only, retrying
+from qualcode.project.documents import import_files
+from qualcode.store.models import ChangeLog, Code, Coder, Coding, Document, EditHistory, Project
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKER = Path(__file__).resolve().parent / "concurrency_worker.py"

@@ -11,9 +11,9 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from qualcode.changelog import history, log
-from qualcode.db import Database, DatabaseError, resolve_url
-from qualcode.models import Base, ChangeLog, Code, Coder, Coding, Document, Project
+from qualcode.team.changelog import history, log
+from qualcode.store.db import Database, DatabaseError, resolve_url
+from qualcode.store.models import Base, ChangeLog, Code, Coder, Coding, Document, Project
 
 
 def test_new_database_is_at_head_and_matches_the_models(db):

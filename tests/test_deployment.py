@@ -36,12 +36,12 @@ import pytest
 from browser_support import chromium_page, free_port, streamlit_server
 from test_browser_workspace import _drag, _settle
 
-from qualcode import editing
+from qualcode.coding import editing
 from qualcode.codebook import parse_codebook
-from qualcode.codes import apply_codebook
-from qualcode.codings import add_coding, list_codings
-from qualcode.db import Database
-from qualcode.documents import import_files, show_document
+from qualcode.project.codes import apply_codebook
+from qualcode.project.codings import add_coding, list_codings
+from qualcode.store.db import Database
+from qualcode.project.documents import import_files, show_document
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"

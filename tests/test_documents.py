@@ -6,13 +6,13 @@ import json
 
 from sqlalchemy import func, select
 
-from qualcode.changelog import history
-from qualcode.codings import add_coding
-from qualcode.codes import apply_codebook
+from qualcode.team.changelog import history
+from qualcode.project.codings import add_coding
+from qualcode.project.codes import apply_codebook
 from qualcode.codebook import Codebook, CodeSpec
-from qualcode.documents import apply_attributes, import_files, list_documents, show_document
-from qualcode.models import Document, Sentence, Turn
-from qualcode.participants import parse_attributes
+from qualcode.project.documents import apply_attributes, import_files, list_documents, show_document
+from qualcode.store.models import Document, Sentence, Turn
+from qualcode.project.participants import parse_attributes
 
 INTERVIEW = (
     "Interviewer: Welcome, and thanks for joining. Could you describe your role?\n"
@@ -80,7 +80,7 @@ def test_replace_keeps_codings_and_moves_them_with_their_text(db):
     add_coding(db, "int01", "Visa", "ana", match="The B-1 takes months 😅.")
     longer = INTERVIEW.replace("Welcome,", "Welcome again, everyone,")
     import_files(db, [("int01.txt", longer.encode())], replace=True)
-    from qualcode.codings import list_codings
+    from qualcode.project.codings import list_codings
 
     [c] = list_codings(db)
     assert longer[c.start:c.end] == c.quote == "The B-1 takes months 😅."
@@ -135,7 +135,7 @@ def test_import_report_keeps_the_importers_warnings(db):
 
 
 def test_parsing_in_worker_processes_gives_exactly_the_in_process_result(tmp_path):
-    from qualcode.db import Database
+    from qualcode.store.db import Database
 
     files = [(f"int{i:02d}.txt", INTERVIEW.replace("six", str(i)).encode()) for i in range(6)]
     files.insert(3, ("broken.docx", b"not a zip"))
@@ -158,7 +158,7 @@ def test_a_file_that_parses_too_long_is_stopped_and_the_others_still_import():
 
     from hostile_support import slow_prepare
 
-    from qualcode.documents import _prepared
+    from qualcode.project.documents import _prepared
 
     good = b"Interviewer: Hello.\nP1: The fees were high.\n"
     items = [("a.txt", good, 10**6), ("hang.txt", good, 10**6), ("b.txt", good, 10**6)]
@@ -173,8 +173,8 @@ def test_a_file_that_parses_too_long_is_stopped_and_the_others_still_import():
 
 
 def test_with_a_time_limit_even_one_file_is_parsed_in_a_worker_and_imported(tmp_path):
-    from qualcode.db import Database
-    from qualcode.documents import import_files, list_documents
+    from qualcode.store.db import Database
+    from qualcode.project.documents import import_files, list_documents
 
     db = Database(tmp_path / "p.db")
     result = import_files(db, [("int1.txt", b"Interviewer: Hello.\nP1: The fees were high.\n")],

@@ -20,10 +20,10 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 
 from bench.corpus import generate
-from qualcode.codebook_edit import merge_codes
-from qualcode.db import Database
-from qualcode.documents import prepare
-from qualcode.models import ChangeLog, Code, Coder, Coding, Document, EditHistory, Sentence, Turn
+from qualcode.coding.codebook_edit import merge_codes
+from qualcode.store.db import Database
+from qualcode.project.documents import prepare
+from qualcode.store.models import ChangeLog, Code, Coder, Coding, Document, EditHistory, Sentence, Turn
 
 ROOT = Path(__file__).resolve().parent.parent
 N_FILES = 200
@@ -127,8 +127,8 @@ N_TWINS = 40  # codings the target already has: a merge collapses these
 MERGE_CHILD = """
 import sys, time
 from sqlalchemy import event
-from qualcode.db import Database
-from qualcode.codebook_edit import merge_codes
+from qualcode.store.db import Database
+from qualcode.coding.codebook_edit import merge_codes
 url, when = sys.argv[1], sys.argv[2]
 db = Database(url)
 seen = {"updates": 0}
@@ -153,7 +153,7 @@ print("merged", flush=True)
 def merge_fixture(db: Database) -> None:
     """One document, codes Source and Target, N_CODINGS codings on Source (N_TWINS also on Target)."""
     data = ("Interviewer: Tell me.\n\nP1: " + " ".join(f"word{i}." for i in range(N_CODINGS))).encode()
-    from qualcode.documents import import_files
+    from qualcode.project.documents import import_files
 
     assert import_files(db, [("long.txt", data)]).imported
     with db.session() as s:
@@ -227,7 +227,7 @@ def test_kill_9_during_a_merge_leaves_it_all_or_nothing(db_url, when):
 
 def test_a_backup_taken_during_an_import_restores_whole_documents(db_url, corpus, tmp_path):
     """`qualcode backup` while an import writes: the copy is consistent, and restoring it works."""
-    from qualcode.backup import backup, restore
+    from qualcode.team.backup import backup, restore
 
     folder, expected = corpus
     Database(db_url).close()

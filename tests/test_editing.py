@@ -1,4 +1,4 @@
-"""Coding edits from the workspace (qualcode.editing) on SQLite and PostgreSQL."""
+"""Coding edits from the workspace (qualcode.coding.editing) on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -7,15 +7,15 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import text
 
-from qualcode import editing
-from qualcode.changelog import history
+from qualcode.coding import editing
+from qualcode.team.changelog import history
 from qualcode.codebook import Codebook, CodeSpec
-from qualcode.codes import apply_codebook
-from qualcode.codings import CodingError
-from qualcode.documents import import_files
-from qualcode.editing import CodingNotFound, StaleCoding
-from qualcode.models import Coding
-from qualcode.undo import peek
+from qualcode.project.codes import apply_codebook
+from qualcode.project.codings import CodingError
+from qualcode.project.documents import import_files
+from qualcode.coding.editing import CodingNotFound, StaleCoding
+from qualcode.store.models import Coding
+from qualcode.coding.undo import peek
 
 TEXT = (
     "Interviewer: Tell me about funding.\n"
@@ -194,8 +194,8 @@ def test_in_vivo_refuses_a_selection_without_words(wdb):
 def test_migration_0003_gives_existing_codings_version_1_and_downgrades_cleanly(db_url):
     from alembic import command
 
-    from qualcode.db import Database
-    from qualcode.models import Coder, Document
+    from qualcode.store.db import Database
+    from qualcode.store.models import Coder, Document
 
     when = datetime(2026, 1, 1, tzinfo=UTC)
     old = Database(db_url, migrate=False)

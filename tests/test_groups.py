@@ -10,11 +10,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import delete, inspect, select
 
-from qualcode.changelog import history
+from qualcode.team.changelog import history
 from qualcode.cli import groups as groups_cli
 from qualcode.cli import main
-from qualcode.db import Database
-from qualcode.groups import (
+from qualcode.store.db import Database
+from qualcode.project.groups import (
     GroupError,
     add_documents,
     create_group,
@@ -23,7 +23,7 @@ from qualcode.groups import (
     remove_documents,
     rename_group,
 )
-from qualcode.models import Document, DocumentGroup, DocumentGroupMember
+from qualcode.store.models import Document, DocumentGroup, DocumentGroupMember
 from qualcode.refi.store import export_project
 
 DOCS = ("int01", "int02", "int03")

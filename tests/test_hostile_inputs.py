@@ -38,13 +38,13 @@ from hypothesis import strategies as st
 from sqlalchemy import text as sql
 
 from qualcode.codebook import Codebook, CodebookError, parse_codebook
-from qualcode.coding_sheet import CodingSheetError, SheetRow, parse_sheet
-from qualcode.documents import import_files
+from qualcode.project.coding_sheet import CodingSheetError, SheetRow, parse_sheet
+from qualcode.project.documents import import_files
 from qualcode.importers import ParsedTranscript, TranscriptError, parse_transcript
-from qualcode.participants import AttributesError, AttributeTable, parse_attributes
+from qualcode.project.participants import AttributesError, AttributeTable, parse_attributes
 from qualcode.refi.model import RefiError, RefiProject
 from qualcode.refi.read import Limits, read_refi
-from qualcode.reliability_data import ReliabilityData, ReliabilityDataError, parse_reliability_csv
+from qualcode.agreement.reliability_data import ReliabilityData, ReliabilityDataError, parse_reliability_csv
 
 pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisWarning")  # big reprs of failing files
 

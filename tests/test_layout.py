@@ -38,7 +38,7 @@ def test_the_library_and_cli_import_with_streamlit_unavailable():
         "    def find_spec(self, name, path=None, target=None):\n"
         "        if name.split('.')[0] == 'streamlit': raise ImportError('blocked')\n"
         "sys.meta_path.insert(0, Block())\n"
-        "import qualcode.cli, qualcode.documents, qualcode.codings, qualcode.sample\n"
+        "import qualcode.cli, qualcode.project.documents, qualcode.project.codings, qualcode.project.sample\n"
         "assert 'streamlit' not in sys.modules\n"
         "print('ok')\n"
     )

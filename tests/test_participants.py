@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qualcode.participants import AttributesError, ParticipantRow, parse_attributes
+from qualcode.project.participants import AttributesError, ParticipantRow, parse_attributes
 
 
 def test_columns_become_typed_attributes_and_documents_lose_their_extension():
@@ -58,7 +58,7 @@ def test_bad_csv_names_file_line_and_reason(data, line, reason):
 
 
 def test_an_oversized_table_is_refused_before_it_is_read(monkeypatch):
-    import qualcode.csv_input as csv_input
+    import qualcode.importers.csv_input as csv_input
 
     monkeypatch.setattr(csv_input, "MAX_TABLE_BYTES", 1000)
     monkeypatch.setattr(csv_input.read_table, "__kwdefaults__", {"max_bytes": 1000})

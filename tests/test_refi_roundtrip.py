@@ -12,14 +12,14 @@ from conftest import shared_fixture
 from defusedxml.ElementTree import fromstring
 from sqlalchemy import select
 
-from qualcode.codes import paths_by_id, tree
-from qualcode.coding_sheet import import_sheet, parse_sheet
-from qualcode.db import Database
-from qualcode.documents import participant_attributes
-from qualcode.groups import add_documents, create_group, list_groups
-from qualcode.models import Attribute, Code, Coder, Coding, Document, Memo, Participant
+from qualcode.project.codes import paths_by_id, tree
+from qualcode.project.coding_sheet import import_sheet, parse_sheet
+from qualcode.store.db import Database
+from qualcode.project.documents import participant_attributes
+from qualcode.project.groups import add_documents, create_group, list_groups
+from qualcode.store.models import Attribute, Code, Coder, Coding, Document, Memo, Participant
 from qualcode.refi.store import export_qdc, export_qdpx, import_project_file
-from qualcode.sample import ROOT
+from qualcode.project.sample import ROOT
 
 xmlschema = pytest.importorskip("xmlschema")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qualcode.segment import sentences
+from qualcode.importers.segment import sentences
 
 
 def test_sentences_stay_inside_turns_and_count_code_points():

@@ -13,11 +13,11 @@ import pytest
 from conftest import shared_fixture
 from sqlalchemy import select
 
-from qualcode.codes import paths_by_id
-from qualcode.codings import list_codings
-from qualcode.documents import list_documents
+from qualcode.project.codes import paths_by_id
+from qualcode.project.codings import list_codings
+from qualcode.project.documents import list_documents
 from qualcode.importers import parse_transcript
-from qualcode.models import Memo
+from qualcode.store.models import Memo
 from qualcode.refi.model import RefiError
 from qualcode.refi.store import import_project_file, read_project_file
 from qualcode.refi.taguette import read_codebook_csv

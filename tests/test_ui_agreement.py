@@ -8,9 +8,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from test_agreement_units import FIN, STIPEND, VISA, build_project
 
-from qualcode.adjudication import Passage
-from qualcode.codings import list_codings
-from qualcode.db import Database
+from qualcode.agreement.adjudication import Passage
+from qualcode.project.codings import list_codings
+from qualcode.store.db import Database
 from qualcode.ui.agreement import side_by_side_html
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")

@@ -47,12 +47,13 @@ ROLE_PAGES = {
 def build_roles_project(path: Path) -> Path:
     """Write the roles project to the SQLite file ``path``: documents, codebook and codings
     first (single-user mode), blind coding on, then the four accounts."""
-    from qualcode import editing, visibility
-    from qualcode.accounts import add_account
+    from qualcode.coding import editing
+    from qualcode.coding import visibility
+    from qualcode.team.accounts import add_account
     from qualcode.codebook import parse_codebook
-    from qualcode.codes import apply_codebook
-    from qualcode.db import Database
-    from qualcode.documents import import_files, show_document
+    from qualcode.project.codes import apply_codebook
+    from qualcode.store.db import Database
+    from qualcode.project.documents import import_files, show_document
 
     db = Database(path)
     try:
@@ -99,7 +100,7 @@ def at(roles_db) -> AppTest:
 
 
 def _database(path: Path):
-    from qualcode.db import Database
+    from qualcode.store.db import Database
 
     return Database(path)
 
@@ -135,7 +136,7 @@ def test_with_accounts_the_app_asks_for_a_login_and_shows_no_page(at):
 
 
 def test_without_accounts_there_is_no_login(tmp_path, monkeypatch):
-    from qualcode.documents import import_files
+    from qualcode.project.documents import import_files
 
     db = _database(tmp_path / "single.db")
     assert not import_files(db, [("a.txt", b"Interviewer: Hi.\nP1: Hello.\n")]).errors
@@ -169,7 +170,7 @@ def test_each_role_sees_exactly_its_pages_and_is_named_in_the_sidebar(at, name):
 
 
 def test_logging_out_returns_to_the_login_form(at):
-    from qualcode.models import LoginSession
+    from qualcode.store.models import LoginSession
 
     _log_in(at, "ana")
     assert _sidebar_pages(at) == ROLE_PAGES["coder"]
@@ -190,7 +191,7 @@ def at_db_path() -> Path:
 
 
 def test_an_idle_session_ends_with_a_message_and_the_login_form(at):
-    from qualcode.models import LoginSession, utcnow
+    from qualcode.store.models import LoginSession, utcnow
 
     _log_in(at, "ben")
     assert _sidebar_pages(at) == ROLE_PAGES["coder"]
@@ -207,7 +208,7 @@ def test_an_idle_session_ends_with_a_message_and_the_login_form(at):
 
 
 def test_qualcode_session_minutes_sets_the_idle_limit(at, monkeypatch):
-    from qualcode.models import LoginSession, utcnow
+    from qualcode.store.models import LoginSession, utcnow
 
     monkeypatch.setenv("QUALCODE_SESSION_MINUTES", "5")
     _log_in(at, "vera")
@@ -258,8 +259,9 @@ def test_blind_coding_hides_the_other_coders_codings_from_a_coder(at):
 
 
 def test_the_library_refuses_what_the_role_does_not_allow(roles_db):
-    from qualcode import codebook_edit, editing
-    from qualcode.access import AccessDenied
+    from qualcode.coding import codebook_edit
+    from qualcode.coding import editing
+    from qualcode.team.access import AccessDenied
 
     db = _database(roles_db)
     code = CODINGS[0][1]
@@ -272,7 +274,7 @@ def test_the_library_refuses_what_the_role_does_not_allow(roles_db):
 
 
 def test_a_coder_gets_the_codebook_editor_only_when_the_owner_allows_it(at, roles_db):
-    from qualcode.access import set_codebook_editing
+    from qualcode.team.access import set_codebook_editing
 
     _log_in(at, "ana")
     at.radio(key="page").set_value("Codebook").run()
@@ -297,7 +299,7 @@ def test_a_coder_gets_the_codebook_editor_only_when_the_owner_allows_it(at, role
 
 
 def test_a_viewer_never_gets_the_codebook_editor(at, roles_db):
-    from qualcode.access import set_codebook_editing
+    from qualcode.team.access import set_codebook_editing
 
     db = _database(roles_db)
     set_codebook_editing(db, True, actor="admin")
@@ -309,7 +311,7 @@ def test_a_viewer_never_gets_the_codebook_editor(at, roles_db):
 
 
 def test_a_disabled_account_is_signed_out_at_its_next_click(at, roles_db):
-    from qualcode.accounts import set_disabled
+    from qualcode.team.accounts import set_disabled
 
     _log_in(at, "ben")
     assert _sidebar_pages(at) == ROLE_PAGES["coder"]
@@ -324,7 +326,7 @@ def test_a_disabled_account_is_signed_out_at_its_next_click(at, roles_db):
 
 
 def test_an_account_removed_from_the_project_sees_why_and_can_log_out(at, roles_db):
-    from qualcode.accounts import set_role
+    from qualcode.team.accounts import set_role
 
     db = _database(roles_db)
     set_role(db, "ben", None, actor="admin")

@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from qualcode import editing, undo
-from qualcode.db import Database
+from qualcode.coding import editing
+
+from qualcode.coding import undo
+from qualcode.store.db import Database
 from qualcode.ui.span_component import simulated_event
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -34,7 +36,7 @@ def at(sample_db, monkeypatch):
 
 
 def _event(**kwargs):
-    from qualcode.documents import show_document
+    from qualcode.project.documents import show_document
 
     doc = show_document(Database(at_db()), DOC)
     return doc["text"], simulated_event(doc["text"], doc["turns"], **kwargs)
@@ -124,7 +126,7 @@ def test_comparison_table_puts_each_coders_codes_side_by_side():
 
 
 def test_blind_coding_keeps_other_coders_out_of_analysis_and_agreement(at):
-    from qualcode import visibility
+    from qualcode.coding import visibility
 
     visibility.set_blind(Database(at_db()), True, actor="test")
     at.radio(key="page").set_value("Excerpts").run()

@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from qualcode import codebook_edit as cb
-from qualcode import editing
-from qualcode.changelog import history
-from qualcode.codes import paths_by_id
-from qualcode.db import Database
-from qualcode.documents import import_files
-from qualcode.models import Code, Coding, EditHistory, Memo
-from qualcode.undo import EditConflict, peek, redo, undo
-from qualcode.undo import history as edit_history
+from qualcode.coding import codebook_edit as cb
+from qualcode.coding import editing
+from qualcode.team.changelog import history
+from qualcode.project.codes import paths_by_id
+from qualcode.store.db import Database
+from qualcode.project.documents import import_files
+from qualcode.store.models import Code, Coding, EditHistory, Memo
+from qualcode.coding.undo import EditConflict, peek, redo, undo
+from qualcode.coding.undo import history as edit_history
 
 TEXT = "P1: Money is tight 😬 and the visa took months.\nP2: My supervisor helped a lot.\n"
 MONEY = (TEXT.index("Money"), TEXT.index("Money") + len("Money is tight 😬"))

@@ -1,13 +1,14 @@
-"""Blind (independent) coding across two coders (qualcode.visibility) on SQLite and PostgreSQL."""
+"""Blind (independent) coding across two coders (qualcode.coding.visibility) on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import pytest
 
-from qualcode import codebook_edit as cb
-from qualcode import editing, visibility
-from qualcode.changelog import history
-from qualcode.documents import import_files
+from qualcode.coding import codebook_edit as cb
+from qualcode.coding import editing
+from qualcode.coding import visibility
+from qualcode.team.changelog import history
+from qualcode.project.documents import import_files
 
 TEXT = "P1: Money is tight 😬 and the visa took months.\nP2: My supervisor helped a lot.\n"
 MONEY = (TEXT.index("Money"), TEXT.index("Money") + len("Money is tight 😬"))

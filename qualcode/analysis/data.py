@@ -21,11 +21,11 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select, text
 
-from qualcode.access import visibility
-from qualcode.codes import tree
-from qualcode.db import Database
-from qualcode.documents import participant_attributes
-from qualcode.models import Coder, Coding
+from qualcode.team.access import visibility
+from qualcode.project.codes import tree
+from qualcode.store.db import Database
+from qualcode.project.documents import participant_attributes
+from qualcode.store.models import Coder, Coding
 
 _WORD = re.compile(r"\S+")
 
@@ -76,7 +76,7 @@ class ProjectData:
         wanted = path.strip().strip("/").lower()
         paths = codes["path"].str.lower()
         hit = codes.index[paths == wanted]
-        if len(hit) == 0:  # a unique leaf name is accepted too, as in qualcode.codes.resolve
+        if len(hit) == 0:  # a unique leaf name is accepted too, as in qualcode.project.codes.resolve
             hit = codes.index[codes["name"].str.lower() == wanted]
             if len(hit) != 1:
                 raise AnalysisError(
@@ -185,7 +185,7 @@ def load(
     """Read the default project's analysis data in one transaction.
 
     ``viewer``: the acting user. Only the codings they may see are loaded (blind coding, see
-    ``qualcode.access.visibility``), so no table, chart, export or statistic built on the
+    ``qualcode.team.access.visibility``), so no table, chart, export or statistic built on the
     result can show anything else; with accounts a viewer is required.
 
     ``coders``: only these coders' codings (names; unknown names are an error).

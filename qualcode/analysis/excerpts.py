@@ -18,10 +18,10 @@ import pandas as pd
 
 from qualcode.analysis.cooccurrence import _span_units
 from qualcode.analysis.data import AnalysisError, ProjectData
+from qualcode.guards import spreadsheet_cell
 
 COLUMNS = ["document", "participant", "speaker", "timestamp", "code", "coder", "start", "end",
            "excerpt", "context_before", "context_after", "memo"]
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _clock(seconds: float) -> str:
@@ -124,20 +124,13 @@ def excerpts(
     return frame
 
 
-def neutralise(value):
-    """``value`` with a leading apostrophe when it is text that a spreadsheet would run as a formula."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
 def to_csv(frame: pd.DataFrame) -> bytes:
     """RFC 4180 CSV in UTF-8 (no BOM), CRLF line ends, quotes where needed; formula cells neutralised."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([neutralise(str(c)) for c in frame.columns])
+    writer.writerow([spreadsheet_cell(str(c)) for c in frame.columns])
     for row in frame.itertuples(index=False):
-        writer.writerow(["" if v is None or (not isinstance(v, str) and pd.isna(v)) else neutralise(v)
+        writer.writerow(["" if v is None or (not isinstance(v, str) and pd.isna(v)) else spreadsheet_cell(v)
                          for v in row])
     return buffer.getvalue().encode("utf-8")
 
@@ -160,7 +153,7 @@ def to_xlsx(frame: pd.DataFrame, *, sheet: str = "Excerpts", index: bool = False
         if isinstance(v, np.generic):
             v = v.item()
         if isinstance(v, str):
-            return neutralise(ILLEGAL_CHARACTERS_RE.sub("", v))
+            return spreadsheet_cell(ILLEGAL_CHARACTERS_RE.sub("", v))
         return v
 
     ws.append([clean(str(c)) for c in frame.columns])

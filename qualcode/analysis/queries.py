@@ -17,14 +17,14 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import delete, select
 
-from qualcode.access import check_coding_owner
+from qualcode.team.access import check_coding_owner
 from qualcode.analysis.cooccurrence import _span_units
 from qualcode.analysis.data import AnalysisError, ProjectData
-from qualcode.changelog import default_actor, log
-from qualcode.codes import paths_by_id, resolve
-from qualcode.codings import coder_id
-from qualcode.db import Database, retrying
-from qualcode.models import ChangeLog, Coder, Coding, Document
+from qualcode.team.changelog import default_actor, log
+from qualcode.project.codes import paths_by_id, resolve
+from qualcode.project.codings import coder_id
+from qualcode.store.db import Database, retrying
+from qualcode.store.models import ChangeLog, Coder, Coding, Document
 
 QUERY_UNITS = ("sentence", "turn", "document")
 

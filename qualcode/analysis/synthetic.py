@@ -13,12 +13,12 @@ import random
 
 from sqlalchemy import insert
 
-from qualcode.changelog import log
+from qualcode.team.changelog import log
 from qualcode.codebook import Codebook, CodeSpec
-from qualcode.codes import apply_codebook, tree
-from qualcode.codings import coder_id
-from qualcode.db import Database
-from qualcode.models import (
+from qualcode.project.codes import apply_codebook, tree
+from qualcode.project.codings import coder_id
+from qualcode.store.db import Database
+from qualcode.store.models import (
     Attribute,
     AttributeValue,
     Coder,

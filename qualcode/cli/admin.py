@@ -26,7 +26,7 @@ def backup_cmd(ctx, out: Path, as_json: bool) -> None:
     SQLite: a database file (SQLite's online backup API). PostgreSQL: a pg_dump custom-format
     archive (needs pg_dump from the PostgreSQL client tools).
     """
-    from qualcode.backup import BackupError, backup
+    from qualcode.team.backup import BackupError, backup
 
     try:
         result = backup(open_db(ctx), out)
@@ -45,8 +45,8 @@ def backup_cmd(ctx, out: Path, as_json: bool) -> None:
 @click.pass_context
 def restore_cmd(ctx, file: Path, yes: bool, as_json: bool) -> None:
     """Replace the whole database with FILE (from `qualcode backup`), saving the current one first."""
-    from qualcode.backup import BackupError, restore
-    from qualcode.db import Database, DatabaseError
+    from qualcode.team.backup import BackupError, restore
+    from qualcode.store.db import Database, DatabaseError
 
     try:
         # Not migrated on open: the database is about to be replaced anyway.
@@ -75,7 +75,7 @@ def restore_cmd(ctx, file: Path, yes: bool, as_json: bool) -> None:
 @click.pass_context
 def history_cmd(ctx, entity: str | None, entity_id: int | None, as_json: bool) -> None:
     """Show who did what, oldest first, from the append-only change log."""
-    from qualcode.changelog import history
+    from qualcode.team.changelog import history
 
     if entity_id is not None and entity is None:
         fail("--id needs --entity (code, document or coding): ids are only unique per kind")

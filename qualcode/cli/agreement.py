@@ -37,8 +37,8 @@ def _fmt(v) -> str:
 def agreement_table(file: Path, metric, level, order, weights, as_json) -> None:
     """One agreement statistic on reliability data: a CSV with a unit id column, then one
     column per coder (an empty cell where a coder gave no value)."""
-    from qualcode import agreement as ag
-    from qualcode.reliability_data import ReliabilityDataError, read_reliability_csv
+    from qualcode.agreement import stats as ag
+    from qualcode.agreement.reliability_data import ReliabilityDataError, read_reliability_csv
 
     try:
         data = read_reliability_csv(file)
@@ -82,8 +82,8 @@ def _continuum(text: str) -> tuple[int, int]:
 def agreement_spans(file: Path, continuum: str, as_json: bool) -> None:
     """Krippendorff's unitizing alpha per code from a CSV of coder,code,start,end spans
     (every coder in the file counts for every code)."""
-    from qualcode import agreement as ag
-    from qualcode.reliability_data import ReliabilityDataError, parse_spans_csv
+    from qualcode.agreement import stats as ag
+    from qualcode.agreement.reliability_data import ReliabilityDataError, parse_spans_csv
 
     lo, hi = _continuum(continuum)
     try:
@@ -124,8 +124,8 @@ def agreement_spans(file: Path, continuum: str, as_json: bool) -> None:
 @click.pass_context
 def agreement(ctx, coders, unit, documents, rollup, draws, export, methods, as_json) -> None:
     """Inter-coder agreement per code on the project's codings, with overall figures."""
-    from qualcode.agreement_report import build_report, export_table, methods_paragraph
-    from qualcode.agreement_units import AgreementInputError, build_unit_matrix
+    from qualcode.agreement.report import build_report, export_table, methods_paragraph
+    from qualcode.agreement.units import AgreementInputError, build_unit_matrix
 
     if export is not None and export.suffix.lower() not in (".csv", ".xlsx"):
         fail(f"--export {export.name}: the file must end in .csv or .xlsx")

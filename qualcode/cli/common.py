@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from qualcode.db import Database, DatabaseError
+from qualcode.store.db import Database, DatabaseError
 
 
 def emit(data) -> None:
@@ -40,7 +40,7 @@ def open_db(ctx: click.Context) -> Database:
             ctx.obj["database"] = Database(ctx.obj["db"])
         except DatabaseError as exc:
             fail(str(exc))
-        from qualcode.backup import auto_backup
+        from qualcode.team.backup import auto_backup
 
         try:
             auto_backup(ctx.obj["database"])  # the daily SQLite backup, when one is due

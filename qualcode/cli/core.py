@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from qualcode.cli.common import cli_user, emit, fail, open_db, progress_bar
-from qualcode.db import DB_ENV
+from qualcode.store.db import DB_ENV
 from qualcode.importers.base import DEFAULT_MAX_BYTES
 
 
@@ -18,7 +18,7 @@ class _Group(click.Group):
     """Turns a refusal by the acting user's role into ``Error: ...`` (exit 1), for every command."""
 
     def invoke(self, ctx: click.Context):
-        from qualcode.access import AccessDenied
+        from qualcode.team.access import AccessDenied
 
         try:
             return super().invoke(ctx)
@@ -51,7 +51,7 @@ def init(ctx: click.Context, sample: bool, as_json: bool) -> None:
     if db.backup_path:
         out["backup"] = str(db.backup_path)
     if sample:
-        from qualcode.sample import load_sample
+        from qualcode.project.sample import load_sample
 
         bar, update = progress_bar(0, sys.stderr.isatty())
         result = load_sample(db, progress=lambda d, t, n: (setattr(bar, "total", t), update(d, t, n)))
@@ -89,8 +89,8 @@ def import_(ctx, paths, attributes, replace, max_size, progress, coder_from, as_
     Exit status is 1 when any file failed; the good files are imported anyway.
     """
     from qualcode.cli.interchange import import_project_cmd, is_project_file
-    from qualcode.documents import apply_attributes, expand_paths, import_files, read_files
-    from qualcode.participants import AttributesError, parse_attributes
+    from qualcode.project.documents import apply_attributes, expand_paths, import_files, read_files
+    from qualcode.project.participants import AttributesError, parse_attributes
 
     if any(is_project_file(p) for p in paths):
         if len(paths) != 1:
@@ -140,7 +140,7 @@ def import_(ctx, paths, attributes, replace, max_size, progress, coder_from, as_
 @click.pass_context
 def documents(ctx, as_json) -> None:
     """List the project's documents with turns, speakers and participant attributes."""
-    from qualcode.documents import list_documents
+    from qualcode.project.documents import list_documents
 
     docs = list_documents(open_db(ctx), viewer=cli_user())
     if as_json:
@@ -158,7 +158,7 @@ def documents(ctx, as_json) -> None:
 @click.pass_context
 def show(ctx, document, as_json) -> None:
     """Print one document turn by turn (speaker, timestamp, offsets, text)."""
-    from qualcode.documents import show_document
+    from qualcode.project.documents import show_document
 
     try:
         data = show_document(open_db(ctx), document)
@@ -187,7 +187,7 @@ def codebook() -> None:
 def codebook_import(ctx, file: Path, as_json: bool) -> None:
     """Create or update codes from a YAML or CSV codebook (codes are matched by path)."""
     from qualcode.codebook import CodebookError, parse_codebook
-    from qualcode.codes import apply_codebook
+    from qualcode.project.codes import apply_codebook
 
     try:
         cb = parse_codebook(file.read_bytes(), file.name)
@@ -213,8 +213,8 @@ def codebook_import(ctx, file: Path, as_json: bool) -> None:
 def codebook_export(ctx, fmt: str, output: Path | None) -> None:
     """Write the code tree with definitions, use-when, do-not-use-when, examples and colours."""
     from qualcode.codebook import to_csv, to_yaml
-    from qualcode.codes import to_codebook
-    from qualcode.models import Project
+    from qualcode.project.codes import to_codebook
+    from qualcode.store.models import Project
 
     db = open_db(ctx)
     with db.session() as session:
@@ -245,7 +245,7 @@ def codebook_export(ctx, fmt: str, output: Path | None) -> None:
 @click.pass_context
 def code(ctx, document, code_path, coder, start, end, match, nth, memo, as_json) -> None:
     """Record a coding from a script, by offsets or by matching text."""
-    from qualcode.codings import CodingError, add_coding
+    from qualcode.project.codings import CodingError, add_coding
 
     try:
         record, created = add_coding(open_db(ctx), document, code_path, coder, start=start, end=end,
@@ -265,7 +265,7 @@ def code(ctx, document, code_path, coder, start, end, match, nth, memo, as_json)
 @click.pass_context
 def import_codings(ctx, file: Path, as_json: bool) -> None:
     """Record codings from a CSV (document, code, coder, quote[, nth, memo]); all or nothing."""
-    from qualcode.coding_sheet import CodingSheetError, import_sheet, parse_sheet
+    from qualcode.project.coding_sheet import CodingSheetError, import_sheet, parse_sheet
 
     try:
         report = import_sheet(open_db(ctx), parse_sheet(file.read_bytes(), file.name), filename=file.name,
@@ -287,7 +287,7 @@ def import_codings(ctx, file: Path, as_json: bool) -> None:
 @click.pass_context
 def codings(ctx, document, code_path, coder, as_json) -> None:
     """List codings (document, code path, coder, offsets, quote, memo)."""
-    from qualcode.codings import list_codings
+    from qualcode.project.codings import list_codings
 
     try:
         rows = list_codings(open_db(ctx), document=document, code=code_path, coder=coder,

@@ -1,6 +1,6 @@
 """``qualcode`` commands for document groups: ``group create|add|remove|rename|delete`` and ``groups``.
 
-Thin wrappers over :mod:`qualcode.groups`; errors (unknown group or document, a taken name)
+Thin wrappers over :mod:`qualcode.project.groups`; errors (unknown group or document, a taken name)
 go to stderr with exit status 1 and leave the database untouched.
 """
 
@@ -12,7 +12,7 @@ from qualcode.cli.common import emit, fail, open_db
 
 
 def _run(call):
-    from qualcode.groups import GroupError
+    from qualcode.project.groups import GroupError
 
     try:
         return call()
@@ -32,7 +32,7 @@ def group_cmd() -> None:
 @click.pass_context
 def create_cmd(ctx, name: str, description: str, as_json: bool) -> None:
     """Create an empty document group called NAME."""
-    from qualcode.groups import create_group
+    from qualcode.project.groups import create_group
 
     group = _run(lambda: create_group(open_db(ctx), name, description=description))
     if as_json:
@@ -51,7 +51,7 @@ def add_cmd(ctx, name: str, documents: tuple[str, ...], as_json: bool) -> None:
 
     All of them must exist, or nothing is added; documents already in the group stay as they are.
     """
-    from qualcode.groups import add_documents
+    from qualcode.project.groups import add_documents
 
     out = _run(lambda: add_documents(open_db(ctx), name, list(documents)))
     if as_json:
@@ -67,7 +67,7 @@ def add_cmd(ctx, name: str, documents: tuple[str, ...], as_json: bool) -> None:
 @click.pass_context
 def remove_cmd(ctx, name: str, documents: tuple[str, ...], as_json: bool) -> None:
     """Take DOCUMENTs out of group NAME (the documents themselves stay in the project)."""
-    from qualcode.groups import remove_documents
+    from qualcode.project.groups import remove_documents
 
     out = _run(lambda: remove_documents(open_db(ctx), name, list(documents)))
     if as_json:
@@ -82,7 +82,7 @@ def remove_cmd(ctx, name: str, documents: tuple[str, ...], as_json: bool) -> Non
 @click.pass_context
 def rename_cmd(ctx, name: str, new_name: str) -> None:
     """Rename group NAME to NEW_NAME (members and REFI-QDA GUID stay)."""
-    from qualcode.groups import rename_group
+    from qualcode.project.groups import rename_group
 
     group = _run(lambda: rename_group(open_db(ctx), name, new_name))
     click.echo(f"renamed group {name!r} to {group['name']!r}")
@@ -93,7 +93,7 @@ def rename_cmd(ctx, name: str, new_name: str) -> None:
 @click.pass_context
 def delete_cmd(ctx, name: str) -> None:
     """Delete group NAME; its documents stay in the project."""
-    from qualcode.groups import delete_group
+    from qualcode.project.groups import delete_group
 
     group = _run(lambda: delete_group(open_db(ctx), name))
     click.echo(f"deleted group {group['name']!r} ({len(group['documents'])} documents stay in the project)")
@@ -105,7 +105,7 @@ def delete_cmd(ctx, name: str) -> None:
 @click.pass_context
 def groups_cmd(ctx, as_json: bool) -> None:
     """List document groups with their documents."""
-    from qualcode.groups import list_groups
+    from qualcode.project.groups import list_groups
 
     groups = list_groups(open_db(ctx))
     if as_json:

@@ -2,7 +2,7 @@
 
 Passwords are prompted for (hidden, typed twice) or read from standard input with
 ``--password-stdin``; they are never command-line arguments, so they stay out of shell history
-and process listings. The command line acts as ``QUALCODE_USER`` (see ``qualcode.access``):
+and process listings. The command line acts as ``QUALCODE_USER`` (see ``qualcode.team.access``):
 the very first account needs nobody, later changes need an owner or admin.
 """
 
@@ -28,7 +28,7 @@ def _password(from_stdin: bool) -> str:
 
 
 def _run(fn, *args, **kwargs):
-    from qualcode.accounts import AccountError
+    from qualcode.team.accounts import AccountError
 
     try:
         return fn(*args, **kwargs)
@@ -50,7 +50,7 @@ def user() -> None:
 @click.pass_context
 def user_add(ctx, name: str, role: str, password_stdin: bool, as_json: bool) -> None:
     """Create account NAME (the first one switches the app to logins)."""
-    from qualcode.accounts import add_account
+    from qualcode.team.accounts import add_account
 
     db = open_db(ctx)
     view = _run(add_account, db, name, _password(password_stdin), role=role)
@@ -65,7 +65,7 @@ def user_add(ctx, name: str, role: str, password_stdin: bool, as_json: bool) -> 
 @click.pass_context
 def user_list(ctx, as_json: bool) -> None:
     """List accounts with their role in this project."""
-    from qualcode.accounts import list_accounts
+    from qualcode.team.accounts import list_accounts
 
     views = _run(list_accounts, open_db(ctx))
     if as_json:
@@ -83,7 +83,7 @@ def user_list(ctx, as_json: bool) -> None:
 @click.pass_context
 def user_passwd(ctx, name: str, password_stdin: bool) -> None:
     """Set NAME's password (their open sessions end)."""
-    from qualcode.accounts import set_password
+    from qualcode.team.accounts import set_password
 
     _run(set_password, open_db(ctx), name, _password(password_stdin))
     click.echo(f"password of {name} changed")
@@ -95,7 +95,7 @@ def user_passwd(ctx, name: str, password_stdin: bool) -> None:
 @click.pass_context
 def user_role(ctx, name: str, role: str) -> None:
     """Give NAME a ROLE in this project (none: remove them from it)."""
-    from qualcode.accounts import set_role
+    from qualcode.team.accounts import set_role
 
     _run(set_role, open_db(ctx), name, None if role == "none" else role)
     click.echo(f"{name} is now {role}")
@@ -107,7 +107,7 @@ def _switch(disabled: bool) -> click.Command:
     @click.argument("name")
     @click.pass_context
     def command(ctx, name: str) -> None:
-        from qualcode.accounts import set_disabled
+        from qualcode.team.accounts import set_disabled
 
         _run(set_disabled, open_db(ctx), name, disabled)
         click.echo(f"{name} {verb}d")

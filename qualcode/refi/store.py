@@ -25,13 +25,13 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qualcode.access import visibility
-from qualcode.changelog import log
-from qualcode.codes import PALETTE, tree
-from qualcode.db import Database, retrying
-from qualcode.documents import content_hash, typed_value
+from qualcode.team.access import visibility
+from qualcode.team.changelog import log
+from qualcode.project.codes import PALETTE, tree
+from qualcode.store.db import Database, retrying
+from qualcode.project.documents import content_hash, typed_value
 from qualcode.importers.speakers import find_turns
-from qualcode.models import (
+from qualcode.store.models import (
     Attribute,
     AttributeValue,
     Code,
@@ -61,7 +61,7 @@ from qualcode.refi.model import (
 from qualcode.refi.model import Coding as RefiCoding
 from qualcode.refi.read import read_refi
 from qualcode.refi.write import derived_guid, write_qdc, write_qdpx
-from qualcode.segment import sentences
+from qualcode.importers.segment import sentences
 
 CODER_CHOICES = ("coding", "selection")
 #: Coder name used when a file names nobody at all for a coding.

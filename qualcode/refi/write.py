@@ -16,6 +16,7 @@ import zipfile
 from datetime import UTC, datetime
 from xml.etree.ElementTree import Element, SubElement, tostring
 
+from qualcode.guards import safe_colour
 from qualcode.refi.model import CODEBOOK_NS, PROJECT_NS, CodeNode, RefiProject, fold_description
 
 _SCHEMA_LOCATION = {
@@ -23,7 +24,6 @@ _SCHEMA_LOCATION = {
     CODEBOOK_NS: "http://schema.qdasoftware.org/versions/Codebook/v1.0/Codebook.xsd",
 }
 _XSI = "http://www.w3.org/2001/XMLSchema-instance"
-_HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 #: Namespace for GUIDs derived from stored ones (selections, coding memos), so they are stable.
 DERIVED_GUIDS = uuid.UUID("0e3f7c52-5d4b-4b8e-9a3b-61c2d1f0a8e7")
 
@@ -72,7 +72,7 @@ def _xml(root: Element) -> bytes:
 def _code(parent: Element, ns: str, node: CodeNode, *, note_refs: dict[str, list[str]] | None) -> None:
     el = _sub(parent, ns, "Code", guid=node.guid, name=node.name,
               isCodable="true" if node.codable else "false",
-              color=node.colour.lower() if node.colour and _HEX.match(node.colour) else None)
+              color=safe_colour(node.colour, None) and node.colour.lower())
     description = fold_description(node.definition, node.use_when, node.do_not_use_when, node.example)
     if description:
         _sub(el, ns, "Description").text = description

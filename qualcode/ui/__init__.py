@@ -9,25 +9,26 @@ from __future__ import annotations
 
 import html
 import json
-import re
+
 
 import pandas as pd
 import streamlit as st
 from sqlalchemy import select
 
-from qualcode.codes import tree
-from qualcode.db import Database, resolve_url
-from qualcode.documents import (
+from qualcode.project.codes import tree
+from qualcode.store.db import Database, resolve_url
+from qualcode.project.documents import (
     PARSE_SECONDS,
     apply_attributes,
     import_files,
     list_documents,
     show_document,
 )
+from qualcode.guards import md_text, safe_colour
 from qualcode.importers import SUPPORTED_EXTENSIONS
-from qualcode.models import Coder, Project
-from qualcode.participants import AttributesError, parse_attributes
-from qualcode.sample import load_sample
+from qualcode.store.models import Coder, Project
+from qualcode.project.participants import AttributesError, parse_attributes
+from qualcode.project.sample import load_sample
 
 
 @st.cache_resource(show_spinner=False)
@@ -135,26 +136,6 @@ _CODEBOOK_CSS = """
 .qc-code dd { margin-left: 0; }
 </style>
 """
-_HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
-
-
-_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$])")
-
-
-def md_text(text: str) -> str:
-    """``text`` with every Markdown character escaped, for st.markdown/caption/success/error.
-
-    Transcript words, quotes, memos and code names are the user's, not markup: "$500 ... $300"
-    must not become LaTeX, nor "![](http://host/x)" an image loaded from elsewhere.
-    """
-    return _MARKDOWN_SPECIALS.sub(r"\\\1", text)
-
-
-def safe_colour(colour: str | None, default: str = "#999999") -> str:
-    """A colour that is safe to put in a style attribute: ``#rrggbb`` or the default."""
-    return colour if colour and _HEX.match(colour) else default
-
-
 def codebook_html(codes: list[tuple[tuple[str, ...], str | None, dict[str, str]]]) -> str:
     """The code tree as escaped HTML: indented, coloured, each code opening to its definitions."""
     parts = [_CODEBOOK_CSS]
@@ -202,7 +183,7 @@ def _may(permission: str, db: Database) -> bool:
 
     Only for showing or hiding controls: the library checks again on every change.
     """
-    from qualcode.access import actor
+    from qualcode.team.access import actor
 
     if not st.session_state.get("account"):
         return True
@@ -282,7 +263,7 @@ def _daily_backup(db: Database) -> None:
     """The automatic daily SQLite backup; cheap when none is due (one folder listing)."""
     import sqlite3
 
-    from qualcode.backup import auto_backup
+    from qualcode.team.backup import auto_backup
 
     try:
         auto_backup(db)
@@ -296,7 +277,7 @@ def current_role() -> str:
 
 
 def _sign_in(db: Database) -> None:
-    from qualcode.accounts import AccountError, login
+    from qualcode.team.accounts import AccountError, login
 
     name = st.session_state.get("login_name", "")
     password = st.session_state.get("login_password", "")
@@ -314,7 +295,7 @@ def _sign_out(db: Database) -> None:
     All of it, not just the name: whoever logs in next on this tab must not inherit a file
     built from the previous user's view of blind coding.
     """
-    from qualcode.accounts import logout
+    from qualcode.team.accounts import logout
 
     logout(db, st.session_state.get("login_token"))
     message = st.session_state.get("login_error")
@@ -325,7 +306,7 @@ def _sign_out(db: Database) -> None:
 
 
 def _change_password(db: Database) -> None:
-    from qualcode.accounts import AccountError, change_own_password
+    from qualcode.team.accounts import AccountError, change_own_password
 
     new, again = st.session_state.get("pw_new", ""), st.session_state.get("pw_again", "")
     try:
@@ -361,8 +342,8 @@ def _login_gate(db: Database) -> None:
     The check runs on every rerun, so an expired, logged-out or disabled session ends at the
     next click. Only a random token is kept in Streamlit's session state, never the password.
     """
-    from qualcode.access import AccessDenied, actor
-    from qualcode.accounts import has_accounts, session_user
+    from qualcode.team.access import AccessDenied, actor
+    from qualcode.team.accounts import has_accounts, session_user
 
     with db.session() as s:
         if not has_accounts(s):
@@ -408,7 +389,7 @@ def _pages_for(role: str) -> dict:
 
 def main() -> None:
     """Entry point used by ``app.py``."""
-    from qualcode.access import AccessDenied
+    from qualcode.team.access import AccessDenied
 
     st.set_page_config(page_title="qualcode", page_icon="🗂️", layout="wide")
     db = _database(resolve_url())
@@ -464,23 +445,23 @@ def _save_to_url() -> None:
 
 
 def _toggle_blind(db: Database) -> None:
-    from qualcode import visibility
-    from qualcode.changelog import default_actor
+    from qualcode.coding import visibility
+    from qualcode.team.changelog import default_actor
 
     visibility.set_blind(db, bool(st.session_state.get("blind")),
                          actor=st.session_state.get("coder") or default_actor())
 
 
 def _toggle_codebook_editing(db: Database) -> None:
-    from qualcode.access import set_codebook_editing
-    from qualcode.changelog import default_actor
+    from qualcode.team.access import set_codebook_editing
+    from qualcode.team.changelog import default_actor
 
     set_codebook_editing(db, bool(st.session_state.get("coders_edit_codebook")),
                          actor=st.session_state.get("coder") or default_actor())
 
 
 def _project_settings(db: Database) -> None:
-    from qualcode import visibility
+    from qualcode.coding import visibility
 
     with st.expander("Project settings"):
         st.session_state["blind"] = visibility.is_blind(db)

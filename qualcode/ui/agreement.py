@@ -1,6 +1,6 @@
 """The Agreement page: statistics per code at the chosen unit, a document × code breakdown, the
 methods paragraph and exports, and a disagreement browser that adjudicates into a consensus
-coder. All numbers come from ``qualcode.agreement_report``; this module only shows them."""
+coder. All numbers come from ``qualcode.agreement.report``; this module only shows them."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import html
 
 import streamlit as st
 
-from qualcode.adjudication import Passage, adjudicate, disagreements
-from qualcode.agreement_report import (
+from qualcode.agreement.adjudication import Passage, adjudicate, disagreements
+from qualcode.agreement.report import (
     RELIABLE,
     TENTATIVE,
     build_report,
@@ -17,9 +17,9 @@ from qualcode.agreement_report import (
     table_csv,
     table_xlsx,
 )
-from qualcode.agreement_units import CONSENSUS, UNITS, AgreementInputError, build_unit_matrix, project_coders
-from qualcode.db import Database
-from qualcode.documents import list_documents
+from qualcode.agreement.units import CONSENSUS, UNITS, AgreementInputError, build_unit_matrix, project_coders
+from qualcode.store.db import Database
+from qualcode.project.documents import list_documents
 
 _CSS = """
 <style>
@@ -76,7 +76,7 @@ def _verdict_style(value: str) -> str:
 
 def page_agreement(db: Database) -> None:
     st.header("Agreement")
-    from qualcode import visibility
+    from qualcode.coding import visibility
 
     if visibility.is_blind(db):
         st.info("Blind coding is on, so coders cannot see each other's codings yet. When every "

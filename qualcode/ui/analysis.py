@@ -13,7 +13,7 @@ import html
 import pandas as pd
 import streamlit as st
 
-from qualcode.access import AccessDenied
+from qualcode.team.access import AccessDenied
 from qualcode.analysis import charts
 from qualcode.analysis import excerpts as ex
 from qualcode.analysis.cooccurrence import MEASURES, UNITS, cooccurrence
@@ -29,7 +29,7 @@ from qualcode.analysis.queries import (
     search,
     undo_autocode,
 )
-from qualcode.db import Database
+from qualcode.store.db import Database
 
 
 def _filters(db: Database) -> ProjectData | None:
@@ -38,7 +38,7 @@ def _filters(db: Database) -> ProjectData | None:
     In blind coding, a coder analyses only their own codings: nobody's work is shown to
     another coder before the blind phase is over.
     """
-    from qualcode import visibility
+    from qualcode.coding import visibility
 
     me = (st.session_state.get("coder") or "").strip() or None
     everything = load(db, viewer=me)

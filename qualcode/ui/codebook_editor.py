@@ -1,6 +1,6 @@
 """Editing the codebook in the app: add, rename, move, merge, delete, colours and definitions.
 
-Every action goes through ``qualcode.codebook_edit`` (logged, undoable from the workspace's
+Every action goes through ``qualcode.coding.codebook_edit`` (logged, undoable from the workspace's
 Undo). A delete first says how many codings, documents and coders it touches and asks for that
 number to be confirmed; nothing a coder did is lost silently.
 """
@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from qualcode import codebook_edit
-from qualcode.access import AccessDenied
-from qualcode.changelog import default_actor
-from qualcode.codes import paths_by_id, tree
-from qualcode.db import Database
+from qualcode.coding import codebook_edit
+from qualcode.team.access import AccessDenied
+from qualcode.team.changelog import default_actor
+from qualcode.project.codes import paths_by_id, tree
+from qualcode.store.db import Database
 from qualcode.ui import md_text
 
 TOP = "(top level)"

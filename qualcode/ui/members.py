@@ -1,6 +1,6 @@
 """The Members page (owners, when the database has accounts): accounts, roles, passwords.
 
-Everything goes through ``qualcode.accounts``, which checks again that the acting user is an
+Everything goes through ``qualcode.team.accounts``, which checks again that the acting user is an
 owner or admin; this page only collects the input and shows the outcome.
 """
 
@@ -9,9 +9,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from qualcode import accounts
-from qualcode.access import AccessDenied
-from qualcode.db import Database
+from qualcode.team import accounts
+from qualcode.team.access import AccessDenied
+from qualcode.store.db import Database
 
 
 def _me() -> str | None:

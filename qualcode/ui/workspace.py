@@ -1,8 +1,8 @@
 """The coding workspace: read a transcript, select passages, apply codes, edit codings, undo.
 
 The page is a thin layer: the transcript component (``span_component``) reports selections in
-code points; everything that changes data goes through ``qualcode.editing``,
-``qualcode.codebook_edit``, ``qualcode.undo`` and ``qualcode.visibility``. Actions run in
+code points; everything that changes data goes through ``qualcode.coding.editing``,
+``qualcode.coding.codebook_edit``, ``qualcode.coding.undo`` and ``qualcode.coding.visibility``. Actions run in
 ``on_click`` callbacks, which Streamlit runs before the script, so the new highlight appears in
 the same rerun. (The panel is deliberately not an ``st.fragment``: in Streamlit 1.67 a button
 callback inside a fragment placed in a column did not fire in the browser; a full rerun costs
@@ -16,11 +16,17 @@ import html
 import pandas as pd
 import streamlit as st
 
-from qualcode import codebook_edit, editing, undo, visibility
-from qualcode.access import AccessDenied
-from qualcode.codes import tree
-from qualcode.db import Database
-from qualcode.documents import list_documents, show_document
+from qualcode.coding import codebook_edit
+
+from qualcode.coding import editing
+
+from qualcode.coding import undo
+
+from qualcode.coding import visibility
+from qualcode.team.access import AccessDenied
+from qualcode.project.codes import tree
+from qualcode.store.db import Database
+from qualcode.project.documents import list_documents, show_document
 from qualcode.ui import md_text, safe_colour
 from qualcode.ui.span_component import transcript_selector
 

@@ -22,8 +22,8 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL, make_url
 
-from qualcode.access import require_manager
-from qualcode.db import MIGRATIONS, Database
+from qualcode.team.access import require_manager
+from qualcode.store.db import MIGRATIONS, Database
 
 #: Automatic backups are named ``<database stem>-YYYYMMDD-HHMMSS.db`` (UTC).
 STAMP = "%Y%m%d-%H%M%S"

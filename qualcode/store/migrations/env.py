@@ -1,13 +1,13 @@
 """Alembic environment: always driven from qualcode.db with a live connection.
 
-qualcode never runs Alembic from an alembic.ini; ``qualcode.db.Database.migrate`` builds the
+qualcode never runs Alembic from an alembic.ini; ``qualcode.store.db.Database.migrate`` builds the
 configuration in code and hands over its connection, so the CLI, the app and the tests all
 migrate the same way.
 """
 
 from alembic import context
 
-from qualcode.models import Base
+from qualcode.store.models import Base
 
 connection = context.config.attributes["connection"]
 context.configure(

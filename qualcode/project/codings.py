@@ -12,12 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from qualcode.access import check_coding_owner, visibility
-from qualcode.changelog import log
-from qualcode.codes import paths_by_id, resolve
-from qualcode.db import Database, read_only, retrying
-from qualcode.documents import get_document
-from qualcode.models import Coder, Coding, Document
+from qualcode.team.access import check_coding_owner, visibility
+from qualcode.team.changelog import log
+from qualcode.project.codes import paths_by_id, resolve
+from qualcode.store.db import Database, read_only, retrying
+from qualcode.project.documents import get_document
+from qualcode.store.models import Coder, Coding, Document
 
 
 class CodingError(ValueError):

@@ -23,12 +23,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from qualcode.access import has_accounts, require
-from qualcode.changelog import default_actor, log
-from qualcode.db import Database, retrying
-from qualcode.models import Account, LoginSession, Membership, utcnow
+from qualcode.team.access import has_accounts, require
+from qualcode.team.changelog import default_actor, log
+from qualcode.store.db import Database, retrying
+from qualcode.store.models import Account, LoginSession, Membership, utcnow
 
-#: Per-project roles, most powerful first (see ``qualcode.access`` for what each may do).
+#: Per-project roles, most powerful first (see ``qualcode.team.access`` for what each may do).
 ROLES = ("owner", "coder", "viewer")
 #: ``--role`` values of ``qualcode user add``: a project role, or admin (owner of every project).
 ACCOUNT_ROLES = ("admin", *ROLES)

@@ -14,8 +14,8 @@ import os
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qualcode.access import authorize
-from qualcode.models import ChangeLog
+from qualcode.team.access import authorize
+from qualcode.store.models import ChangeLog
 
 
 def default_actor() -> str:
@@ -39,7 +39,7 @@ def log(
     """Append one entry; ``detail`` is stored as JSON.
 
     This is also the write gate: every change in qualcode is logged here in its own
-    transaction, so the acting user's role is checked here first (``qualcode.access``); a
+    transaction, so the acting user's role is checked here first (``qualcode.team.access``); a
     refused change raises ``AccessDenied`` and its transaction rolls back whole.
     """
     who = actor or default_actor()
@@ -63,7 +63,7 @@ def history(session: Session, *, entity: str | None = None, entity_id: int | Non
     The log names every coder's work, so with accounts only owners may read it (``actor``,
     default ``QUALCODE_USER`` or the OS user).
     """
-    from qualcode.access import require_owner
+    from qualcode.team.access import require_owner
 
     require_owner(session, actor)
     q = select(ChangeLog).order_by(ChangeLog.id)

@@ -14,8 +14,8 @@ viewer    reads and exports
 
 An admin account is owner of every project. Writes are checked at one gate that no change can
 avoid: every change is written to the change log in its own transaction, and
-``qualcode.changelog.log`` calls :func:`authorize` first, so a refused change rolls back whole.
-Reads call :func:`reader` (membership) and :mod:`qualcode.visibility` (blind coding).
+``qualcode.team.changelog.log`` calls :func:`authorize` first, so a refused change rolls back whole.
+Reads call :func:`reader` (membership) and :mod:`qualcode.coding.visibility` (blind coding).
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qualcode.db import retrying
-from qualcode.models import Account, Coder, Coding, DocumentDone, Membership, Project
+from qualcode.store.db import retrying
+from qualcode.store.models import Account, Coder, Coding, DocumentDone, Membership, Project
 
 #: The permission each logged entity needs; anything not listed needs "manage" (fail closed).
 ENTITY_PERMISSION = {
@@ -173,7 +173,7 @@ def require_manager(db, actor: str | None) -> None:
 
 def require_owner(session: Session, actor: str | None) -> None:
     """:func:`require_manager` inside a caller's session (the default project)."""
-    from qualcode.changelog import default_actor
+    from qualcode.team.changelog import default_actor
 
     pid = session.scalar(select(Project.id).order_by(Project.id).limit(1))
     require(session, pid, actor or default_actor(), "manage")
@@ -182,7 +182,7 @@ def require_owner(session: Session, actor: str | None) -> None:
 @retrying
 def set_codebook_editing(db, allowed: bool, *, actor: str | None) -> None:
     """Let coders edit the codebook (or stop them); owners only, logged."""
-    from qualcode.changelog import log
+    from qualcode.team.changelog import log
 
     with db.session() as s:
         project = s.get(Project, db.project_id(s))

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qualcode.changelog import log
+from qualcode.team.changelog import log
 from qualcode.codebook import Codebook, CodeSpec
-from qualcode.models import Code
+from qualcode.store.models import Code
 
 #: Colours given to codes that arrive without one (a qualitative palette, readable on white).
 PALETTE = (

@@ -1,9 +1,9 @@
 """The agreement report of a coded project: a table per code, overall figures, a document × code
 breakdown, CSV/XLSX exports and a methods paragraph ready to paste into a paper.
 
-Every statistic comes from :func:`qualcode.agreement.binary_agreement` on a
-:class:`qualcode.agreement_units.UnitMatrix`; the confidence interval for alpha from
-:func:`qualcode.agreement.alpha_bootstrap`. Thresholds follow Krippendorff (2004, p. 241):
+Every statistic comes from :func:`qualcode.agreement.stats.binary_agreement` on a
+:class:`qualcode.agreement.units.UnitMatrix`; the confidence interval for alpha from
+:func:`qualcode.agreement.stats.alpha_bootstrap`. Thresholds follow Krippendorff (2004, p. 241):
 alpha ≥ .800 reliable, .667 ≤ alpha < .800 tentative (for tentative conclusions only), below
 .667 unreliable.
 """
@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from qualcode import agreement as ag
-from qualcode.agreement_units import UnitMatrix
+from qualcode.agreement import stats as ag
+from qualcode.agreement.units import UnitMatrix
 
 RELIABLE = 0.800
 TENTATIVE = 0.667
@@ -191,7 +191,7 @@ def document_breakdown(matrix: UnitMatrix, *, max_cells: int = 20_000_000) -> pd
     Cohen's kappa with two coders), computed on that document's units only.
 
     Documents are batched: each (document, code) pair becomes one row of a
-    :func:`~qualcode.agreement.binary_agreement` call, shorter documents padded with units
+    :func:`~qualcode.agreement.stats.binary_agreement` call, shorter documents padded with units
     nobody rated (which every statistic leaves out), at most ``max_cells`` array cells a batch.
     """
     two = len(matrix.coders) == 2
@@ -364,10 +364,10 @@ def export_table(report: AgreementReport, path: str | Path) -> Path:
 def table_csv(report: AgreementReport) -> str:
     """The per-code table as CSV text (CRLF line ends, as spreadsheets write them); a cell that a
     spreadsheet would run as a formula (a code named "=1+2") gets a leading apostrophe."""
-    from qualcode.analysis.excerpts import neutralise
+    from qualcode.guards import spreadsheet_cell
 
     table = report.table.copy()
-    table["code"] = table["code"].map(neutralise)
+    table["code"] = table["code"].map(spreadsheet_cell)
     return table.to_csv(index=False, lineterminator="\r\n", float_format="%.6g")
 
 

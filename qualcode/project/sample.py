@@ -6,14 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from qualcode.codebook import parse_codebook
-from qualcode.codes import apply_codebook
-from qualcode.coding_sheet import import_sheet, parse_sheet
-from qualcode.db import Database
-from qualcode.documents import ImportResult, Progress, apply_attributes, expand_paths, import_files, read_files
+from qualcode.project.codes import apply_codebook
+from qualcode.project.coding_sheet import import_sheet, parse_sheet
+from qualcode.store.db import Database
+from qualcode.project.documents import ImportResult, Progress, apply_attributes, expand_paths, import_files, read_files
 from qualcode.importers.base import DEFAULT_MAX_BYTES
-from qualcode.participants import parse_attributes
+from qualcode.project.participants import parse_attributes
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_CODEBOOK = ROOT / "codebooks" / "img_barriers_enablers.yaml"
 SAMPLE_TRANSCRIPTS = ROOT / "transcripts_sample"
 SAMPLE_PARTICIPANTS = SAMPLE_TRANSCRIPTS / "participants.csv"

@@ -51,7 +51,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from qualcode.models import Project
+from qualcode.store.models import Project
 
 log = logging.getLogger(__name__)
 

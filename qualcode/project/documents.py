@@ -21,11 +21,11 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from qualcode.changelog import log
-from qualcode.db import Database, retrying
+from qualcode.team.changelog import log
+from qualcode.store.db import Database, retrying
 from qualcode.importers import SUPPORTED_EXTENSIONS, parse_transcript
 from qualcode.importers.base import DEFAULT_MAX_BYTES, ParsedTranscript, TranscriptError
-from qualcode.models import (
+from qualcode.store.models import (
     Attribute,
     AttributeValue,
     Coding,
@@ -34,8 +34,8 @@ from qualcode.models import (
     Sentence,
     Turn,
 )
-from qualcode.participants import AttributeTable
-from qualcode.segment import sentences
+from qualcode.project.participants import AttributeTable
+from qualcode.importers.segment import sentences
 
 #: Called as progress(done, total, filename) after each file.
 Progress = Callable[[int, int, str], None]
@@ -233,7 +233,7 @@ PARALLEL_WORKERS = min(os.cpu_count() or 1, 4)
 
 def _warm(_=None) -> None:
     """Load the parsers and spaCy in a worker process before it takes files (see _prepared)."""
-    from qualcode.segment import pipeline
+    from qualcode.importers.segment import pipeline
 
     pipeline()
 
@@ -329,8 +329,8 @@ def import_files(
     seconds each file may take to parse (the app on a shared server passes ``PARSE_SECONDS``);
     it needs a worker process, so one is used even for a single file.
     """
-    from qualcode.access import require
-    from qualcode.changelog import default_actor
+    from qualcode.team.access import require
+    from qualcode.team.changelog import default_actor
 
     with db.session() as session:
         require(session, db.project_id(session), actor or default_actor(), "manage")
@@ -471,7 +471,7 @@ def list_documents(db: Database, *, viewer: str | None = None) -> list[dict]:
     ``codings`` counts only the codings ``viewer`` may see (in blind coding, even how much the
     others coded is theirs to know).
     """
-    from qualcode.access import visibility
+    from qualcode.team.access import visibility
 
     with db.session() as session:
         pid = db.project_id(session)

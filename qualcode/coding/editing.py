@@ -1,7 +1,7 @@
 """Coding edits from the workspace: add, remove, recode, resize, memo, click-to-code, in vivo.
 
 Each function is one transaction, writes the change log with the acting coder, and (unless
-``record=False``) records itself in that actor's undo history (``qualcode.undo``). Offsets follow
+``record=False``) records itself in that actor's undo history (``qualcode.coding.undo``). Offsets follow
 the offset rule: code points into the document's canonical text, end exclusive; a coding's
 quote is always ``text[start:end]``. Documents are given by id or name, codes by id or path.
 """
@@ -14,14 +14,14 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from qualcode.access import check_coding_owner, reader, visibility
-from qualcode.codes import PALETTE, paths_by_id, resolve
-from qualcode.codings import CodingError, add_coding_in
-from qualcode.db import Database, read_only, retrying
-from qualcode.documents import get_document
-from qualcode.models import Code, Coder, Coding, Document, Sentence, Turn, new_guid
-from qualcode.undo import Edit, EditConflict, coding_snapshot, memo_moves
-from qualcode.visibility import visible_coder_ids
+from qualcode.team.access import check_coding_owner, reader, visibility
+from qualcode.project.codes import PALETTE, paths_by_id, resolve
+from qualcode.project.codings import CodingError, add_coding_in
+from qualcode.store.db import Database, read_only, retrying
+from qualcode.project.documents import get_document
+from qualcode.store.models import Code, Coder, Coding, Document, Sentence, Turn, new_guid
+from qualcode.coding.undo import Edit, EditConflict, coding_snapshot, memo_moves
+from qualcode.coding.visibility import visible_coder_ids
 
 #: Longest name an in-vivo code gets (the selected words are cut at a word boundary).
 IN_VIVO_MAX = 60

@@ -1,6 +1,6 @@
 """Undo and redo of workspace actions, per actor, kept in the database so they survive a reload.
 
-Every workspace action (``qualcode.editing``, ``qualcode.codebook_edit``) is carried out as a
+Every workspace action (``qualcode.coding.editing``, ``qualcode.coding.codebook_edit``) is carried out as a
 list of *primitive operations* on codes and codings, applied through :class:`Edit`:
 
 - ``create_coding`` / ``delete_coding`` with the coding's full snapshot (guid, document id,
@@ -28,10 +28,10 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from qualcode.changelog import log
-from qualcode.codes import paths_by_id
-from qualcode.db import Database, read_only, retrying
-from qualcode.models import Code, Coder, Coding, Document, EditHistory, Memo
+from qualcode.team.changelog import log
+from qualcode.project.codes import paths_by_id
+from qualcode.store.db import Database, read_only, retrying
+from qualcode.store.models import Code, Coder, Coding, Document, EditHistory, Memo
 
 #: The code fields an ``update_code`` operation may carry (``parent`` is the parent's guid).
 CODE_FIELDS = ("name", "parent", "colour", "definition", "use_when", "do_not_use_when",

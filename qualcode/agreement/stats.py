@@ -2,7 +2,7 @@
 
 Every function takes *reliability data*: a units × coders table (rows are units, columns are
 coders) in which a missing value is ``None`` or NaN. It may be a list of rows, a numpy array, a
-pandas DataFrame's ``.to_numpy()`` or a :class:`qualcode.reliability_data.ReliabilityData`.
+pandas DataFrame's ``.to_numpy()`` or a :class:`qualcode.agreement.reliability_data.ReliabilityData`.
 Values are numbers or labels; ``1`` and ``1.0`` are the same value.
 
 Each function returns a small frozen dataclass holding the value and what it was computed on

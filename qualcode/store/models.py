@@ -331,7 +331,7 @@ class DocumentGroupMember(Base):
 class Account(Base):
     """A person who logs in. With no rows in this table qualcode runs in single-user mode.
 
-    ``password_hash`` is an argon2id hash (``qualcode.accounts``); an admin is an owner of
+    ``password_hash`` is an argon2id hash (``qualcode.team.accounts``); an admin is an owner of
     every project. ``failed_logins``/``locked_until`` slow down password guessing.
     """
 
@@ -348,7 +348,7 @@ class Account(Base):
 
 
 class Membership(Base):
-    """An account's role in a project: owner, coder or viewer (see ``qualcode.access``)."""
+    """An account's role in a project: owner, coder or viewer (see ``qualcode.team.access``)."""
 
     __tablename__ = "membership"
     __table_args__ = (CheckConstraint("role IN ('owner', 'coder', 'viewer')", name="role"),)

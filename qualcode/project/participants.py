@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
-from qualcode.csv_input import read_table
+from qualcode.importers.csv_input import read_table
 from qualcode.errors import InputError
 
 ID_COLUMNS = ("participant_id", "participant", "case", "id")

@@ -14,10 +14,10 @@ import difflib
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from qualcode.changelog import log
-from qualcode.db import Database, read_only, retrying
-from qualcode.documents import get_document
-from qualcode.models import Document, DocumentGroup, DocumentGroupMember
+from qualcode.team.changelog import log
+from qualcode.store.db import Database, read_only, retrying
+from qualcode.project.documents import get_document
+from qualcode.store.models import Document, DocumentGroup, DocumentGroupMember
 
 NAME_LENGTH = 300
 

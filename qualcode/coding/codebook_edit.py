@@ -1,7 +1,7 @@
 """Editing the code tree from the app: create, rename, move, update, merge, delete, reorder.
 
 Each function is one transaction, writes the change log with the actor and (unless
-``record=False``) records itself in the actor's undo history (``qualcode.undo``). Codes are
+``record=False``) records itself in the actor's undo history (``qualcode.coding.undo``). Codes are
 given by id or path. Nothing a coder did is lost silently: a merge keeps every coding (exact
 duplicates collapse, their memos joined), and a delete must be confirmed with the number of
 codings it removes — the number :func:`code_usage` reports and the page must show.
@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from qualcode.codes import PALETTE, paths_by_id
-from qualcode.db import Database, read_only, retrying
-from qualcode.editing import _join_memos, code_row
-from qualcode.models import Code, Coding, new_guid
-from qualcode.undo import Edit, EditConflict, code_snapshot, coding_snapshot, memo_moves
+from qualcode.project.codes import PALETTE, paths_by_id
+from qualcode.store.db import Database, read_only, retrying
+from qualcode.coding.editing import _join_memos, code_row
+from qualcode.store.models import Code, Coding, new_guid
+from qualcode.coding.undo import Edit, EditConflict, code_snapshot, coding_snapshot, memo_moves
 
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _TEXT_FIELDS = ("definition", "use_when", "do_not_use_when", "example")

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from qualcode.codings import CodingError, add_coding_in
-from qualcode.csv_input import read_table
-from qualcode.db import Database, retrying
+from qualcode.project.codings import CodingError, add_coding_in
+from qualcode.importers.csv_input import read_table
+from qualcode.store.db import Database, retrying
 from qualcode.errors import InputError
 
 REQUIRED = ("document", "code", "coder", "quote")

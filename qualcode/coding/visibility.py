@@ -10,10 +10,10 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from qualcode.changelog import log
-from qualcode.codings import coder_id
-from qualcode.db import Database, read_only, retrying
-from qualcode.models import Coder, Document, DocumentDone, Project
+from qualcode.team.changelog import log
+from qualcode.project.codings import coder_id
+from qualcode.store.db import Database, read_only, retrying
+from qualcode.store.models import Coder, Document, DocumentDone, Project
 
 
 class VisibilityError(ValueError):
@@ -21,8 +21,8 @@ class VisibilityError(ValueError):
 
 
 def _document(session: Session, project_id: int, document: int | str) -> Document:
-    # Imported here, not at the top: qualcode.editing imports this module.
-    from qualcode.editing import document_row
+    # Imported here, not at the top: qualcode.coding.editing imports this module.
+    from qualcode.coding.editing import document_row
 
     return document_row(session, project_id, document)
 

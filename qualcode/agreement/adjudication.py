@@ -20,14 +20,14 @@ from dataclasses import asdict, dataclass, field
 
 from sqlalchemy import select
 
-from qualcode.access import check_coding_owner, require_unblinded
-from qualcode.agreement_units import CONSENSUS
-from qualcode.changelog import log
-from qualcode.codes import paths_by_id, resolve
-from qualcode.codings import coder_id
-from qualcode.db import Database, retrying
-from qualcode.documents import get_document
-from qualcode.models import Coder, Coding, Document
+from qualcode.team.access import check_coding_owner, require_unblinded
+from qualcode.agreement.units import CONSENSUS
+from qualcode.team.changelog import log
+from qualcode.project.codes import paths_by_id, resolve
+from qualcode.project.codings import coder_id
+from qualcode.store.db import Database, retrying
+from qualcode.project.documents import get_document
+from qualcode.store.models import Coder, Coding, Document
 
 Span = tuple[int, int]
 #: How much text around a passage is shown for context (code points, cut at line breaks).
