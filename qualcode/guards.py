@@ -9,6 +9,7 @@
 * :func:`plotly_text`: user text in a Plotly label, title or hover (Plotly renders a subset of
   HTML there: ``<b>``, ``<br>``, ``<a href>``) is shown as the characters typed.
 * :func:`safe_colour`: a colour that can go into a ``style`` attribute.
+* :func:`like_contains`: user text inside a SQL ``LIKE`` has its wildcards escaped.
 * :func:`user_pattern`: a regular expression a user typed (search, autocoding, filters) runs
   with a time limit, so one pathological pattern cannot hold a shared server.
 
@@ -19,7 +20,7 @@ same hostile names.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import time
 
 # Cells a spreadsheet would evaluate: = + - @ start formulas; a leading tab or CR is how
 # some injections hide the sign (OWASP's CSV injection advice).
@@ -60,42 +61,71 @@ def safe_colour(colour: str | None, default: str = "#999999") -> str:
     return colour if colour and _HEX.match(colour) else default
 
 
+#: The escape character every LIKE built from user text declares (``like(..., escape=LIKE_ESCAPE)``).
+LIKE_ESCAPE = "\\"
+
+
+def like_contains(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, its ``%``, ``_`` and escape characters literal.
+
+    Always used with ``escape=LIKE_ESCAPE`` and as a bound parameter (``column.like(...)``),
+    never formatted into SQL; ``tests/test_attacks.py`` checks every ``like(`` in qualcode.
+    """
+    escaped = text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
+    return f"%{escaped}%"
+
+
 class PatternError(ValueError):
     """A user pattern that is invalid, too long, or too costly to run; the message says why."""
 
 
-@dataclass(frozen=True)
 class UserPattern:
-    """A compiled user pattern whose every search runs under :data:`PATTERN_SECONDS`."""
+    """A compiled user pattern; all its searches together run under :data:`PATTERN_SECONDS`.
 
-    source: str
-    compiled: object
+    The budget is for the whole job (every document of a search), counted from the first
+    search, so a pattern that is slow on each of 1,000 documents is stopped as surely as one
+    that backtracks forever on a single document.
+    """
 
-    def finditer(self, text: str):
-        """Matches in ``text``; raises :class:`PatternError` when the time limit runs out."""
+    def __init__(self, source: str, compiled, seconds: float):
+        self.source = source
+        self.compiled = compiled
+        self.seconds = seconds
+        self._deadline: float | None = None
+
+    def _remaining(self) -> float:
+        now = time.monotonic()
+        if self._deadline is None:
+            self._deadline = now + self.seconds
+        left = self._deadline - now
+        if left <= 0:
+            raise self._too_slow()
+        return left
+
+    def _too_slow(self) -> PatternError:
+        return PatternError(
+            f"the pattern {self.source!r} took longer than {self.seconds:g} s and was stopped; "
+            "simplify it (avoid nested repeats such as (\\w+\\s?)+) or search fewer documents")
+
+    def finditer(self, text: str) -> list:
+        """Every match in ``text``; raises :class:`PatternError` when the budget runs out."""
         try:
             # The regex package checks its timeout inside the matcher, so a catastrophic
-            # backtrack stops; materialising the list keeps the whole search under one limit.
-            return list(self.compiled.finditer(text, timeout=PATTERN_SECONDS))
+            # backtrack stops; materialising the list keeps the whole scan under the limit.
+            return list(self.compiled.finditer(text, timeout=self._remaining()))
         except TimeoutError as exc:
-            raise PatternError(
-                f"the pattern {self.source!r} took longer than {PATTERN_SECONDS:g} s on one "
-                "document and was stopped; simplify it (avoid nested repeats such as (\\w+\\s?)+)"
-            ) from exc
+            raise self._too_slow() from exc
 
     def search(self, text: str):
-        """The first match or None, under the same limit."""
+        """The first match or None, under the same budget."""
         try:
-            return self.compiled.search(text, timeout=PATTERN_SECONDS)
+            return self.compiled.search(text, timeout=self._remaining())
         except TimeoutError as exc:
-            raise PatternError(
-                f"the pattern {self.source!r} took longer than {PATTERN_SECONDS:g} s and was "
-                "stopped; simplify it (avoid nested repeats such as (\\w+\\s?)+)"
-            ) from exc
+            raise self._too_slow() from exc
 
 
 def user_pattern(pattern: str, *, regex: bool, ignore_case: bool = True,
-                 whole_word: bool = False) -> UserPattern:
+                 whole_word: bool = False, seconds: float | None = None) -> UserPattern:
     """Compile what a user typed: a regular expression, or literal words when ``regex`` is False.
 
     Every user pattern in qualcode is compiled here (the ``regex`` package, which supports a
@@ -103,6 +133,7 @@ def user_pattern(pattern: str, *, regex: bool, ignore_case: bool = True,
     """
     import regex as _regex
 
+    seconds = PATTERN_SECONDS if seconds is None else seconds
     if not isinstance(pattern, str) or not pattern.strip():
         raise PatternError("the search pattern is empty; type a word or a pattern")
     if len(pattern) > PATTERN_MAX_CHARS:
@@ -116,4 +147,4 @@ def user_pattern(pattern: str, *, regex: bool, ignore_case: bool = True,
         compiled = _regex.compile(body, flags)
     except _regex.error as exc:
         raise PatternError(f"the pattern {pattern!r} is not a valid regular expression: {exc}") from exc
-    return UserPattern(pattern, compiled)
+    return UserPattern(pattern, compiled, seconds)

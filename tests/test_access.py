@@ -16,7 +16,8 @@ from qualcode.coding import editing
 from qualcode.project import groups
 
 from qualcode.coding import visibility
-from qualcode.team.access import AccessDenied, set_codebook_editing
+from qualcode.team.access import AccessDenied
+from qualcode.team.settings import set_blind, set_codebook_editing
 from qualcode.agreement.adjudication import passages
 from qualcode.agreement.units import build_unit_matrix, project_coders
 from qualcode.analysis.data import load
@@ -62,7 +63,7 @@ def _build(db):
         ("ben", "int2", DOC2, "My cousin lent me money", "Enablers"),
     ]:
         editing.add(db, doc, code, coder, *_span(text, words))
-    visibility.set_blind(db, True, actor="setup")
+    set_blind(db, True, actor="setup")
     accounts.add_account(db, "root", PW, role="admin")
     for name, role in (("olga", "owner"), ("ana", "coder"), ("ben", "coder"), ("vic", "viewer")):
         accounts.add_account(db, name, PW, role=role, actor="root")
@@ -115,7 +116,7 @@ ACTIONS = [
     ("import transcripts", "manage", lambda db, who: import_files(db, [("int3.txt", DOC2.encode() + b"More.")], actor=who)),
     ("import attributes", "manage", lambda db, who: apply_attributes(
         db, parse_attributes(ATTRIBUTES_CSV, "p.csv"), actor=who)),
-    ("switch blind coding", "manage", lambda db, who: visibility.set_blind(db, False, actor=who)),
+    ("switch blind coding", "manage", lambda db, who: set_blind(db, False, actor=who)),
     ("create a document group", "manage", lambda db, who: groups.create_group(db, "Wave 1", actor=who)),
     ("allow coders to edit the codebook", "manage", lambda db, who: set_codebook_editing(db, True, actor=who)),
 ]
@@ -148,13 +149,19 @@ def test_roles_are_enforced_on_both_engines(project, what, permission, call):
 
 def test_with_accounts_an_unnamed_actor_is_refused(project, monkeypatch):
     monkeypatch.setenv("QUALCODE_USER", "")
-    monkeypatch.setattr("qualcode.team.changelog.getpass.getuser", lambda: "someone-on-the-server")
+    monkeypatch.setattr("qualcode.team.access.getpass.getuser", lambda: "someone-on-the-server")
     with pytest.raises(AccessDenied, match="'someone-on-the-server' does not exist"):
         codebook_edit.create_code(project, "Visa", actor=None)
     with pytest.raises(AccessDenied, match="name the acting account"):
         load(project)
-    with pytest.raises(AccessDenied, match="name the acting account"):
-        editing.codings_for_document(project, "int1", viewer=None)
+    # One rule for every read path (access.visibility): with accounts, reading as nobody is
+    # refused in the workspace as in lists, analysis and export.
+    for read in (lambda: editing.codings_for_document(project, "int1", viewer=None),
+                 lambda: editing.get_coding(project, 1),
+                 lambda: list_codings(project),
+                 lambda: export_project(project)):
+        with pytest.raises(AccessDenied, match="name the acting account"):
+            read()
 
 
 def test_a_disabled_account_can_do_nothing(project):
@@ -243,7 +250,7 @@ def test_marking_a_document_done_shows_everyone_on_that_document_only(project):
 
 
 def test_when_blind_coding_ends_every_member_sees_everything(project):
-    visibility.set_blind(project, False, actor="olga")
+    set_blind(project, False, actor="olga")
     for viewer in ("ana", "vic", "olga"):
         assert all(seen == {"ana", "ben"} for seen in _coders_seen(project, viewer).values())
     assert list(build_unit_matrix(project, coders=["ana", "ben"], viewer="vic").coders) == ["ana", "ben"]
@@ -288,7 +295,7 @@ def test_two_people_editing_one_coding_the_second_gets_a_conflict(project):
 def test_owners_record_codings_for_coders_without_accounts_and_adjudicate(sqlite_project):
     from qualcode.agreement.adjudication import adjudicate
 
-    visibility.set_blind(sqlite_project, False, actor="olga")
+    set_blind(sqlite_project, False, actor="olga")
     sheet = [SheetRow(2, "int1", "Enablers", "chen", "mentor", 1, None)]  # chen has no account
     assert import_sheet(sqlite_project, sheet, actor="olga")["created"] == 1
     with pytest.raises(AccessDenied):

@@ -321,3 +321,108 @@ def test_large_tables_are_computed_in_batches_and_skip_only_the_pooled_figure(mo
     assert small.overall["pooled"] is None and small.overall["mean"] == whole.overall["mean"]
     assert "not computed for more than 100 code × unit × coder cells" in small.overall["pooled_method"]
     assert "Averaged over the 5 codes where it is defined" in methods_paragraph(small)
+
+
+# ---------------------------------------------------------------------------------------------
+# Formula injection: every cell the agreement exports write goes through guards.spreadsheet_cell.
+
+HOSTILE_CODE, HOSTILE_CODER, HOSTILE_DOCUMENT = "=1+2", "@SUM(1)", "-2+3"
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+def _hostile_project(path):
+    """A project whose code, coder and document names a spreadsheet would run as formulas."""
+    from qualcode.codebook import Codebook, CodeSpec
+    from qualcode.project.codes import apply_codebook
+    from qualcode.project.codings import add_coding
+    from qualcode.project.documents import import_files
+    from qualcode.store.db import Database
+
+    db = Database(path)
+    with db.session() as s:
+        apply_codebook(s, db.project_id(s), Codebook(None, [CodeSpec((HOSTILE_CODE,)),
+                                                              CodeSpec(("+SUM(2)",))]))
+    text = "Interviewer: How was it?\nP01: It took months. The fee was high. I gave up.\n"
+    assert not import_files(db, [(f"{HOSTILE_DOCUMENT}.txt", text.encode())]).errors
+    for code, coder, match in [(HOSTILE_CODE, "ana", "It took months."),
+                               (HOSTILE_CODE, HOSTILE_CODER, "It took months. The fee"),
+                               ("+SUM(2)", "ana", "I gave up."),
+                               ("+SUM(2)", HOSTILE_CODER, "The fee was high.")]:
+        add_coding(db, HOSTILE_DOCUMENT, code, coder, match=match)
+    return db
+
+
+def _assert_no_formula_cells(book):
+    """No cell of any sheet is a formula or text a spreadsheet would evaluate."""
+    seen = set()
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
+                if isinstance(cell.value, str):
+                    assert not cell.value.startswith(FORMULA_STARTS), \
+                        (sheet.title, cell.coordinate, cell.value)
+                    seen.add(cell.value)
+    return seen
+
+
+def _assert_no_formula_csv(raw: bytes):
+    import csv
+
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+    cells = [c for r in rows for c in r]
+    for cell in cells:
+        # A negative statistic is a number, not text a spreadsheet would run.
+        if cell.startswith("-") and _is_number(cell):
+            continue
+        assert not cell.startswith(FORMULA_STARTS), cell
+    return set(cells)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def test_exports_never_write_a_name_as_a_live_formula(tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    db = _hostile_project(tmp_path / "hostile.db")
+    try:
+        matrix = build_unit_matrix(db, coders=["ana", HOSTILE_CODER])
+    finally:
+        db.close()
+    assert HOSTILE_CODE in matrix.codes and HOSTILE_DOCUMENT in matrix.documents
+    report = build_report(matrix, draws=20)
+    # The Agreement page's download (table_xlsx) and the export file.
+    for raw in (table_xlsx(report), export_table(report, tmp_path / "a.xlsx").read_bytes()):
+        book = openpyxl.load_workbook(io.BytesIO(raw))
+        assert book.sheetnames == ["Agreement", "Overall", "By document", "Methods"]
+        seen = _assert_no_formula_cells(book)
+        # The names are kept as text, behind the guard's apostrophe.
+        assert {"'" + HOSTILE_CODE, "'" + HOSTILE_DOCUMENT, f"coded by {HOSTILE_CODER}"} <= seen
+        by_document = list(book["By document"].iter_rows(values_only=True))
+        assert ("'" + HOSTILE_DOCUMENT, "'" + HOSTILE_CODE) in {r[:2] for r in by_document}
+    csv_cells = _assert_no_formula_csv(export_table(report, tmp_path / "a.csv").read_bytes())
+    assert "'" + HOSTILE_CODE in csv_cells
+    assert _assert_no_formula_csv(table_csv(report).encode()) == csv_cells
+
+
+def test_cli_export_never_writes_a_name_as_a_live_formula(tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    from click.testing import CliRunner
+
+    from qualcode.cli import main
+
+    _hostile_project(tmp_path / "hostile.db").close()
+    runner = CliRunner()
+    for name in ("t.xlsx", "t.csv"):
+        result = runner.invoke(main, ["--db", str(tmp_path / "hostile.db"), "agreement",
+                                      "--coders", f"ana,{HOSTILE_CODER}", "--draws", "20",
+                                      "--export", str(tmp_path / name)], catch_exceptions=False)
+        assert result.exit_code == 0, result.output + result.stderr
+    seen = _assert_no_formula_cells(openpyxl.load_workbook(tmp_path / "t.xlsx"))
+    assert "'" + HOSTILE_CODE in seen
+    assert "'" + HOSTILE_CODE in _assert_no_formula_csv((tmp_path / "t.csv").read_bytes())

@@ -78,6 +78,8 @@ def test_autocode_preview_writes_nothing_apply_is_one_batch_and_undo_removes_exa
     with pytest.raises(AnalysisError, match="already undone"):
         q.undo_autocode(hand, result["batch"])
     with pytest.raises(AnalysisError, match="no autocoding batch"):
+        q.undo_autocode(hand, "0" * 32)
+    with pytest.raises(AnalysisError, match="not an autocoding batch id"):
         q.undo_autocode(hand, "nope")
     with hand.session() as s:
         actions = [(e["action"], e["entity"]) for e in history(s) if e["detail"].get("batch") == result["batch"]]

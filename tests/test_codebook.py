@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import colorsys
+import csv
 import difflib
+import io
 import random
 import re
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from ruamel.yaml import YAML
+from ruamel.yaml.scalarstring import LiteralScalarString
+from ruamel.yaml.util import load_yaml_guess_indent
 
 from qualcode.codebook import (
     Codebook,
@@ -202,6 +207,18 @@ def test_yaml_accepts_color_spelling_short_hex_bom_crlf_and_block_scalars():
     ])
 
 
+def test_yaml_texts_are_read_as_written_not_as_ruamel_loads_them():
+    # the reader walks ruamel's composed nodes: ruamel's loaded data would turn these texts
+    # into 31, 1.1, 12, True and a date (and would not say on which line a problem is)
+    data = (b"codes:\n  - name: 0x1F\n    definition: 1.10\n    use_when: 012\n"
+            b"    do_not_use_when: true\n    example: 2020-01-01\n")
+    loaded = YAML(typ="rt").load(data)["codes"][0]
+    assert [str(value) for value in loaded.values()] == ["31", "1.1", "12", "True", "2020-01-01"]
+    assert parse_yaml(data) == Codebook(None, [CodeSpec(
+        ("0x1F",), definition="1.10", use_when="012", do_not_use_when="true",
+        example="2020-01-01")])
+
+
 def test_yaml_without_name_and_with_empty_codes():
     assert parse_yaml(b"codes:\n", "b.yaml") == Codebook(None, [])
     assert parse_yaml(b"name: X\ncodes: []\n", "b.yaml") == Codebook("X", [])
@@ -360,6 +377,7 @@ def test_template_adds_drops_and_updates_codes_and_fields_in_place():
         CodeSpec(("B", "B1"), colour="#abc"),
     ])
     out = to_yaml(edited, template=TEMPLATE)
+    # (ruamel keeps an end-of-line comment at its column, or one space after a longer value)
     assert out == """\
 # Team codebook, version 3
 name: Book
@@ -376,7 +394,7 @@ codes:
           "A quote."
   # second branch
   - name: B
-    use_when: Now filled in.  # to do
+    use_when: Now filled in. # to do
     children:
       - name: B1
         colour: "#aabbcc"
@@ -402,12 +420,85 @@ def test_template_follows_renames_and_moves_given_by_the_caller():
     assert parse_yaml(out.encode("utf-8")) == moved
 
 
+def _ruamel_alone(template: bytes, edit) -> str:
+    """The template loaded, edited by ``edit`` and dumped by ruamel's round-trip mode alone."""
+    yaml = YAML(typ="rt")
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    data = yaml.load(template)
+    edit(data)
+    stream = io.StringIO()
+    yaml.dump(data, stream)
+    return stream.getvalue()
+
+
 def test_template_comment_is_not_swallowed_by_a_new_block_text():
     template = b"codes:\n  - name: A\n    definition: short\n        # deep comment\n  - name: B\n"
     cb = Codebook(None, [CodeSpec(("A",), definition="line 1\nline 2"), CodeSpec(("B",))])
+    # ruamel alone leaves the comment where it was, which is now inside the block text
+    alone = _ruamel_alone(template, lambda d: d["codes"][0].__setitem__(
+        "definition", LiteralScalarString("line 1\nline 2")))
+    assert parse_yaml(alone.encode("utf-8")).get("A").definition == (
+        "line 1\nline 2\n\n  # deep comment")
     assert to_yaml(cb, template=template) == (
         "codes:\n  - name: A\n    definition: |-\n      line 1\n      line 2\n"
         "  # deep comment\n  - name: B\n")
+
+
+def test_template_comment_lines_belong_to_the_code_below_them():
+    # ruamel alone hangs a comment line on the field above it: deleting A1 deletes the
+    # comment about A2, and deleting B keeps B's heading but loses the end of the file
+    assert "# about A2" not in _ruamel_alone(TEMPLATE, lambda d: d["codes"][0]["children"].pop(0))
+    alone = _ruamel_alone(TEMPLATE, lambda d: d["codes"].pop(1))
+    assert ("# second branch" in alone, "# end of file" in alone) == (True, False)
+    # qualcode moves each comment line to the code below it, the last ones to the end
+    cb = parse_yaml(TEMPLATE, "t.yaml")
+    without_a1 = Codebook("Book", [c for c in cb.codes if c.path != ("A", "A1")])
+    assert to_yaml(without_a1, template=TEMPLATE) == TEMPLATE.decode().replace(
+        "      - name: A1\n        use_when: Old rule.\n", "")
+    without_b = Codebook("Book", [c for c in cb.codes if c.path != ("B",)])
+    assert to_yaml(without_b, template=TEMPLATE) == TEMPLATE.decode().replace(
+        "  # second branch\n  - name: B\n    use_when:   # to do\n", "")
+
+
+def test_template_keeps_its_folding_and_folds_new_text_like_a_fresh_file(shipped, shipped_bytes):
+    # ruamel alone re-wraps every folded text of the template at its line width
+    assert _ruamel_alone(shipped_bytes, lambda d: None) != shipped_bytes.decode("utf-8")
+    path = "Barriers/Financial/Costs borne by trainees"
+    long = "Fees, travel, rent and the income lost while away, " * 4
+    edited = Codebook(shipped.name, [replace(c, definition=long) if c.path_str() == path else c
+                                     for c in shipped.codes])
+    out, fresh = to_yaml(edited, template=shipped_bytes), to_yaml(edited)
+    assert parse_yaml(out.encode("utf-8")) == normalise(edited)
+
+    def definition_lines(text: str) -> list[str]:
+        lines = text.splitlines()
+        start = lines.index("          - name: Costs borne by trainees") + 3
+        return lines[start:start + 3]
+
+    assert definition_lines(out) == definition_lines(fresh)
+    assert definition_lines(out)[1].startswith("              ")  # folded, not one long line
+
+
+def test_long_plain_names_are_written_on_one_line():
+    # ruamel 0.19 breaks a long plain text over lines even when told not to split it, and
+    # a text broken that way loads as one line, so exporting onto the file would change it
+    name = "A name that is much longer than one line of eighty characters, " * 2
+    yaml = YAML(typ="rt")
+    stream = io.StringIO()
+    yaml.dump({"name": name.strip()}, stream)
+    assert len(stream.getvalue().splitlines()) > 1
+    cb = normalise(Codebook(name, [CodeSpec((name.strip(),))]))
+    text = to_yaml(cb)
+    assert text.splitlines()[0] == "name: " + name.strip()
+    assert to_yaml(cb, template=text.encode("utf-8")) == text
+
+
+def test_template_with_a_lone_dash_line():
+    template = b"codes:\n  -\n    name: A\n  - name: B\n"
+    with pytest.raises(IndexError):  # ruamel's indentation guess trips over it
+        load_yaml_guess_indent(template.decode("utf-8"))
+    cb = Codebook(None, [CodeSpec(("A",)), CodeSpec(("B",), definition="x")])
+    assert to_yaml(cb, template=template) == "codes:\n  - name: A\n  - name: B\n    definition: x\n"
 
 
 def test_template_that_is_not_a_codebook_is_an_error():
@@ -417,11 +508,14 @@ def test_template_that_is_not_a_codebook_is_an_error():
     assert (caught.value.filename, caught.value.line) == ("old.yaml", 2)
 
 
-def test_template_in_flow_style_falls_back_to_a_fresh_document_under_its_header():
+def test_template_in_flow_style_stays_in_flow_style():
     template = b"# my header\n{name: Book, codes: [{name: A}]}\n"
     cb = Codebook("Book", [CodeSpec(("A",)), CodeSpec(("B",))])
-    assert to_yaml(cb, template=template) == (
-        "# my header\nname: Book\ncodes:\n  - name: A\n  - name: B\n")
+    assert to_yaml(cb, template=template) == "# my header\n{name: Book, codes: [name: A, name: B]}\n"
+    # a long text inside [...] is quoted, without the fold marks ruamel would leave in as \a
+    long = Codebook("Book", [CodeSpec(("A",), definition="word " * 40)])
+    out = to_yaml(long, template=template)
+    assert (parse_yaml(out.encode("utf-8")) == normalise(long), "\\a" in out) == (True, False)
 
 
 # --------------------------------------------------------------------------------------------
@@ -471,7 +565,30 @@ def test_to_csv_is_rfc4180_with_crlf():
     assert to_csv(cb) == (
         "path,definition,use_when,do_not_use_when,example,colour\r\n"
         'A,"x, ""y""\nz",,,,#aabbcc\r\n'
-        "A/B,,,,=1+2,\r\n")
+        "A/B,,,,'=1+2,\r\n")
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_written_as_text_and_read_back():
+    cb = Codebook(None, [CodeSpec(("=1+2",), definition='=HYPERLINK("http://x","y")'),
+                         CodeSpec(("=1+2", "-minus"), use_when="+1", example="@SUM(A1)")])
+    text = to_csv(cb)
+    assert list(csv.reader(io.StringIO(text))) == [
+        ["path", "definition", "use_when", "do_not_use_when", "example", "colour"],
+        ["'=1+2", "'=HYPERLINK(\"http://x\",\"y\")", "", "", "", ""],
+        ["'=1+2/-minus", "", "'+1", "", "'@SUM(A1)", ""],
+    ]
+    assert parse_csv(text.encode("utf-8")) == cb
+
+
+def test_csv_apostrophe_is_taken_off_only_before_a_formula():
+    # a text that itself starts with apostrophes before a formula sign gets one more
+    cb = Codebook(None, [CodeSpec(("'=x",), definition="''+1", example="'quoted'")])
+    text = to_csv(cb)
+    assert text.splitlines()[1] == "''=x,'''+1,,,'quoted',"
+    assert parse_csv(text.encode("utf-8")) == cb
+    # in a file written by hand the apostrophe before a formula goes, any other one stays
+    assert parse_csv(b"path,definition\n'=A,'plain\n'B,'-1\n") == Codebook(None, [
+        CodeSpec(("=A",), definition="'plain"), CodeSpec(("'B",), definition="-1")])
 
 
 def test_parse_codebook_picks_the_format_by_extension():

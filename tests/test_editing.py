@@ -190,6 +190,52 @@ def test_in_vivo_refuses_a_selection_without_words(wdb):
 
 
 # The SQLite downgrade rebuilds `coding` (batch mode) and reflects the expression index it skips.
+#: SQL statements one workspace add may take on SQLite once its coder exists: BEGIN, the project,
+#: the document, the code tree (once), the account check, the coder, the duplicate check, the
+#: insert, the change log, the coding's stored times, and the undo history (3). It was 19 when the
+#: document and code were looked up twice and the code tree read five times.
+ADD_STATEMENTS = 13
+
+
+def test_one_add_looks_everything_up_once(sample_db):
+    from sqlalchemy import event, select
+
+    from qualcode.project.codes import tree
+    from qualcode.store.models import Document, Sentence
+
+    db = sample_db
+    with db.session() as s:
+        pid = db.project_id(s)
+        leaf = max((p for p, _c in tree(s, pid)), key=len)  # the deepest code: the longest walk
+        path = "/".join(leaf)
+        code_id = next(c.id for p, c in tree(s, pid) if p == leaf)
+        doc = s.scalars(select(Document).order_by(Document.name)).first()
+        units = s.execute(select(Sentence.start, Sentence.end).where(Sentence.document_id == doc.id)
+                          .order_by(Sentence.start).limit(4)).all()
+        doc_id, doc_name = doc.id, doc.name
+    editing.add(db, doc_name, path, "counter", *units[0])  # creates the coder: not counted
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(" ".join(statement.split()).lower())
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        for document, code, (start, end) in ((doc_name, path, units[1]), (doc_id, code_id, units[2])):
+            statements.clear()
+            view = editing.add(db, document, code, "counter", start, end)
+            assert (view.code_path, view.document, view.coder) == (path, doc_name, "counter")
+            assert len(statements) <= ADD_STATEMENTS, "\n".join(statements)
+            reads = [q for q in statements if q.startswith("select")]
+            assert sum(" from code " in q for q in reads) == 1, reads  # the code tree, once
+            assert sum(" from document " in q for q in reads) <= 1, reads
+        statements.clear()
+        editing.code_sentence(db, doc_id, units[3][0], code_id, "counter")  # one transaction too
+        assert len(statements) <= ADD_STATEMENTS + 1, "\n".join(statements)  # + the sentence
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+
+
 @pytest.mark.filterwarnings("ignore:Skipped unsupported reflection")
 def test_migration_0003_gives_existing_codings_version_1_and_downgrades_cleanly(db_url):
     from alembic import command

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from qualcode.guards import md_text
 from test_agreement_units import FIN, STIPEND, VISA, build_project
 
 from qualcode.agreement.adjudication import Passage
@@ -64,7 +66,8 @@ def test_a_disagreement_is_shown_side_by_side_and_adjudicated_into_consensus(pro
     assert "<mark>It took months. The fee</mark>" in passage_html
     at.button(key="agr_accept_ben").click().run()
     assert not at.exception
-    assert "Consensus for int01 44–67: ben (1 coding(s) added, 0 removed)." in at.success[0].value
+    # Shown through the Markdown escaping helper: document and coder names are user text.
+    assert md_text("Consensus for int01 44–67: ben (1 coding(s) added, 0 removed).") in at.success[0].value
     db = Database(project_file)
     [record] = list_codings(db, coder="consensus")
     assert (record.document, record.code, record.quote) == ("int01", VISA, "It took months. The fee")

@@ -48,7 +48,7 @@ def build_roles_project(path: Path) -> Path:
     """Write the roles project to the SQLite file ``path``: documents, codebook and codings
     first (single-user mode), blind coding on, then the four accounts."""
     from qualcode.coding import editing
-    from qualcode.coding import visibility
+    from qualcode.team import settings
     from qualcode.team.accounts import add_account
     from qualcode.codebook import parse_codebook
     from qualcode.project.codes import apply_codebook
@@ -68,7 +68,7 @@ def build_roles_project(path: Path) -> Path:
         for doc, code, coder, phrase in CODINGS:
             start = texts[doc].index(phrase)
             editing.add(db, doc, code, coder, start, start + len(phrase))
-        visibility.set_blind(db, True, actor="admin")
+        settings.set_blind(db, True, actor="admin")
         for name, (password, role, _shown) in ACCOUNTS.items():
             add_account(db, name, password, role=role, actor="admin")
     finally:
@@ -274,7 +274,7 @@ def test_the_library_refuses_what_the_role_does_not_allow(roles_db):
 
 
 def test_a_coder_gets_the_codebook_editor_only_when_the_owner_allows_it(at, roles_db):
-    from qualcode.team.access import set_codebook_editing
+    from qualcode.team.settings import set_codebook_editing
 
     _log_in(at, "ana")
     at.radio(key="page").set_value("Codebook").run()
@@ -299,7 +299,7 @@ def test_a_coder_gets_the_codebook_editor_only_when_the_owner_allows_it(at, role
 
 
 def test_a_viewer_never_gets_the_codebook_editor(at, roles_db):
-    from qualcode.team.access import set_codebook_editing
+    from qualcode.team.settings import set_codebook_editing
 
     db = _database(roles_db)
     set_codebook_editing(db, True, actor="admin")

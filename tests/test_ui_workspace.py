@@ -126,9 +126,9 @@ def test_comparison_table_puts_each_coders_codes_side_by_side():
 
 
 def test_blind_coding_keeps_other_coders_out_of_analysis_and_agreement(at):
-    from qualcode.coding import visibility
+    from qualcode.team import settings
 
-    visibility.set_blind(Database(at_db()), True, actor="test")
+    settings.set_blind(Database(at_db()), True, actor="test")
     at.radio(key="page").set_value("Excerpts").run()
     assert not at.exception
     assert any("only dana's codings" in c.value for c in at.sidebar.caption) or any(

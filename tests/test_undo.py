@@ -8,7 +8,7 @@ from sqlalchemy import select
 from qualcode.coding import codebook_edit as cb
 from qualcode.coding import editing
 from qualcode.team.changelog import history
-from qualcode.project.codes import paths_by_id
+from qualcode.project.codes import find_code, paths_by_id
 from qualcode.store.db import Database
 from qualcode.project.documents import import_files
 from qualcode.store.models import Code, Coding, EditHistory, Memo
@@ -207,7 +207,7 @@ def memos(db) -> list[tuple]:
 def add_memo(db, title, *, code=None, coding=None):
     with db.session() as s:
         pid = db.project_id(s)
-        code_id = editing.code_row(s, pid, code).id if code else None
+        code_id = find_code(s, pid, code).id if code else None
         s.add(Memo(project_id=pid, title=title, text="…", code_id=code_id, coding_id=coding))
 
 

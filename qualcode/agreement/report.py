@@ -1,9 +1,9 @@
 """The agreement report of a coded project: a table per code, overall figures, a document × code
 breakdown, CSV/XLSX exports and a methods paragraph ready to paste into a paper.
 
-Every statistic comes from :func:`qualcode.agreement.stats.binary_agreement` on a
+Every statistic comes from :func:`qualcode.agreement.batch.binary_agreement` on a
 :class:`qualcode.agreement.units.UnitMatrix`; the confidence interval for alpha from
-:func:`qualcode.agreement.stats.alpha_bootstrap`. Thresholds follow Krippendorff (2004, p. 241):
+:func:`qualcode.agreement.bootstrap.alpha_bootstrap`. Thresholds follow Krippendorff (2004, p. 241):
 alpha ≥ .800 reliable, .667 ≤ alpha < .800 tentative (for tentative conclusions only), below
 .667 unreliable.
 """
@@ -19,6 +19,7 @@ import pandas as pd
 
 from qualcode.agreement import stats as ag
 from qualcode.agreement.units import UnitMatrix
+from qualcode.guards import spreadsheet_cell
 
 RELIABLE = 0.800
 TENTATIVE = 0.667
@@ -191,7 +192,7 @@ def document_breakdown(matrix: UnitMatrix, *, max_cells: int = 20_000_000) -> pd
     Cohen's kappa with two coders), computed on that document's units only.
 
     Documents are batched: each (document, code) pair becomes one row of a
-    :func:`~qualcode.agreement.stats.binary_agreement` call, shorter documents padded with units
+    :func:`~qualcode.agreement.batch.binary_agreement` call, shorter documents padded with units
     nobody rated (which every statistic leaves out), at most ``max_cells`` array cells a batch.
     """
     two = len(matrix.coders) == 2
@@ -361,14 +362,20 @@ def export_table(report: AgreementReport, path: str | Path) -> Path:
     return path
 
 
-def table_csv(report: AgreementReport) -> str:
-    """The per-code table as CSV text (CRLF line ends, as spreadsheets write them); a cell that a
-    spreadsheet would run as a formula (a code named "=1+2") gets a leading apostrophe."""
-    from qualcode.guards import spreadsheet_cell
+def _guarded(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every cell and column name passed through
+    :func:`qualcode.guards.spreadsheet_cell`, for a CSV or XLSX writer: a code, coder or
+    document named "=1+2" is text with a leading apostrophe, never a live formula. Numbers and
+    empty cells are unchanged (the guard returns them as they are)."""
+    out = frame.map(spreadsheet_cell)
+    out.columns = [spreadsheet_cell(str(c)) for c in frame.columns]
+    return out
 
-    table = report.table.copy()
-    table["code"] = table["code"].map(spreadsheet_cell)
-    return table.to_csv(index=False, lineterminator="\r\n", float_format="%.6g")
+
+def table_csv(report: AgreementReport) -> str:
+    """The per-code table as CSV text (CRLF line ends, as spreadsheets write them); every cell
+    goes through the formula guard (:func:`_guarded`)."""
+    return _guarded(report.table).to_csv(index=False, lineterminator="\r\n", float_format="%.6g")
 
 
 def _overall_frame(report: AgreementReport) -> pd.DataFrame:
@@ -383,16 +390,20 @@ def _overall_frame(report: AgreementReport) -> pd.DataFrame:
 
 
 def table_xlsx(report: AgreementReport) -> bytes:
-    """The report as an XLSX workbook (openpyxl), returned as bytes."""
+    """The report as an XLSX workbook (openpyxl), returned as bytes; every cell of every sheet
+    goes through the formula guard (:func:`_guarded`)."""
     import io
 
+    sheets = {
+        "Agreement": report.table,
+        "Overall": _overall_frame(report),
+        "By document": report.by_document,
+        "Methods": pd.DataFrame({"methods": [methods_paragraph(report)]}),
+    }
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:
-        report.table.to_excel(writer, sheet_name="Agreement", index=False)
-        _overall_frame(report).to_excel(writer, sheet_name="Overall", index=False)
-        report.by_document.to_excel(writer, sheet_name="By document", index=False)
-        pd.DataFrame({"methods": [methods_paragraph(report)]}).to_excel(
-            writer, sheet_name="Methods", index=False)
+        for name, frame in sheets.items():
+            _guarded(frame).to_excel(writer, sheet_name=name, index=False)
         sheet = writer.sheets["Agreement"]
         sheet.column_dimensions["A"].width = 48
         sheet.freeze_panes = "B2"

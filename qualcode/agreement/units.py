@@ -19,7 +19,7 @@ by that coder (-1, missing) unless ``uncoded_documents="absent"``: an unfinished
 should not count as a long run of agreed absences.
 
 :func:`build_unit_matrix` returns a :class:`UnitMatrix` whose ``x`` is the
-``codes × units × coders`` int8 array that :func:`qualcode.agreement.stats.binary_agreement` takes.
+``codes × units × coders`` int8 array that :func:`qualcode.agreement.batch.binary_agreement` takes.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ class AgreementInputError(ValueError):
 
 @dataclass(frozen=True)
 class UnitMatrix:
-    """Who coded what, unit by unit: the input of :func:`qualcode.agreement.stats.binary_agreement`.
+    """Who coded what, unit by unit: the input of :func:`qualcode.agreement.batch.binary_agreement`.
 
     ``x[k, u, j]`` is 1 when coder ``coders[j]`` applied code ``codes[k]`` to unit ``u``, 0 when
     not, -1 when that coder did not code the unit's document at all. Unit ``u`` lies in document

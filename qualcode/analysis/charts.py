@@ -16,6 +16,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 from qualcode.analysis.data import ProjectData
+from qualcode.guards import plotly_text
 
 
 class ImageExportUnavailable(RuntimeError):
@@ -30,13 +31,17 @@ def frequency_bars(freq: pd.DataFrame, *, value: str = "codings", stack: str | N
     ``depth`` keeps codes of one tree level only (0 = themes).
     """
     frame = freq if depth is None else freq[freq["depth"] == depth]
-    frame = frame[frame[value] > 0]
+    frame = frame[frame[value] > 0].copy()
+    # Code names and breakdown values are the user's text, not Plotly markup.
+    frame["code"] = frame["code"].map(plotly_text)
+    if stack:
+        frame[stack] = frame[stack].map(lambda v: plotly_text(v) if isinstance(v, str) else v)
     order = list(dict.fromkeys(frame["code"]))
     fig = px.bar(frame, x=value, y="code", color=stack, orientation="h",
                  category_orders={"code": order}, barmode="stack",
-                 title=f"{value.capitalize()} per code" + (f" by {stack}" if stack else ""))
+                 title=f"{value.capitalize()} per code" + (f" by {plotly_text(stack)}" if stack else ""))
     fig.update_layout(height=max(320, 22 * len(order) + 140), yaxis_title=None,
-                      legend_title_text=stack or "")
+                      legend_title_text=plotly_text(stack) if stack else "")
     return fig
 
 
@@ -56,6 +61,8 @@ def heatmap(matrix: pd.DataFrame, *, title: str | None = None, cluster: bool = F
             m = m[list(m.index)]
         else:
             m = m.iloc[:, _cluster_order(m.to_numpy(float).T)]
+    m.index = [plotly_text(c) for c in m.index]
+    m.columns = [plotly_text(c) for c in m.columns]
     n = max(m.shape)
     measure = matrix.attrs.get("measure", "")
     fig = px.imshow(m, color_continuous_scale="Blues", aspect="auto", text_auto=n <= 15,
@@ -95,12 +102,14 @@ def network(matrix: pd.DataFrame, *, min_weight: float = 0) -> go.Figure:
             if pd.notna(w) and w > min_weight:
                 fig.add_trace(go.Scatter(x=[xy[a][0], xy[b][0]], y=[xy[a][1], xy[b][1]], mode="lines",
                                          line={"width": 0.5 + 6 * w / (top or 1), "color": "#8aa6c1"},
-                                         hoverinfo="text", text=f"{a} – {b}: {w:g}", showlegend=False))
+                                         hoverinfo="text", text=f"{plotly_text(a)} – {plotly_text(b)}: {w:g}",
+                                         showlegend=False))
     sizes = [counts.get(c, 1) for c in codes]
     biggest = max(sizes) if sizes else 1
     fig.add_trace(go.Scatter(x=[xy[c][0] for c in codes], y=[xy[c][1] for c in codes], mode="markers+text",
-                             text=[c.split("/")[-1] for c in codes], textposition="top center",
-                             hovertext=[f"{c} (n={counts.get(c, '')})" for c in codes], hoverinfo="text",
+                             text=[plotly_text(c.split("/")[-1]) for c in codes], textposition="top center",
+                             hovertext=[f"{plotly_text(c)} (n={counts.get(c, '')})" for c in codes],
+                             hoverinfo="text",
                              marker={"size": [8 + 30 * s / (biggest or 1) for s in sizes], "color": "#4e79a7"},
                              showlegend=False))
     fig.update_layout(title=f"Co-occurrence network ({matrix.attrs.get('measure', '')}, "
@@ -113,8 +122,9 @@ def sunburst(data: ProjectData, freq: pd.DataFrame, *, value: str = "codings") -
     """The code tree as a sunburst, each code sized by its own ``value`` (freq without roll-up)."""
     codes = data.codes.sort_values("order")
     own = freq.set_index("code")[value].reindex(codes["path"]).fillna(0).to_numpy()
-    parents = [data.codes.at[p, "path"] if pd.notna(p) else "" for p in codes["parent_id"]]
-    fig = go.Figure(go.Sunburst(ids=codes["path"], labels=codes["name"], parents=parents, values=own,
+    parents = [plotly_text(data.codes.at[p, "path"]) if pd.notna(p) else "" for p in codes["parent_id"]]
+    fig = go.Figure(go.Sunburst(ids=[plotly_text(c) for c in codes["path"]],
+                                labels=[plotly_text(c) for c in codes["name"]], parents=parents, values=own,
                                 branchvalues="remainder", hovertemplate="%{id}: %{value}<extra></extra>"))
     fig.update_layout(title=f"Code tree ({value})", height=650, margin={"t": 50, "l": 0, "r": 0, "b": 0})
     return fig

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import delete, select
 
-from qualcode.team.access import check_coding_owner
+from qualcode.guards import LIKE_ESCAPE, PatternError, like_contains, user_pattern
+from qualcode.team.access import AccessDenied, check_coding_owner, visibility
 from qualcode.analysis.cooccurrence import _span_units
 from qualcode.analysis.data import AnalysisError, ProjectData
 from qualcode.team.changelog import default_actor, log
@@ -27,6 +28,7 @@ from qualcode.store.db import Database, retrying
 from qualcode.store.models import ChangeLog, Coder, Coding, Document
 
 QUERY_UNITS = ("sentence", "turn", "document")
+_BATCH_ID = re.compile(r"[0-9a-f]{32}")
 
 
 class LemmaSearchUnavailable(AnalysisError):
@@ -136,7 +138,6 @@ def search(
     """
     if not pattern or not pattern.strip():
         raise AnalysisError("give a word or phrase to search for")
-    flags = 0 if case else re.IGNORECASE
     if lemma:
         if not lemma_search_available():
             raise LemmaSearchUnavailable(
@@ -148,9 +149,12 @@ def search(
         wanted = {table.get(t.lower_, t.lower_) for t in nlp.tokenizer(pattern.strip())}
     else:
         try:
-            rx = re.compile(pattern if regex else r"\b" + re.escape(pattern.strip()) + r"\b", flags)
-        except re.error as exc:
-            raise AnalysisError(f"the regular expression {pattern!r} is invalid: {exc}") from exc
+            # Every user pattern runs under the one time limit (qualcode.guards): a coder's
+            # pathological regex must not hold a shared server's script thread.
+            rx = user_pattern(pattern if regex else pattern.strip(), regex=regex, ignore_case=not case,
+                              whole_word=not regex)
+        except PatternError as exc:
+            raise AnalysisError(str(exc)) from exc
     hits = []
     for doc_id, name in data.documents["document"].items():
         text = data.texts[doc_id]
@@ -160,7 +164,10 @@ def search(
                 if t.is_alpha and table.get(t.lower_, t.lower_) in wanted:
                     found.append((t.idx, t.idx + len(t.text)))
         else:
-            found = [m.span() for m in rx.finditer(text) if m.end() > m.start()]
+            try:
+                found = [m.span() for m in rx.finditer(text) if m.end() > m.start()]
+            except PatternError as exc:
+                raise AnalysisError(str(exc)) from exc
         for s, e in found:
             hits.append((doc_id, name, s, e, text[max(0, s - width):s], text[s:e], text[e:e + width]))
     out = pd.DataFrame(hits, columns=["document_id", "document", "start", "end", "left", "match", "right"])
@@ -195,27 +202,20 @@ def _extend(data: ProjectData, hits: pd.DataFrame, extend: str) -> pd.DataFrame:
     return wide.drop_duplicates()
 
 
-def preview_autocode(db: Database, data: ProjectData, hits: pd.DataFrame, code: str, coder: str, *,
-                     extend: str = "match") -> pd.DataFrame:
-    """The codings "code all hits" would create (writes nothing).
-
-    ``hits``: a :func:`search` result (document, start, end). ``extend``: code the match itself,
-    or its whole sentence or turn. Columns: document, start, end, quote, code, coder, status
-    (``new`` or ``already coded`` — those are skipped by :func:`apply_autocode`).
-    """
+def _autocode_plan(session, pid: int, data: ProjectData, hits: pd.DataFrame, code: str, coder: str,
+                   extend: str) -> pd.DataFrame:
+    """The codings autocoding would create, with their status against ``coder``'s codings."""
     spans = _extend(data, hits, extend)
-    with db.session() as session:
-        pid = db.project_id(session)
-        try:
-            code_row = resolve(session, pid, code)
-        except LookupError as exc:
-            raise AnalysisError(str(exc)) from exc
-        path = paths_by_id(session, pid)[code_row.id]
-        existing = set(session.execute(
-            select(Document.name, Coding.start, Coding.end)
-            .join(Document, Document.id == Coding.document_id)
-            .join(Coder, Coder.id == Coding.coder_id)
-            .where(Document.project_id == pid, Coding.code_id == code_row.id, Coder.name == coder)).all())
+    try:
+        code_row = resolve(session, pid, code)
+    except LookupError as exc:
+        raise AnalysisError(str(exc)) from exc
+    path = paths_by_id(session, pid)[code_row.id]
+    existing = set(session.execute(
+        select(Document.name, Coding.start, Coding.end)
+        .join(Document, Document.id == Coding.document_id)
+        .join(Coder, Coder.id == Coding.coder_id)
+        .where(Document.project_id == pid, Coding.code_id == code_row.id, Coder.name == coder)).all())
     ids = data.documents.reset_index().set_index("document")["document_id"]
     rows = []
     for r in spans.sort_values(["document", "start", "end"]).itertuples(index=False):
@@ -224,6 +224,28 @@ def preview_autocode(db: Database, data: ProjectData, hits: pd.DataFrame, code: 
                      "quote": text[r.start:r.end], "code": path, "coder": coder,
                      "status": "already coded" if (r.document, r.start, r.end) in existing else "new"})
     return pd.DataFrame(rows, columns=["document", "start", "end", "quote", "code", "coder", "status"])
+
+
+def preview_autocode(db: Database, data: ProjectData, hits: pd.DataFrame, code: str, coder: str, *,
+                     extend: str = "match", viewer: str | None = None) -> pd.DataFrame:
+    """The codings "code all hits" would create (writes nothing).
+
+    ``hits``: a :func:`search` result (document, start, end). ``extend``: code the match itself,
+    or its whole sentence or turn. Columns: document, start, end, quote, code, coder, status
+    (``new`` or ``already coded`` — those are skipped by :func:`apply_autocode`).
+
+    ``viewer`` (default ``QUALCODE_USER`` or the OS user) is who asks. The statuses reveal
+    where ``coder`` has coded, so the viewer must be allowed to autocode as ``coder`` (their
+    own name, or an owner) and, under blind coding, may preview only as themselves.
+    """
+    who = viewer or default_actor()
+    with db.session() as session:
+        pid = db.project_id(session)
+        check_coding_owner(session, pid, who, coder)
+        if coder != who and not visibility(session, pid, who).everything:
+            raise AccessDenied(f"blind coding is on, so a preview for {coder!r} would show "
+                               f"{coder!r}'s codings; preview as yourself ({who!r})")
+        return _autocode_plan(session, pid, data, hits, code, coder, extend)
 
 
 @retrying
@@ -237,12 +259,12 @@ def apply_autocode(db: Database, data: ProjectData, hits: pd.DataFrame, code: st
     Returns ``{"batch": id, "created": n, "skipped": n}``; give the batch id to
     :func:`undo_autocode` to take the batch back.
     """
-    preview = preview_autocode(db, data, hits, code, coder, extend=extend)
-    new = preview[preview["status"] == "new"]
     batch = uuid.uuid4().hex
     with db.session() as session:
         pid = db.project_id(session)
         check_coding_owner(session, pid, actor or coder, coder)
+        preview = _autocode_plan(session, pid, data, hits, code, coder, extend)
+        new = preview[preview["status"] == "new"]
         code_row = resolve(session, pid, code)
         cid = coder_id(session, pid, coder)
         doc_ids = dict(session.execute(select(Document.name, Document.id).where(Document.project_id == pid)).all())
@@ -266,11 +288,18 @@ def undo_autocode(db: Database, batch: str, *, actor: str | None = None) -> dict
 
     Returns ``{"batch": id, "removed": n}``. An unknown or already undone batch is an error.
     """
+    # A batch id is what apply_autocode made (uuid4 hex): anything else, e.g. "%" or "_" wildcards
+    # that would match every batch, is refused before it reaches SQL.
+    if not isinstance(batch, str) or not _BATCH_ID.fullmatch(batch):
+        raise AnalysisError(f"{batch!r} is not an autocoding batch id (32 hexadecimal digits)")
     with db.session() as session:
         pid = db.project_id(session)
         entries = session.execute(
             select(ChangeLog.action, ChangeLog.entity, ChangeLog.entity_id, ChangeLog.detail)
-            .where(ChangeLog.project_id == pid, ChangeLog.detail.like(f'%"batch": "{batch}"%'))).all()
+            .where(ChangeLog.project_id == pid,
+                   ChangeLog.detail.like(like_contains(f'"batch": "{batch}"'), escape=LIKE_ESCAPE))).all()
+        # LIKE narrows; the decoded detail decides (exactly this batch, nothing that merely contains it).
+        entries = [e for e in entries if json.loads(e[3]).get("batch") == batch]
         if not any(a == "autocode" for a, *_ in entries):
             raise AnalysisError(f"no autocoding batch {batch!r}")
         if any(a == "undo" for a, *_ in entries):

@@ -41,9 +41,11 @@ def backup_cmd(ctx, out: Path, as_json: bool) -> None:
 @click.command("restore")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--yes", is_flag=True, help="Really replace the database (without it: show the plan).")
+@click.option("--other-project", metavar="NAME",
+              help="Confirm restoring a backup of a different project by naming it.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
-def restore_cmd(ctx, file: Path, yes: bool, as_json: bool) -> None:
+def restore_cmd(ctx, file: Path, yes: bool, other_project: str | None, as_json: bool) -> None:
     """Replace the whole database with FILE (from `qualcode backup`), saving the current one first."""
     from qualcode.team.backup import BackupError, restore
     from qualcode.store.db import Database, DatabaseError
@@ -51,7 +53,7 @@ def restore_cmd(ctx, file: Path, yes: bool, as_json: bool) -> None:
     try:
         # Not migrated on open: the database is about to be replaced anyway.
         db = Database(ctx.obj["db"], migrate=False)
-        result = restore(db, file, yes=yes)
+        result = restore(db, file, yes=yes, other_project=other_project)
         if yes:  # bring an older backup up to the current schema, like any open would
             Database(ctx.obj["db"]).close()
     except (BackupError, DatabaseError) as exc:
@@ -60,8 +62,15 @@ def restore_cmd(ctx, file: Path, yes: bool, as_json: bool) -> None:
         emit(result)
         return
     if not result["done"]:
+        other = ""
+        if not result["same_project"]:
+            names = ", ".join(p["name"] for p in result["projects_in_backup"]) or "no project"
+            now = ", ".join(p["name"] for p in result["projects_now"])
+            other = (f"\nThe backup holds a DIFFERENT project ({names}) than this database ({now}): "
+                     f"its documents, codings and accounts would replace this one's. Add "
+                     f"--other-project {names!r} to confirm.")
         click.echo(f"would replace {result['database']} with {result['from']}, after saving the "
-                   f"current database to {result['safety_backup']}.\nNothing was changed; "
+                   f"current database to {result['safety_backup']}.{other}\nNothing was changed; "
                    "run again with --yes to restore.")
         return
     saved = f"; the previous database is kept at {result['safety_backup']}" if result["safety_backup"] else ""

@@ -161,7 +161,7 @@ def show(ctx, document, as_json) -> None:
     from qualcode.project.documents import show_document
 
     try:
-        data = show_document(open_db(ctx), document)
+        data = show_document(open_db(ctx), document, viewer=cli_user())
     except LookupError as exc:
         fail(str(exc.args[0]))
     if as_json:

@@ -1,14 +1,15 @@
 """``qualcode`` commands for document groups: ``group create|add|remove|rename|delete`` and ``groups``.
 
 Thin wrappers over :mod:`qualcode.project.groups`; errors (unknown group or document, a taken name)
-go to stderr with exit status 1 and leave the database untouched.
+go to stderr with exit status 1 and leave the database untouched. ``groups`` reads as
+``QUALCODE_USER``: with accounts an unknown, disabled or unnamed account is refused.
 """
 
 from __future__ import annotations
 
 import click
 
-from qualcode.cli.common import emit, fail, open_db
+from qualcode.cli.common import cli_user, emit, fail, open_db
 
 
 def _run(call):
@@ -41,39 +42,38 @@ def create_cmd(ctx, name: str, description: str, as_json: bool) -> None:
         click.echo(f"created group {group['name']!r}")
 
 
-@group_cmd.command("add")
-@click.argument("name")
-@click.argument("documents", nargs=-1, required=True)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.pass_context
-def add_cmd(ctx, name: str, documents: tuple[str, ...], as_json: bool) -> None:
-    """Put DOCUMENTs (names as `qualcode documents` lists them) in group NAME.
+def _membership_command(verb: str, change: str, done: tuple[str, str], left: tuple[str, str],
+                       help_text: str) -> click.Command:
+    """``group add`` or ``group remove``: the same command, one library call each way.
 
-    All of them must exist, or nothing is added; documents already in the group stay as they are.
+    ``change`` names the function of :mod:`qualcode.project.groups`; ``done`` and ``left`` are
+    (key in its result, words in the summary line) for the documents it moved and left alone.
     """
-    from qualcode.project.groups import add_documents
 
-    out = _run(lambda: add_documents(open_db(ctx), name, list(documents)))
-    if as_json:
-        emit(out)
-    else:
-        click.echo(f"{out['group']}: added {len(out['added'])}, already there {len(out['already'])}")
+    @group_cmd.command(verb, help=help_text)
+    @click.argument("name")
+    @click.argument("documents", nargs=-1, required=True)
+    @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+    @click.pass_context
+    def command(ctx, name: str, documents: tuple[str, ...], as_json: bool) -> None:
+        from qualcode.project import groups
+
+        out = _run(lambda: getattr(groups, change)(open_db(ctx), name, list(documents)))
+        if as_json:
+            emit(out)
+        else:
+            click.echo(f"{out['group']}: {done[1]} {len(out[done[0]])}, {left[1]} {len(out[left[0]])}")
+
+    return command
 
 
-@group_cmd.command("remove")
-@click.argument("name")
-@click.argument("documents", nargs=-1, required=True)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.pass_context
-def remove_cmd(ctx, name: str, documents: tuple[str, ...], as_json: bool) -> None:
-    """Take DOCUMENTs out of group NAME (the documents themselves stay in the project)."""
-    from qualcode.project.groups import remove_documents
-
-    out = _run(lambda: remove_documents(open_db(ctx), name, list(documents)))
-    if as_json:
-        emit(out)
-    else:
-        click.echo(f"{out['group']}: removed {len(out['removed'])}, not in the group {len(out['not_members'])}")
+add_cmd = _membership_command(
+    "add", "add_documents", ("added", "added"), ("already", "already there"),
+    "Put DOCUMENTs (names as `qualcode documents` lists them) in group NAME.\n\n"
+    "All of them must exist, or nothing is added; documents already in the group stay as they are.")
+remove_cmd = _membership_command(
+    "remove", "remove_documents", ("removed", "removed"), ("not_members", "not in the group"),
+    "Take DOCUMENTs out of group NAME (the documents themselves stay in the project).")
 
 
 @group_cmd.command("rename")
@@ -107,7 +107,7 @@ def groups_cmd(ctx, as_json: bool) -> None:
     """List document groups with their documents."""
     from qualcode.project.groups import list_groups
 
-    groups = list_groups(open_db(ctx))
+    groups = list_groups(open_db(ctx), viewer=cli_user())
     if as_json:
         emit([{k: g[k] for k in ("name", "description", "documents")} for g in groups])
         return

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from qualcode.project.codes import PALETTE, paths_by_id
+from qualcode.project.codes import PALETTE, code_path, find_code, paths_by_id
 from qualcode.store.db import Database, read_only, retrying
-from qualcode.coding.editing import _join_memos, code_row
+from qualcode.coding.editing import _join_memos
 from qualcode.store.models import Code, Coding, new_guid
 from qualcode.coding.undo import Edit, EditConflict, code_snapshot, coding_snapshot, memo_moves
 
@@ -54,7 +54,7 @@ class StaleCode(EditConflict):
 
 def _view(s: Session, pid: int, code: Code) -> CodeView:
     s.flush()  # the version column moves on flush
-    return CodeView(code.id, paths_by_id(s, pid)[code.id], code.name, code.parent_id, code.colour,
+    return CodeView(code.id, code_path(s, pid, code.id), code.name, code.parent_id, code.colour,
                     code.definition, code.use_when, code.do_not_use_when, code.example,
                     code.ordinal, code.guid, code.version)
 
@@ -62,14 +62,14 @@ def _view(s: Session, pid: int, code: Code) -> CodeView:
 def _check_version(s: Session, pid: int, row: Code, expected_version: int | None) -> None:
     """Refuse a change made from a stale view: never overwrite someone else's edit silently."""
     if expected_version is not None and row.version != expected_version:
-        raise StaleCode(f"code {paths_by_id(s, pid)[row.id]!r} was changed by someone else since "
+        raise StaleCode(f"code {code_path(s, pid, row.id)!r} was changed by someone else since "
                         f"you loaded it (version {expected_version}, now {row.version}): reload "
                         "to see their change, then make yours again")
 
 
 def _code(s: Session, pid: int, code: int | str, what: str = "code") -> Code:
     try:
-        return code_row(s, pid, code)
+        return find_code(s, pid, code)
     except LookupError as exc:
         raise CodebookEditError(f"{what}: {exc.args[0]}") from exc
 
@@ -138,7 +138,7 @@ def create_code(db: Database, name: str, *, parent: int | str | None = None,
         parent_row = _code(s, pid, parent, "parent") if parent is not None else None
         parent_id = parent_row.id if parent_row else None
         if (clash := _same_name(s, pid, parent_id, name)) is not None:
-            where = paths_by_id(s, pid)[clash.id]
+            where = code_path(s, pid, clash.id)
             raise CodebookEditError(f"a code {where!r} exists already; choose another name")
         if colour is None:
             n = s.scalar(select(func.count()).select_from(Code).where(Code.project_id == pid))
@@ -161,7 +161,7 @@ def _update(db: Database, code: int | str, changes: dict, *, actor: str, kind: s
         pid = db.project_id(s)
         row = _code(s, pid, code)
         _check_version(s, pid, row, expected_version)
-        before_path = paths_by_id(s, pid)[row.id]
+        before_path = code_path(s, pid, row.id)
         before = {f: getattr(row, f) for f in changes}
         changes = {f: v for f, v in changes.items() if before[f] != v}
         if not changes:
@@ -286,7 +286,7 @@ def code_usage(db: Database, code: int | str, *, include_children: bool = True) 
         base = select(Coding).where(Coding.code_id.in_(ids)).subquery()
         n, docs, coders = s.execute(select(func.count(), func.count(base.c.document_id.distinct()),
                                            func.count(base.c.coder_id.distinct()))).one()
-        return {"code": paths_by_id(s, pid)[row.id], "codings": n, "documents": docs,
+        return {"code": code_path(s, pid, row.id), "codings": n, "documents": docs,
                 "coders": coders, "children": len(tree) - 1}
 
 
@@ -376,7 +376,7 @@ def delete_code(db: Database, code: int | str, *, confirm: int, actor: str,
         ids = [c.id for c in tree]
         codings = list(s.scalars(select(Coding).where(Coding.code_id.in_(ids))
                                  .order_by(Coding.id)))
-        path = paths_by_id(s, pid)[row.id]
+        path = code_path(s, pid, row.id)
         if isinstance(confirm, bool) or confirm != len(codings):
             raise CodebookEditError(
                 f"deleting {path!r} deletes {len(codings)} coding(s) and {len(tree) - 1} "

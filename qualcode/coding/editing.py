@@ -14,14 +14,13 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from qualcode.team.access import check_coding_owner, reader, visibility
-from qualcode.project.codes import PALETTE, paths_by_id, resolve
-from qualcode.project.codings import CodingError, add_coding_in
+from qualcode.team.access import check_coding_owner, visibility
+from qualcode.project.codes import PALETTE, code_index, code_path, find_code
+from qualcode.project.codings import CodingError, add_coding_in, check_offsets
 from qualcode.store.db import Database, read_only, retrying
-from qualcode.project.documents import get_document
+from qualcode.project.documents import find_document
 from qualcode.store.models import Code, Coder, Coding, Document, Sentence, Turn, new_guid
 from qualcode.coding.undo import Edit, EditConflict, coding_snapshot, memo_moves
-from qualcode.coding.visibility import visible_coder_ids
 
 #: Longest name an in-vivo code gets (the selected words are cut at a word boundary).
 IN_VIVO_MAX = 60
@@ -65,31 +64,17 @@ class RecodeResult:
     message: str
 
 
-# -- lookups shared by the editing modules --------------------------------------------------------
+# -- lookups --------------------------------------------------------------------------------------
 
 
-def document_row(session: Session, project_id: int, document: int | str) -> Document:
-    """The document by id or name; LookupError saying what exists otherwise."""
-    if isinstance(document, int) and not isinstance(document, bool):
-        doc = session.get(Document, document)
-        if doc is None or doc.project_id != project_id:
-            raise LookupError(f"no document with id {document}; reload the document list")
-        return doc
-    if isinstance(document, str):
-        return get_document(session, project_id, document)
-    raise TypeError(f"a document is given by id or name, not {type(document).__name__}")
-
-
-def code_row(session: Session, project_id: int, code: int | str) -> Code:
-    """The code by id or path (``CodeNotFound``, a LookupError, suggests close paths)."""
-    if isinstance(code, int) and not isinstance(code, bool):
-        row = session.get(Code, code)
-        if row is None or row.project_id != project_id:
-            raise LookupError(f"no code with id {code}; reload the codebook")
-        return row
-    if isinstance(code, str):
-        return resolve(session, project_id, code)
-    raise TypeError(f"a code is given by id or path, not {type(code).__name__}")
+def _look_up(s: Session, pid: int, *, document=None, code=None) -> tuple[Document | None, Code | None]:
+    """The document and/or code a workspace call names (by id, name/path or row), each looked
+    up once (``documents.find_document``, ``codes.find_code``); an unknown one is a CodingError."""
+    try:
+        return (find_document(s, pid, document) if document is not None else None,
+                find_code(s, pid, code) if code is not None else None)
+    except LookupError as exc:
+        raise CodingError(str(exc.args[0])) from exc
 
 
 def _coding_row(session: Session, project_id: int, coding_id: int, *,
@@ -108,13 +93,15 @@ def _coding_row(session: Session, project_id: int, coding_id: int, *,
     return coding
 
 
-def _view(session: Session, coding: Coding, paths: dict[int, str]) -> CodingView:
+def _view(session: Session, pid: int, coding: Coding) -> CodingView:
+    # Document, code and coder are usually in the session already (no query): the code tree is
+    # read once per transaction (codes.code_index), the rest was loaded by the call.
     code = session.get(Code, coding.code_id)
     return CodingView(
         id=coding.id, document=session.get(Document, coding.document_id).name,
-        code_id=coding.code_id, code_path=paths[coding.code_id], colour=code.colour,
-        coder=session.get(Coder, coding.coder_id).name, start=coding.start, end=coding.end,
-        quote=coding.quote, memo=coding.memo, created_at=coding.created_at,
+        code_id=coding.code_id, code_path=code_path(session, pid, coding.code_id),
+        colour=code.colour, coder=session.get(Coder, coding.coder_id).name, start=coding.start,
+        end=coding.end, quote=coding.quote, memo=coding.memo, created_at=coding.created_at,
         updated_at=coding.updated_at, version=coding.version, document_id=coding.document_id,
         coder_id=coding.coder_id,
     )
@@ -123,17 +110,6 @@ def _view(session: Session, coding: Coding, paths: dict[int, str]) -> CodingView
 def _short(text: str, n: int = 40) -> str:
     text = " ".join(text.split())
     return text if len(text) <= n else text[: n - 1] + "…"
-
-
-def _check_offsets(text: str, start, end) -> None:
-    for name, v in (("start", start), ("end", end)):
-        if not isinstance(v, int) or isinstance(v, bool):
-            raise CodingError(f"{name} must be a whole number of code points, not {v!r}")
-    if not (0 <= start < end <= len(text)):
-        raise CodingError(
-            f"offsets {start}-{end} are outside the document (0-{len(text)}) or empty; "
-            "offsets count Unicode code points and the end is exclusive"
-        )
 
 
 # -- reading --------------------------------------------------------------------------------------
@@ -147,21 +123,22 @@ def get_coding(db: Database, coding_id: int, *, viewer: str | None = None) -> Co
         coding = _coding_row(s, pid, coding_id)
         if not visibility(s, pid, viewer).sees(coding.document_id, coding.coder_id):
             raise CodingNotFound(f"no coding with id {coding_id} that you may see")
-        return _view(s, coding, paths_by_id(s, pid))
+        return _view(s, pid, coding)
 
 
 @read_only
 def codings_for_document(db: Database, document: int | str, *, viewer: str | None) -> list[CodingView]:
-    """The codings on ``document`` that ``viewer`` may see (blind coding), by start then end."""
+    """The codings on ``document`` that ``viewer`` may see, by start then end.
+
+    Blind coding is decided by ``access.visibility``, the rule every read path follows.
+    """
     with db.session() as s:
         pid = db.project_id(s)
-        reader(s, pid, viewer)
-        doc = document_row(s, pid, document)
-        visible = visible_coder_ids(s, doc.id, viewer)
-        if visible is not None and not visible:
+        seen = visibility(s, pid, viewer)
+        doc = find_document(s, pid, document)
+        if not (seen.everything or doc.id in seen.done or seen.own is not None):
             return []
-        paths = paths_by_id(s, pid)
-        colours = dict(s.execute(select(Code.id, Code.colour).where(Code.project_id == pid)).all())
+        codes = code_index(s, pid)
         # Plain columns, not ORM objects: a long transcript carries thousands of codings and
         # this runs on every rerun of the workspace.
         q = (select(Coding.id, Coding.code_id, Coder.name, Coding.start, Coding.end, Coding.quote,
@@ -170,13 +147,13 @@ def codings_for_document(db: Database, document: int | str, *, viewer: str | Non
              .join(Coder, Coder.id == Coding.coder_id)
              .where(Coding.document_id == doc.id)
              .order_by(Coding.start, Coding.end, Coding.code_id, Coding.coder_id, Coding.id))
-        if visible is not None:
-            q = q.where(Coding.coder_id.in_(visible))
+        if not (seen.everything or doc.id in seen.done):
+            q = q.where(Coding.coder_id == seen.own)
         return [
-            CodingView(id=i, document=doc.name, code_id=code_id, code_path=paths[code_id],
-                       colour=colours[code_id], coder=coder, start=start, end=end, quote=quote,
-                       memo=memo, created_at=created, updated_at=updated, version=version,
-                       document_id=doc.id, coder_id=coder_id)
+            CodingView(id=i, document=doc.name, code_id=code_id, code_path=codes.paths[code_id],
+                       colour=codes.by_id[code_id].colour, coder=coder, start=start, end=end,
+                       quote=quote, memo=memo, created_at=created, updated_at=updated,
+                       version=version, document_id=doc.id, coder_id=coder_id)
             for i, code_id, coder, start, end, quote, memo, created, updated, version, coder_id
             in s.execute(q)
         ]
@@ -185,17 +162,18 @@ def codings_for_document(db: Database, document: int | str, *, viewer: str | Non
 # -- adding ---------------------------------------------------------------------------------------
 
 
-def _add_in(s: Session, pid: int, edit: Edit, doc: Document, code: Code, coder: str, start: int,
-            end: int, memo: str | None) -> tuple[Coding, bool]:
-    _check_offsets(doc.text, start, end)
-    path = paths_by_id(s, pid)[code.id]
-    _record, created = add_coding_in(s, pid, doc.name, path, coder, start=start, end=end, memo=memo)
-    coding = s.scalar(select(Coding).join(Coder, Coder.id == Coding.coder_id).where(
-        Coding.document_id == doc.id, Coding.code_id == code.id, Coder.name == coder.strip(),
-        Coding.start == start, Coding.end == end))
+def _add(s: Session, pid: int, doc: Document, code: Code, coder: str, start: int, end: int, *,
+         memo: str | None, record: bool, kind: str = "add", edit: Edit | None = None,
+         description: str | None = None) -> CodingView:
+    """Code ``doc[start:end]`` with ``code`` (rows already looked up) and record the action."""
+    check_offsets(doc.text, start, end)
+    edit = edit or Edit(s, pid, actor=coder.strip() or coder, kind=kind)
+    coding, created = add_coding_in(s, pid, doc, code, coder, start=start, end=end, memo=memo)
     if created:  # add_coding_in wrote it and its change-log entry; remember it for undo
         edit.note({"op": "create_coding", "row": coding_snapshot(s, coding)})
-    return coding, created
+    path = code_path(s, pid, code.id)
+    edit.finish(description or f"add {path} to “{_short(coding.quote)}”", record=record)
+    return _view(s, pid, coding)
 
 
 @retrying
@@ -208,16 +186,8 @@ def add(db: Database, document: int | str, code_path_or_id: int | str, coder: st
     """
     with db.session() as s:
         pid = db.project_id(s)
-        try:
-            doc = document_row(s, pid, document)
-            code = code_row(s, pid, code_path_or_id)
-        except LookupError as exc:
-            raise CodingError(str(exc.args[0])) from exc
-        edit = Edit(s, pid, actor=coder.strip() or coder, kind="add")
-        coding, _created = _add_in(s, pid, edit, doc, code, coder, start, end, memo)
-        paths = paths_by_id(s, pid)
-        edit.finish(f"add {paths[code.id]} to “{_short(coding.quote)}”", record=record)
-        return _view(s, coding, paths)
+        doc, code = _look_up(s, pid, document=document, code=code_path_or_id)
+        return _add(s, pid, doc, code, coder, start, end, memo=memo, record=record)
 
 
 def _unit_containing(s: Session, model, doc: Document, offset: int, what: str):
@@ -235,10 +205,10 @@ def _code_unit(db: Database, model, what: str, document, offset, code, coder, *,
                record) -> CodingView:
     with db.session() as s:
         pid = db.project_id(s)
-        doc = document_row(s, pid, document)
+        doc = find_document(s, pid, document)
         unit = _unit_containing(s, model, doc, offset, what)
-        start, end = unit.start, unit.end
-    return add(db, doc.id, code, coder, start, end, memo=memo, record=record)
+        _, code_row = _look_up(s, pid, code=code)
+        return _add(s, pid, doc, code_row, coder, unit.start, unit.end, memo=memo, record=record)
 
 
 @retrying
@@ -293,12 +263,8 @@ def in_vivo(db: Database, document: int | str, start: int, end: int, coder: str,
     """
     with db.session() as s:
         pid = db.project_id(s)
-        try:
-            doc = document_row(s, pid, document)
-            parent = code_row(s, pid, parent_path) if parent_path is not None else None
-        except LookupError as exc:
-            raise CodingError(str(exc.args[0])) from exc
-        _check_offsets(doc.text, start, end)
+        doc, parent = _look_up(s, pid, document=document, code=parent_path)
+        check_offsets(doc.text, start, end)
         base = in_vivo_name(doc.text[start:end])
         if not base:
             raise CodingError("the selection holds no words to name a code by; select some words")
@@ -314,10 +280,10 @@ def in_vivo(db: Database, document: int | str, start: int, end: int, coder: str,
                "colour": PALETTE[n_codes % len(PALETTE)], "definition": "", "use_when": "",
                "do_not_use_when": "", "example": "", "ordinal": siblings}
         code = edit.apply({"op": "create_code", "row": row})
-        coding, _ = _add_in(s, pid, edit, doc, code, coder, start, end, None)
-        paths = paths_by_id(s, pid)
-        edit.finish(f"in-vivo code {paths[code.id]} on “{_short(coding.quote)}”", record=record)
-        return _view(s, coding, paths)
+        path = code_path(s, pid, code.id)
+        text = doc.text[start:end]
+        return _add(s, pid, doc, code, coder, start, end, memo=None, record=record, edit=edit,
+                    description=f"in-vivo code {path} on “{_short(text)}”")
 
 
 # -- changing -------------------------------------------------------------------------------------
@@ -333,8 +299,7 @@ def remove(db: Database, coding_id: int, *, actor: str, expected_version: int | 
     with db.session() as s:
         pid = db.project_id(s)
         coding = _coding_row(s, pid, coding_id, expected_version=expected_version, actor=actor)
-        paths = paths_by_id(s, pid)
-        gone = _view(s, coding, paths)
+        gone = _view(s, pid, coding)
         edit = Edit(s, pid, actor=actor, kind="remove")
         for op in memo_moves(s, coding_ids=[coding.id]):
             edit.apply(op)
@@ -361,15 +326,12 @@ def recode(db: Database, coding_id: int, new_code: int | str, *, actor: str,
     with db.session() as s:
         pid = db.project_id(s)
         coding = _coding_row(s, pid, coding_id, expected_version=expected_version, actor=actor)
-        try:
-            target = code_row(s, pid, new_code)
-        except LookupError as exc:
-            raise CodingError(str(exc.args[0])) from exc
-        paths = paths_by_id(s, pid)
+        _, target = _look_up(s, pid, code=new_code)
+        paths = code_index(s, pid).paths
         old_path, new_path = paths[coding.code_id], paths[target.id]
         description = f"recode “{_short(coding.quote)}” from {old_path} to {new_path}"
         if target.id == coding.code_id:
-            return RecodeResult(_view(s, coding, paths), False,
+            return RecodeResult(_view(s, pid, coding), False,
                                 f"the coding already has the code {new_path}; nothing changed")
         edit = Edit(s, pid, actor=actor, kind="recode")
         twin = s.scalar(select(Coding).where(
@@ -381,7 +343,7 @@ def recode(db: Database, coding_id: int, new_code: int | str, *, actor: str,
                         "before": {"code": session_guid(s, coding.code_id)},
                         "after": {"code": target.guid}})
             edit.finish(description, record=record)
-            return RecodeResult(_view(s, coding, paths), False, f"Recoded to {new_path}.")
+            return RecodeResult(_view(s, pid, coding), False, f"Recoded to {new_path}.")
         memo = _join_memos(twin.memo, coding.memo)
         joined = memo != twin.memo
         for op in memo_moves(s, coding_ids=[coding.id], coding_guid=twin.guid):
@@ -392,7 +354,7 @@ def recode(db: Database, coding_id: int, new_code: int | str, *, actor: str,
                         "after": {"memo": memo}})
         edit.finish(description + " (collapsed into the identical coding)", record=record)
         return RecodeResult(
-            _view(s, twin, paths), True,
+            _view(s, pid, twin), True,
             f"The same passage was already coded {new_path} by this coder; the two codings are "
             f"now one (id {twin.id})" + ("; their memos were joined." if joined else "."),
         )
@@ -411,10 +373,10 @@ def resize(db: Database, coding_id: int, start: int, end: int, *, actor: str,
         pid = db.project_id(s)
         coding = _coding_row(s, pid, coding_id, expected_version=expected_version, actor=actor)
         text = s.get(Document, coding.document_id).text
-        _check_offsets(text, start, end)
-        paths = paths_by_id(s, pid)
+        check_offsets(text, start, end)
+        paths = code_index(s, pid).paths
         if (start, end) == (coding.start, coding.end):
-            return _view(s, coding, paths)
+            return _view(s, pid, coding)
         twin = s.scalar(select(Coding.id).where(
             Coding.document_id == coding.document_id, Coding.code_id == coding.code_id,
             Coding.coder_id == coding.coder_id, Coding.start == start, Coding.end == end))
@@ -427,7 +389,7 @@ def resize(db: Database, coding_id: int, start: int, end: int, *, actor: str,
         edit.apply({"op": "update_coding", "guid": coding.guid, "before": old, "after": new})
         edit.finish(f"resize {paths[coding.code_id]} from {old['start']}-{old['end']} to "
                     f"{start}-{end}", record=record)
-        return _view(s, coding, paths)
+        return _view(s, pid, coding)
 
 
 @retrying
@@ -440,13 +402,13 @@ def set_memo(db: Database, coding_id: int, memo: str | None, *, actor: str,
     with db.session() as s:
         pid = db.project_id(s)
         coding = _coding_row(s, pid, coding_id, expected_version=expected_version, actor=actor)
-        paths = paths_by_id(s, pid)
+        paths = code_index(s, pid).paths
         if memo == coding.memo:
-            return _view(s, coding, paths)
+            return _view(s, pid, coding)
         edit = Edit(s, pid, actor=actor, kind="memo")
         edit.apply({"op": "update_coding", "guid": coding.guid, "before": {"memo": coding.memo},
                     "after": {"memo": memo}})
         verb = "clear the memo of" if memo is None else "set the memo of"
         edit.finish(f"{verb} {paths[coding.code_id]} on “{_short(coding.quote)}”", record=record)
-        return _view(s, coding, paths)
+        return _view(s, pid, coding)
 

@@ -29,7 +29,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from qualcode.team.changelog import log
-from qualcode.project.codes import paths_by_id
+from qualcode.project.codes import code_path
 from qualcode.store.db import Database, read_only, retrying
 from qualcode.store.models import Code, Coder, Coding, Document, EditHistory, Memo
 
@@ -204,13 +204,11 @@ class Edit:
         self.actor = actor
         self.kind = kind
         self.ops: list[dict] = []
-        self._paths: dict[int, str] | None = None
 
-    # Code paths only for readable change-log entries; recomputed after a code changes.
+    # Code paths only for readable change-log entries. The code tree is read once per
+    # transaction and read again after a code changes (``codes.code_index``).
     def path(self, code_id: int) -> str | None:
-        if self._paths is None:
-            self._paths = paths_by_id(self.session, self.project_id)
-        return self._paths.get(code_id)
+        return code_path(self.session, self.project_id, code_id)
 
     def _log(self, action: str, entity: str, entity_id: int | None, **detail) -> None:
         log(self.session, project_id=self.project_id, actor=self.actor, action=action,
@@ -310,7 +308,6 @@ class Edit:
                     **{f: row[f] for f in CODE_FIELDS if f != "parent"})
         s.add(code)
         s.flush()
-        self._paths = None
         self._log("create", "code", code.id, path=self.path(code.id))
         return code
 
@@ -327,7 +324,6 @@ class Edit:
         path, cid = self.path(code.id), code.id
         s.delete(code)
         s.flush()
-        self._paths = None
         self._log("delete", "code", cid, path=path)
 
     def _update_code(self, op: dict) -> Code:
@@ -349,7 +345,6 @@ class Edit:
         for f, v in after.items():
             setattr(code, f, v)
         s.flush()
-        self._paths = None
         self._log("update", "code", code.id, path=self.path(code.id), before_path=before_path,
                   before=op["before"], after=op["after"])
         return code

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from itertools import chain
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from qualcode.team.changelog import log
@@ -72,18 +73,77 @@ def path_string(path: tuple[str, ...]) -> str:
     return "/".join(path)
 
 
+# -- the code tree of one transaction -------------------------------------------------------------
+
+#: ``session.info`` key of the :class:`CodeIndex` read in this transaction.
+_INDEX = "qualcode_code_index"
+
+
+@dataclass(frozen=True)
+class CodeIndex:
+    """The code tree as one transaction sees it, read once (one SELECT) and then looked up."""
+
+    project_id: int
+    codes: list[tuple[tuple[str, ...], Code]]  # depth first, as :func:`tree`
+    paths: dict[int, str]  # code id → path string
+    by_id: dict[int, Code]
+    by_key: dict[tuple[str, ...], Code]  # lower-cased path → code
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_index_after_flush(session: Session, _context) -> None:
+    # A flushed change to any code (created, renamed, moved, deleted) makes the tree stale;
+    # new/dirty/deleted still hold just the objects of this flush at this point.
+    if _INDEX in session.info and any(
+            isinstance(o, Code) for o in chain(session.new, session.dirty, session.deleted)):
+        del session.info[_INDEX]
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_index(session: Session, *_args) -> None:
+    # A new transaction may see other people's changes; a rolled-back savepoint may have held
+    # code changes of this one.
+    session.info.pop(_INDEX, None)
+
+
+def code_index(session: Session, project_id: int) -> CodeIndex:
+    """The project's code tree, read once per transaction and kept in ``session.info``.
+
+    A change to a code made through the session drops it (pending changes are flushed first,
+    as the tree's SELECT would autoflush them), so the next look-up reads the tree again; a
+    call that changes no code reads it once however many look-ups it makes.
+    """
+    if session.autoflush:
+        session.flush()  # nothing to do (and no SQL) when the session is clean
+    index = session.info.get(_INDEX)
+    if index is not None and index.project_id == project_id:
+        return index
+    codes = tree(session, project_id)
+    index = CodeIndex(project_id, codes, {c.id: path_string(p) for p, c in codes},
+                      {c.id: c for _p, c in codes}, {tuple(n.lower() for n in p): c for p, c in codes})
+    session.info[_INDEX] = index
+    return index
+
+
 def paths_by_id(session: Session, project_id: int) -> dict[int, str]:
     """Code id → path string, for listing codings."""
-    return {code.id: path_string(path) for path, code in tree(session, project_id)}
+    return dict(code_index(session, project_id).paths)
+
+
+def code_path(session: Session, project_id: int, code_id: int) -> str | None:
+    """The path of one code (None when the project has no such code)."""
+    return code_index(session, project_id).paths.get(code_id)
 
 
 def resolve(session: Session, project_id: int, path: str) -> Code:
     """The code at ``path`` (case-insensitive per name); :class:`CodeNotFound` otherwise."""
     wanted = tuple(part.strip().lower() for part in path.strip().strip("/").split("/"))
-    all_codes = tree(session, project_id)
-    for p, code in all_codes:
-        if tuple(n.lower() for n in p) == wanted:
-            return code
+    index = code_index(session, project_id)
+    found = index.by_key.get(wanted)
+    if found is not None:
+        return found
+    all_codes = index.codes
     # A unique leaf name is accepted too: scripts often say just "Visa delays and denials".
     if len(wanted) == 1:
         hits = [c for p, c in all_codes if p[-1].lower() == wanted[0]]
@@ -95,6 +155,26 @@ def resolve(session: Session, project_id: int, path: str) -> Code:
     if not names:
         hint = " The codebook is empty: run `qualcode codebook import FILE` first."
     raise CodeNotFound(f"no code {path!r}.{hint}")
+
+
+def find_code(session: Session, project_id: int, code: int | str | Code) -> Code:
+    """The one code look-up: a code given by id, by path (see :func:`resolve`) or as a row.
+
+    A row is checked and returned as it is, so a caller that resolved the code once can pass
+    it down without another look-up. LookupError (:class:`CodeNotFound` for a path) otherwise.
+    """
+    if isinstance(code, Code):
+        if code.project_id != project_id:
+            raise LookupError(f"no code with id {code.id} in this project; reload the codebook")
+        return code
+    if isinstance(code, int) and not isinstance(code, bool):
+        found = code_index(session, project_id).by_id.get(code)
+        if found is None:
+            raise LookupError(f"no code with id {code}; reload the codebook")
+        return found
+    if isinstance(code, str):
+        return resolve(session, project_id, code)
+    raise TypeError(f"a code is given by id or path, not {type(code).__name__}")
 
 
 def apply_codebook(

@@ -11,13 +11,14 @@ from dataclasses import asdict, dataclass
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from qualcode.team.access import check_coding_owner, visibility
 from qualcode.team.changelog import log
-from qualcode.project.codes import paths_by_id, resolve
+from qualcode.project.codes import code_path, find_code, paths_by_id, resolve
 from qualcode.store.db import Database, read_only, retrying
-from qualcode.project.documents import get_document
-from qualcode.store.models import Coder, Coding, Document
+from qualcode.project.documents import find_document, get_document
+from qualcode.store.models import Code, Coder, Coding, Document
 
 
 class CodingError(ValueError):
@@ -40,12 +41,12 @@ class CodingRecord:
         return asdict(self)
 
 
-def coder_id(session: Session, project_id: int, name: str, *, create: bool = True) -> int:
-    """The id of the coder called ``name``, created on first use."""
+def coder_row(session: Session, project_id: int, name: str, *, create: bool = True) -> Coder:
+    """The coder called ``name``, created on first use."""
     name = name.strip()
     if not name:
         raise CodingError("a coder needs a name (give --coder NAME)")
-    query = select(Coder.id).where(Coder.project_id == project_id, Coder.name == name)
+    query = select(Coder).where(Coder.project_id == project_id, Coder.name == name)
     found = session.scalar(query)
     if found is None:
         if not create:
@@ -64,8 +65,13 @@ def coder_id(session: Session, project_id: int, name: str, *, create: bool = Tru
             return found
         log(session, project_id=project_id, actor=name, action="create", entity="coder",
             entity_id=coder.id, name=name)
-        found = coder.id
+        found = coder
     return found
+
+
+def coder_id(session: Session, project_id: int, name: str, *, create: bool = True) -> int:
+    """The id of the coder called ``name``, created on first use."""
+    return coder_row(session, project_id, name, create=create).id
 
 
 def find_match(text: str, match: str, nth: int = 1) -> tuple[int, int]:
@@ -89,11 +95,23 @@ def find_match(text: str, match: str, nth: int = 1) -> tuple[int, int]:
     return pos, pos + len(match)
 
 
+def check_offsets(text: str, start, end) -> None:
+    """Refuse offsets that are not whole numbers or do not cut a non-empty passage of ``text``."""
+    for name, v in (("start", start), ("end", end)):
+        if not isinstance(v, int) or isinstance(v, bool):
+            raise CodingError(f"{name} must be a whole number of code points, not {v!r}")
+    if not (0 <= start < end <= len(text)):
+        raise CodingError(
+            f"offsets {start}-{end} are outside the document (0-{len(text)}) or empty; "
+            "offsets count Unicode code points and the end is exclusive"
+        )
+
+
 @retrying
 def add_coding(
     db: Database,
-    document: str,
-    code: str,
+    document: int | str,
+    code: int | str,
     coder: str,
     *,
     start: int | None = None,
@@ -105,20 +123,29 @@ def add_coding(
 ) -> tuple[CodingRecord, bool]:
     """Record a coding by offsets or by matching text; returns (record, created).
 
-    Coding the same passage with the same code by the same coder again changes nothing and
-    returns ``created=False`` (so scripts can be re-run safely). ``actor`` (default: the coder)
-    is who records it: with accounts only an owner may record codings for someone else.
+    One transaction around :func:`add_coding_in`, which says what the arguments mean.
     """
     with db.session() as session:
-        return add_coding_in(session, db.project_id(session), document, code, coder, start=start,
-                             end=end, match=match, nth=nth, memo=memo, actor=actor)
+        pid = db.project_id(session)
+        coding, created = add_coding_in(session, pid, document, code, coder, start=start, end=end,
+                                        match=match, nth=nth, memo=memo, actor=actor)
+        return CodingRecord(session.get(Document, coding.document_id).name,
+                            code_path(session, pid, coding.code_id), coder, coding.start,
+                            coding.end, coding.quote, coding.memo), created
+
+
+def _link(coding: Coding, doc: Document, code: Code, coder: Coder) -> None:
+    """Hang the rows the call already holds on the coding (no history, no SQL), so whoever shows
+    it next (``coding.coder.name`` …) finds them instead of querying again."""
+    for attribute, row in (("document", doc), ("code", code), ("coder", coder)):
+        set_committed_value(coding, attribute, row)
 
 
 def add_coding_in(
     session: Session,
     project_id: int,
-    document: str,
-    code: str,
+    document: int | str | Document,
+    code: int | str | Code,
     coder: str,
     *,
     start: int | None = None,
@@ -127,13 +154,22 @@ def add_coding_in(
     nth: int = 1,
     memo: str | None = None,
     actor: str | None = None,
-) -> tuple[CodingRecord, bool]:
-    """:func:`add_coding` inside a caller's transaction (for batches that must be all-or-nothing)."""
+) -> tuple[Coding, bool]:
+    """Record a coding inside the caller's transaction; returns (the coding row, created).
+
+    The one implementation behind :func:`add_coding`, coding sheets and the workspace
+    (``qualcode.coding.editing``). ``document`` and ``code`` may be given by id, by name/path
+    or as rows already looked up (then nothing is looked up again). The passage is given by
+    offsets or by matching text (``match``, its ``nth`` occurrence). Coding the same passage
+    with the same code by the same coder again changes nothing and returns the existing coding
+    with ``created=False`` (so scripts can be re-run safely). ``actor`` (default: the coder) is
+    who records it: with accounts only an owner may record codings for someone else.
+    """
     pid = project_id
     check_coding_owner(session, pid, actor or coder.strip(), coder.strip())
     try:
-        doc = get_document(session, pid, document)
-        code_row = resolve(session, pid, code)
+        doc = find_document(session, pid, document)
+        code_row = find_code(session, pid, code)
     except LookupError as exc:
         raise CodingError(str(exc.args[0])) from exc
     text = doc.text
@@ -143,29 +179,29 @@ def add_coding_in(
         start, end = find_match(text, match, nth)
     if start is None or end is None:
         raise CodingError("give --start and --end (code-point offsets), or --match TEXT")
-    if not (0 <= start < end <= len(text)):
-        raise CodingError(
-            f"offsets {start}-{end} are outside the document (0-{len(text)}) or empty; "
-            "offsets count Unicode code points and the end is exclusive"
-        )
-    quote = text[start:end]
-    cid = coder_id(session, pid, coder)
+    check_offsets(text, start, end)
+    who = coder_row(session, pid, coder)
     existing = session.scalar(
         select(Coding).where(
             Coding.document_id == doc.id, Coding.code_id == code_row.id,
-            Coding.coder_id == cid, Coding.start == start, Coding.end == end,
+            Coding.coder_id == who.id, Coding.start == start, Coding.end == end,
         )
     )
-    path = paths_by_id(session, pid)[code_row.id]
     if existing is not None:
-        return CodingRecord(doc.name, path, coder, start, end, quote, existing.memo), False
-    coding = Coding(document_id=doc.id, code_id=code_row.id, coder_id=cid,
-                    start=start, end=end, quote=quote, memo=memo)
+        _link(existing, doc, code_row, who)
+        return existing, False
+    coding = Coding(document_id=doc.id, code_id=code_row.id, coder_id=who.id,
+                    start=start, end=end, quote=text[start:end], memo=memo)
     session.add(coding)
     session.flush()
+    # Its times are read back as stored when first used (SQLite keeps no time zone), so the new
+    # coding shows and snapshots exactly as it will when read again later.
+    session.expire(coding, ["created_at", "updated_at"])
+    _link(coding, doc, code_row, who)
     log(session, project_id=pid, actor=actor or coder, action="create", entity="coding",
-        entity_id=coding.id, document=doc.name, code=path, start=start, end=end)
-    return CodingRecord(doc.name, path, coder, start, end, quote, memo), True
+        entity_id=coding.id, document=doc.name, code=code_path(session, pid, code_row.id),
+        start=start, end=end)
+    return coding, True
 
 
 @read_only

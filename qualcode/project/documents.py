@@ -527,10 +527,40 @@ def get_document(session: Session, project_id: int, name: str) -> Document:
     return doc
 
 
-def show_document(db: Database, name: str) -> dict:
-    """A document with its turns (speaker, media start, offsets, text) and report."""
+def find_document(session: Session, project_id: int, document: int | str | Document) -> Document:
+    """The one document look-up: a document given by id, by name (see :func:`get_document`) or
+    as a row.
+
+    A row is checked and returned as it is, so a caller that resolved the document once can pass
+    it down without another look-up. LookupError saying what exists otherwise.
+    """
+    if isinstance(document, Document):
+        if document.project_id != project_id:
+            raise LookupError(f"no document with id {document.id} in this project; "
+                              "reload the document list")
+        return document
+    if isinstance(document, int) and not isinstance(document, bool):
+        doc = session.get(Document, document)
+        if doc is None or doc.project_id != project_id:
+            raise LookupError(f"no document with id {document}; reload the document list")
+        return doc
+    if isinstance(document, str):
+        return get_document(session, project_id, document)
+    raise TypeError(f"a document is given by id or name, not {type(document).__name__}")
+
+
+def show_document(db: Database, name: str, *, viewer: str | None = None) -> dict:
+    """A document with its turns (speaker, media start, offsets, text) and report.
+
+    ``viewer``: the acting user. With accounts they must be an active member of the project
+    (``access.reader``), checked before the document is looked up, so a refused caller learns
+    not even which names are close.
+    """
+    from qualcode.team.access import reader
+
     with db.session() as session:
         pid = db.project_id(session)
+        reader(session, pid, viewer)
         doc = get_document(session, pid, name)
         attributes = participant_attributes(session, pid).get(doc.participant_id, {})
         return {

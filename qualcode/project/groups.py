@@ -14,6 +14,7 @@ import difflib
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from qualcode.team.access import reader
 from qualcode.team.changelog import log
 from qualcode.store.db import Database, read_only, retrying
 from qualcode.project.documents import get_document
@@ -167,10 +168,14 @@ def remove_documents(db: Database, name: str, documents: list[str], *, actor: st
 
 
 @read_only
-def list_groups(db: Database) -> list[dict]:
-    """Every group by name: ``{"name", "description", "documents": [names, sorted], "guid"}``."""
+def list_groups(db: Database, *, viewer: str | None = None) -> list[dict]:
+    """Every group by name: ``{"name", "description", "documents": [names, sorted], "guid"}``.
+
+    ``viewer``: the acting user; with accounts they must be an active member of the project.
+    """
     with db.session() as s:
         pid = db.project_id(s)
+        reader(s, pid, viewer)
         groups = s.scalars(select(DocumentGroup).where(DocumentGroup.project_id == pid)
                            .order_by(DocumentGroup.name)).all()
         return [_view(s, g) for g in groups]

@@ -14,6 +14,10 @@ Where a REFI file names the coder twice (``PlainTextSelection/@creatingUser`` an
 both so the choice can be made knowingly.
 """
 
+# Longer than 600 lines: export and import are the two directions of one mapping (REFI-QDA
+# dataclasses ⇄ tables, the same GUID, type and coder rules both ways), and the importer is one
+# class for one all-or-nothing transaction; splitting either would scatter that mapping.
+
 from __future__ import annotations
 
 import json

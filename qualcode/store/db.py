@@ -246,6 +246,7 @@ def retrying(fn: Callable) -> Callable:
             _MODE.reset(mode)
             _RETRYING.reset(retrying_token)
 
+    wrapper.qualcode_writes = True  # what tests/test_attacks_reads.py tells writes from reads by
     return wrapper
 
 
@@ -310,6 +311,7 @@ def read_only(fn: Callable) -> Callable:
         finally:
             _MODE.reset(token)
 
+    wrapper.qualcode_read_only = True
     return wrapper
 
 

@@ -15,17 +15,19 @@ viewer    reads and exports
 An admin account is owner of every project. Writes are checked at one gate that no change can
 avoid: every change is written to the change log in its own transaction, and
 ``qualcode.team.changelog.log`` calls :func:`authorize` first, so a refused change rolls back whole.
-Reads call :func:`reader` (membership) and :mod:`qualcode.coding.visibility` (blind coding).
+Reads call :func:`visibility` (membership and blind coding: the one rule for every read path).
+The project settings that feed these rules are written by :mod:`qualcode.team.settings`.
 """
 
 from __future__ import annotations
 
+import getpass
+import os
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qualcode.store.db import retrying
 from qualcode.store.models import Account, Coder, Coding, DocumentDone, Membership, Project
 
 #: The permission each logged entity needs; anything not listed needs "manage" (fail closed).
@@ -71,6 +73,14 @@ class Actor:
 _WHAT = {"code": "code documents", "codebook": "change the codebook",
          "manage": "manage the project (documents, attributes, groups, settings, accounts)",
          "read": "open this project"}
+
+
+def default_actor() -> str:
+    """Who is acting when no coder or account is named: ``QUALCODE_USER`` or the OS user."""
+    try:
+        return os.environ.get("QUALCODE_USER") or getpass.getuser()
+    except Exception:  # no user name on some containers
+        return "unknown"
 
 
 def has_accounts(session: Session) -> bool:
@@ -173,23 +183,8 @@ def require_manager(db, actor: str | None) -> None:
 
 def require_owner(session: Session, actor: str | None) -> None:
     """:func:`require_manager` inside a caller's session (the default project)."""
-    from qualcode.team.changelog import default_actor
-
     pid = session.scalar(select(Project.id).order_by(Project.id).limit(1))
     require(session, pid, actor or default_actor(), "manage")
-
-
-@retrying
-def set_codebook_editing(db, allowed: bool, *, actor: str | None) -> None:
-    """Let coders edit the codebook (or stop them); owners only, logged."""
-    from qualcode.team.changelog import log
-
-    with db.session() as s:
-        project = s.get(Project, db.project_id(s))
-        project.coders_edit_codebook = bool(allowed)
-        log(s, project_id=project.id, actor=actor, action="update", entity="project",
-            entity_id=project.id, coders_edit_codebook=bool(allowed))
-        s.info.pop("qualcode_actors", None)
 
 
 @dataclass(frozen=True)
@@ -223,8 +218,19 @@ class Visibility:
 def visibility(session: Session, project_id: int, viewer: str | None) -> Visibility:
     """Check that ``viewer`` may read the project and say whose codings they may see.
 
-    With no accounts and no viewer named (the command line, a notebook) everything is visible;
-    with accounts a viewer must be named (:func:`reader`).
+    This is the one blind-coding rule; every read path asks it (the workspace, codings lists,
+    the analysis loader, REFI export, coder lists, agreement and adjudication):
+
+    - blind coding off: everybody who may read sees every coding;
+    - blind coding on, a named viewer: their own codings, plus everyone's on the documents they
+      marked done; a name that never coded (a viewer, a newcomer) sees nothing (fail closed);
+    - no viewer named, with accounts: refused (:class:`AccessDenied`, via :func:`reader`), so a
+      page or command that forgets to say who is reading fails closed;
+    - no viewer named, single-user mode (no accounts): the reader is whoever owns the database
+      file — the command line without ``QUALCODE_USER``, a notebook — and sees everything, blind
+      coding or not, as they could by opening the file. The app never reads as nobody: the
+      workspace shows nothing until a coder is chosen, and with accounts it reads as the
+      logged-in account.
     """
     who = reader(session, project_id, viewer)
     project = session.get(Project, project_id)

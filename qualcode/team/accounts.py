@@ -40,6 +40,9 @@ MAX_SESSION_DAYS = 7
 #: Wrong passwords in a row before the account is locked, and for how long.
 LOCK_AFTER = 5
 LOCK_MINUTES = 5
+#: What every refused login reads, whatever the reason.
+REFUSED = (f"wrong account name or password (after {LOCK_AFTER} wrong passwords an account is locked "
+           f"for {LOCK_MINUTES} minutes; try again later or ask an admin)")
 # A last_seen write on every Streamlit rerun would be a write per click; once a minute is enough.
 _TOUCH_EVERY = timedelta(seconds=60)
 
@@ -255,11 +258,14 @@ def login(db: Database, name: str, password: str, *, now: datetime | None = None
     """Check a name and password; returns a new session token, or raises :class:`LoginFailed`.
 
     Wrong passwords are counted; after ``LOCK_AFTER`` in a row the account refuses logins for
-    ``LOCK_MINUTES`` minutes (the message says so, without saying whether the password was
-    right). Failed and successful logins are written to the change log.
+    ``LOCK_MINUTES`` minutes. Every refusal reads :data:`REFUSED` and costs one argon2
+    verification, so a stranger cannot tell a locked account from an unknown name. Failed and
+    successful logins are written to the change log.
     """
     now = now or utcnow()
-    refused = LoginFailed("wrong account name or password")
+    # One message and one password verification for every refusal (unknown name, wrong
+    # password, locked, disabled), so neither the text nor the timing says whether a name exists.
+    refused = LoginFailed(REFUSED)
     password = password if isinstance(password, str) else ""
     with db.session() as s:
         account = s.scalar(select(Account).where(Account.name == (name or "").strip()))
@@ -271,8 +277,11 @@ def login(db: Database, name: str, password: str, *, now: datetime | None = None
             raise refused
         locked = _aware(account.locked_until)
         if locked is not None and locked > now:
-            raise LoginFailed(f"too many wrong passwords: account {account.name!r} is locked until "
-                              f"{locked:%H:%M} UTC; try again then or ask an admin")
+            try:
+                _hasher.verify(account.password_hash, password)
+            except (VerificationError, InvalidHashError):
+                pass
+            raise refused
         try:
             ok = _hasher.verify(account.password_hash, password)
         except (VerificationError, InvalidHashError):

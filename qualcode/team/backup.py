@@ -164,14 +164,62 @@ def safety_path(db: Database, file: Path, now: datetime | None = None) -> Path:
     return file.parent / f"qualcode-pre-restore-{stamp}.dump"
 
 
+def _projects_now(db: Database) -> list[dict]:
+    """The projects (name, guid) in the database about to be replaced; [] when it is empty."""
+    from sqlalchemy import inspect, text
+
+    with db.engine.connect() as conn:
+        if "project" not in inspect(conn).get_table_names():
+            return []
+        return [{"name": n, "guid": g} for n, g in conn.execute(text("SELECT name, guid FROM project ORDER BY id"))]
+
+
+def _projects_in_sqlite(file: Path) -> list[dict]:
+    con = sqlite3.connect(f"file:{file}?mode=ro", uri=True)
+    try:
+        return [{"name": n, "guid": g} for n, g in con.execute("SELECT name, guid FROM project ORDER BY id")]
+    except sqlite3.DatabaseError:
+        return []
+    finally:
+        con.close()
+
+
+def _projects_in_archive(file: Path) -> list[dict]:
+    """The project rows of a pg_dump archive, read from pg_restore's COPY block of the table."""
+    proc = subprocess.run([_pg_tool("pg_restore"), "--data-only", "--table=project", "--file=-", str(file)],
+                          check=False, capture_output=True, text=True)
+    lines = proc.stdout.splitlines()
+    start = next((i for i, line in enumerate(lines) if re.match(r"COPY \S*project \(", line)), None)
+    if proc.returncode != 0 or start is None:
+        return []
+    columns = [c.strip().strip('"') for c in lines[start].split("(", 1)[1].split(")", 1)[0].split(",")]
+    rows = []
+    for line in lines[start + 1:]:
+        if line == "\\.":
+            break
+        values = dict(zip(columns, line.split("\t")))
+        rows.append({"name": values.get("name"), "guid": values.get("guid")})
+    return rows
+
+
+def _names(projects: list[dict]) -> str:
+    return ", ".join(repr(p["name"]) for p in projects) or "no project"
+
+
 def restore(db: Database, file: str | os.PathLike, *, yes: bool = False,
-            now: datetime | None = None, actor: str | None = None) -> dict:
+            now: datetime | None = None, actor: str | None = None,
+            other_project: str | None = None) -> dict:
     """Replace the whole database with a backup, after saving the current one.
 
     The file is checked first (SQLite: a qualcode database with an ``alembic_version`` table
     at a revision this version knows; PostgreSQL: a pg_dump archive holding ``alembic_version``).
     Without ``yes`` nothing is changed and the plan is returned with ``"done": False``.
-    Returns ``{"database", "engine", "from", "revision", "safety_backup", "done"}``.
+    Returns ``{"database", "engine", "from", "revision", "safety_backup", "projects_now",
+    "projects_in_backup", "same_project", "done"}``.
+
+    A backup of a *different* project (its project GUIDs are not the database's) replaces the
+    project, its documents, codings and accounts with another study's: it is refused unless
+    ``other_project`` repeats the backup's project name, as a typed confirmation.
     With accounts, owners only.
     """
     require_manager(db, actor)
@@ -191,8 +239,19 @@ def restore(db: Database, file: str | os.PathLike, *, yes: bool = False,
         if not re.search(r"TABLE\s+\S+\s+alembic_version\b", listing):
             raise BackupError(f"{file} is a pg_dump archive but not of a qualcode database "
                               "(no alembic_version table)")
+    plan["projects_now"] = _projects_now(db)
+    plan["projects_in_backup"] = (_projects_in_sqlite(file) if db.path is not None
+                                  else _projects_in_archive(file))
+    now_guids = {p["guid"] for p in plan["projects_now"]}
+    plan["same_project"] = not now_guids or now_guids == {p["guid"] for p in plan["projects_in_backup"]}
     if not yes:
         return plan
+    if not plan["same_project"] and other_project not in {p["name"] for p in plan["projects_in_backup"]}:
+        raise BackupError(
+            f"{file} is a backup of {_names(plan['projects_in_backup'])}, not of this database's "
+            f"{_names(plan['projects_now'])}: restoring it replaces this project, its documents, "
+            "codings and accounts with the other one's. If that is what you want, confirm by "
+            "naming the backup's project (--other-project NAME); nothing was changed")
     safety.parent.mkdir(parents=True, exist_ok=True)
     if db.path is not None:
         if db.path.exists():

@@ -7,23 +7,16 @@ on the table (migration 0002).
 
 from __future__ import annotations
 
-import getpass
 import json
-import os
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qualcode.team.access import authorize
+# default_actor lives in access (who is acting); it is re-exported here for older callers.
+from qualcode.team.access import authorize, default_actor, require_owner
 from qualcode.store.models import ChangeLog
 
-
-def default_actor() -> str:
-    """Who is acting when no coder or account is named: ``QUALCODE_USER`` or the OS user."""
-    try:
-        return os.environ.get("QUALCODE_USER") or getpass.getuser()
-    except Exception:  # no user name on some containers
-        return "unknown"
+__all__ = ["default_actor", "history", "log"]
 
 
 def log(
@@ -63,8 +56,6 @@ def history(session: Session, *, entity: str | None = None, entity_id: int | Non
     The log names every coder's work, so with accounts only owners may read it (``actor``,
     default ``QUALCODE_USER`` or the OS user).
     """
-    from qualcode.team.access import require_owner
-
     require_owner(session, actor)
     q = select(ChangeLog).order_by(ChangeLog.id)
     if entity is not None:

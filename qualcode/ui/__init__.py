@@ -25,6 +25,9 @@ from qualcode.project.documents import (
     show_document,
 )
 from qualcode.guards import md_text, safe_colour
+from qualcode.ui import agreement, analysis, interchange, members, workspace
+from qualcode.ui.codebook_editor import codebook_editor
+from qualcode.ui.roles import current_role, may
 from qualcode.importers import SUPPORTED_EXTENSIONS
 from qualcode.store.models import Coder, Project
 from qualcode.project.participants import AttributesError, parse_attributes
@@ -110,7 +113,7 @@ def page_transcript(db: Database) -> None:
         st.info("No documents yet: import transcripts on the Import page.")
         return
     name = st.selectbox("Document", names, key="document")
-    doc = show_document(db, name)
+    doc = show_document(db, name, viewer=st.session_state.get("coder") or None)
     meta = [doc["participant"]] if doc["participant"] else []
     meta += [f"{k}: {v}" for k, v in doc["attributes"].items()]
     meta.append(f"{len(doc['turns'])} turns · {doc['characters']:,} characters · {doc['format']}")
@@ -173,22 +176,9 @@ def page_codebook(db: Database) -> None:
              if not q or q in "/".join(c[0]).lower() or q in c[2]["Definition"].lower()]
     st.caption(f"{len(shown)} of {len(codes)} codes")
     st.html(codebook_html(shown))
-    if _may("codebook", db):
+    if may("codebook", db):
         with st.expander("Edit the codebook"):
             codebook_editor(db)
-
-
-def _may(permission: str, db: Database) -> bool:
-    """Whether the signed-in user's role allows ``permission`` (always, in single-user mode).
-
-    Only for showing or hiding controls: the library checks again on every change.
-    """
-    from qualcode.team.access import actor
-
-    if not st.session_state.get("account"):
-        return True
-    with db.session() as s:
-        return actor(s, db.project_id(s), st.session_state["account"]).allows(permission)
 
 
 def page_import(db: Database) -> None:
@@ -268,12 +258,7 @@ def _daily_backup(db: Database) -> None:
     try:
         auto_backup(db)
     except (OSError, sqlite3.Error) as exc:
-        st.warning(f"The automatic daily backup failed: {exc}")
-
-
-def current_role() -> str:
-    """The signed-in account's role (owner, coder or viewer); ``owner`` in single-user mode."""
-    return st.session_state.get("role") or "owner"
+        st.warning(f"The automatic daily backup failed: {md_text(exc)}")
 
 
 def _sign_in(db: Database) -> None:
@@ -332,7 +317,7 @@ def _account_box(db: Database) -> None:
         st.button("Change password", key="pw_change", on_click=_change_password, args=(db,))
         message = st.session_state.pop("pw_message", None)
         if message:
-            st.error(message[0])
+            st.error(md_text(message[0]))
 
 
 def _login_gate(db: Database) -> None:
@@ -357,7 +342,7 @@ def _login_gate(db: Database) -> None:
             with db.session() as s:
                 who = actor(s, db.project_id(s), name)
         except AccessDenied as exc:
-            st.error(str(exc))
+            st.error(md_text(exc))
             st.button("Log out", on_click=_sign_out, args=(db,), key="logout_denied")
             st.stop()
         st.session_state.update(account=name, role=who.role, coder=name)
@@ -374,7 +359,7 @@ def _login_gate(db: Database) -> None:
         st.text_input("Password", type="password", key="login_password", max_chars=1024)
         st.form_submit_button("Log in", type="primary", on_click=_sign_in, args=(db,))
     if st.session_state.get("login_error"):
-        st.error(st.session_state["login_error"])
+        st.error(md_text(st.session_state["login_error"]))
     st.stop()
 
 
@@ -418,7 +403,7 @@ def main() -> None:
     try:
         pages[page](db)
     except AccessDenied as exc:  # the library refused: say why instead of a traceback
-        st.error(str(exc))
+        st.error(md_text(exc))
 
 
 #: URL parameter → session key it restores, so a reload or a shared link reopens the same place.
@@ -445,26 +430,26 @@ def _save_to_url() -> None:
 
 
 def _toggle_blind(db: Database) -> None:
-    from qualcode.coding import visibility
-    from qualcode.team.changelog import default_actor
+    from qualcode.team.access import default_actor
+    from qualcode.team.settings import set_blind
 
-    visibility.set_blind(db, bool(st.session_state.get("blind")),
-                         actor=st.session_state.get("coder") or default_actor())
+    set_blind(db, bool(st.session_state.get("blind")),
+              actor=st.session_state.get("coder") or default_actor())
 
 
 def _toggle_codebook_editing(db: Database) -> None:
-    from qualcode.team.access import set_codebook_editing
-    from qualcode.team.changelog import default_actor
+    from qualcode.team.access import default_actor
+    from qualcode.team.settings import set_codebook_editing
 
     set_codebook_editing(db, bool(st.session_state.get("coders_edit_codebook")),
                          actor=st.session_state.get("coder") or default_actor())
 
 
 def _project_settings(db: Database) -> None:
-    from qualcode.coding import visibility
+    from qualcode.team.settings import is_blind
 
     with st.expander("Project settings"):
-        st.session_state["blind"] = visibility.is_blind(db)
+        st.session_state["blind"] = is_blind(db)
         st.toggle("Independent (blind) coding", key="blind", on_change=_toggle_blind, args=(db,),
                   help="Each coder sees only their own codings in a document until they mark it done.")
         if st.session_state.get("account"):
@@ -484,9 +469,6 @@ PAGES = {
     "Codebook": page_codebook,
     "Import": page_import,
 }
-# Imported last, so that page modules can use the helpers defined above.
-from qualcode.ui import agreement, analysis, interchange, members, workspace  # noqa: E402
-from qualcode.ui.codebook_editor import codebook_editor  # noqa: E402
 
 PAGES = {"Documents": page_documents, **workspace.PAGES, **{k: v for k, v in PAGES.items() if k != "Documents"}}
 for _family in (analysis, agreement, interchange, members):

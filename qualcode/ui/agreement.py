@@ -18,6 +18,7 @@ from qualcode.agreement.report import (
     table_xlsx,
 )
 from qualcode.agreement.units import CONSENSUS, UNITS, AgreementInputError, build_unit_matrix, project_coders
+from qualcode.guards import md_text
 from qualcode.store.db import Database
 from qualcode.project.documents import list_documents
 
@@ -76,9 +77,9 @@ def _verdict_style(value: str) -> str:
 
 def page_agreement(db: Database) -> None:
     st.header("Agreement")
-    from qualcode.coding import visibility
+    from qualcode.team.settings import is_blind
 
-    if visibility.is_blind(db):
+    if is_blind(db):
         st.info("Blind coding is on, so coders cannot see each other's codings yet. When every "
                 "coder has finished, turn it off in Project settings to compare them here.")
         return
@@ -107,7 +108,7 @@ def page_agreement(db: Database) -> None:
         matrix = build_unit_matrix(db, coders=coders, unit=unit, documents=documents, rollup=rollup,
                                    viewer=me)
     except AgreementInputError as exc:
-        st.error(str(exc))
+        st.error(md_text(exc))
         return
     if not matrix.codes:
         st.info("These coders applied no code in these documents.")
@@ -127,7 +128,7 @@ def page_agreement(db: Database) -> None:
     styled = table[show].style.format(precision=3, na_rep="—").map(_verdict_style, subset=["verdict"])
     st.dataframe(styled, hide_index=True, width="stretch", key="agr_table")
     for row in table.dropna(subset=["note"]).to_dict("records"):
-        st.caption(f"**{html.escape(row['code'])}**: {html.escape(row['note'])}")
+        st.caption(f"**{md_text(row['code'])}**: {md_text(row['note'])}")
 
     pooled, mean = report.overall["pooled"], report.overall["mean"]
     kappa = "cohen" if len(coders) == 2 else "fleiss"
@@ -173,7 +174,7 @@ def _disagreement_browser(db: Database, codes: list[str], coders: list[str],
                           documents: list[str] | None) -> None:
     st.subheader("Disagreements")
     if "agr_done" in st.session_state:
-        st.success(st.session_state.pop("agr_done"))
+        st.success(md_text(st.session_state.pop("agr_done")))
     code = st.selectbox("Code", codes, key="agr_code")
     found = disagreements(db, code, coders, documents=documents,
                           viewer=st.session_state.get("coder") or None)
@@ -194,7 +195,7 @@ def _disagreement_browser(db: Database, codes: list[str], coders: list[str],
         st.caption("No consensus version here yet (or the consensus leaves it uncoded).")
     else:
         st.caption(f"Consensus version: {passage.decision}.")
-    from qualcode.ui import current_role
+    from qualcode.ui.roles import current_role
 
     if current_role() != "owner":
         st.caption("An owner of the project records the consensus version.")

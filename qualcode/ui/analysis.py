@@ -8,7 +8,6 @@ and XLSX. Transcript text in tables is shown by ``st.dataframe``, which renders 
 
 from __future__ import annotations
 
-import html
 
 import pandas as pd
 import streamlit as st
@@ -29,6 +28,7 @@ from qualcode.analysis.queries import (
     search,
     undo_autocode,
 )
+from qualcode.guards import md_text
 from qualcode.store.db import Database
 
 
@@ -38,18 +38,18 @@ def _filters(db: Database) -> ProjectData | None:
     In blind coding, a coder analyses only their own codings: nobody's work is shown to
     another coder before the blind phase is over.
     """
-    from qualcode.coding import visibility
+    from qualcode.team.settings import is_blind
 
     me = (st.session_state.get("coder") or "").strip() or None
     everything = load(db, viewer=me)
-    blind = visibility.is_blind(db)
+    blind = is_blind(db)
     if blind and me is None:
         st.info("Blind coding is on: choose your coder name in the sidebar to analyse your own codings.")
         return None
     with st.sidebar:
         st.subheader("Filters")
         if blind:
-            st.caption(f"Blind coding is on: only {me}'s codings are analysed.")
+            st.caption(f"Blind coding is on: only {md_text(me)}'s codings are analysed.")
             coders = [me] if me in everything.coders else []
             if not coders:
                 st.info("You have no codings yet.")
@@ -68,7 +68,7 @@ def _filters(db: Database) -> ProjectData | None:
         data = load(db, coders=coders or None, documents=docs or None, attributes=attributes or None,
                     viewer=me)
     except AnalysisError as exc:
-        st.error(str(exc))
+        st.error(md_text(exc))
         return None
     if data.codings.empty:
         st.info("No codings match these filters yet: code some passages (or widen the filters).")
@@ -103,7 +103,7 @@ def _chart(fig, name: str, key: str) -> None:
 
 
 def _scope(frame: pd.DataFrame) -> None:
-    st.caption(f"Coders: {html.escape(str(frame.attrs.get('coders', '')))}")
+    st.caption(f"Coders: {md_text(frame.attrs.get('coders', ''))}")
 
 
 def page_frequencies(db: Database) -> None:
@@ -148,7 +148,7 @@ def page_cooccurrence(db: Database) -> None:
     try:
         matrix = cooccurrence(data, unit=unit, measure=measure, window=int(window), rows=rows, columns=columns)
     except AnalysisError as exc:
-        st.error(str(exc))
+        st.error(md_text(exc))
         return
     _scope(matrix)
     st.caption(f"Unit: {unit}; measure: {measure}" + ("; P(column | row)" if measure == "conditional" else ""))
@@ -173,6 +173,7 @@ def page_matrices(db: Database) -> None:
         return
     value = st.selectbox("Cell value", ["codings", "words"], key="mx_value")
     by_doc = code_by_document(data, value=value)
+    _scope(by_doc)
     st.subheader("Code × document")
     if not by_doc.empty:
         _chart(charts.heatmap(by_doc, title=f"{value} per code and document"), "code-by-document", "mxdoc")
@@ -215,14 +216,14 @@ def page_query(db: Database) -> None:
     try:
         hits = search(data, pattern, regex=regex, lemma=lemma)
     except AnalysisError as exc:
-        st.error(str(exc))
+        st.error(md_text(exc))
         return
     st.caption(f"{len(hits)} hits")
     st.dataframe(hits, hide_index=True, width="stretch", key="q_hits_table")
     _table_downloads(hits, "search", "qhits")
-    from qualcode.ui import _may
+    from qualcode.ui.roles import may
 
-    if hits.empty or not _may("code", db):  # viewers search; they do not code
+    if hits.empty or not may("code", db):  # viewers search; they do not code
         return
     with st.expander("Code all hits"):
         c1, c2, c3 = st.columns(3)
@@ -233,7 +234,7 @@ def page_query(db: Database) -> None:
         else:
             coder = c2.text_input("As coder", value=(data.coders or ["autocoder"])[0], key="q_auto_coder")
         extend = c3.selectbox("Code", ["match", "sentence", "turn"], key="q_auto_extend")
-        preview = preview_autocode(db, data, hits, code, coder, extend=extend)
+        preview = preview_autocode(db, data, hits, code, coder, extend=extend, viewer=me or coder)
         new = int((preview["status"] == "new").sum())
         st.caption(f"Preview: {new} new codings, {len(preview) - new} already coded (nothing written yet)")
         st.dataframe(preview, hide_index=True, width="stretch", key="q_preview")
@@ -242,7 +243,7 @@ def page_query(db: Database) -> None:
                 result = apply_autocode(db, data, hits, code, coder, extend=extend, query=pattern,
                                         actor=me)
             except AccessDenied as exc:
-                st.error(str(exc))
+                st.error(md_text(exc))
             else:
                 st.session_state["q_last_batch"] = result["batch"]
                 st.success(f"Created {result['created']} codings (batch {result['batch']}).")
@@ -251,7 +252,7 @@ def page_query(db: Database) -> None:
         try:
             result = undo_autocode(db, batch, actor=st.session_state.get("coder") or None)
         except AnalysisError as exc:
-            st.error(str(exc))
+            st.error(md_text(exc))
         else:
             st.session_state.pop("q_last_batch")
             st.success(f"Removed {result['removed']} codings.")

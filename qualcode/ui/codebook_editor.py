@@ -11,10 +11,10 @@ import streamlit as st
 
 from qualcode.coding import codebook_edit
 from qualcode.team.access import AccessDenied
-from qualcode.team.changelog import default_actor
+from qualcode.team.access import default_actor
 from qualcode.project.codes import paths_by_id, tree
 from qualcode.store.db import Database
-from qualcode.ui import md_text
+from qualcode.guards import md_text
 
 TOP = "(top level)"
 

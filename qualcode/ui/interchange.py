@@ -7,6 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from qualcode.guards import md_text
 from qualcode.refi.model import RefiError
 from qualcode.refi.store import export_project, import_project_file
 from qualcode.refi.write import write_qdc, write_qdpx
@@ -20,14 +21,14 @@ def _show_report(report: dict) -> None:
     cols[1].metric("Codes", report["codes"])
     cols[2].metric("Codings", report["codings"])
     cols[3].metric("Memos", report.get("memos", 0))
-    st.markdown("**Coders:** " + (", ".join(report["coders"]) or "(none)"))
+    st.markdown("**Coders:** " + (", ".join(md_text(c) for c in report["coders"]) or "(none)"))
     existing = report.get("existing") or {}
     if existing:
         st.caption("Already in the project (left alone): "
                    + ", ".join(f"{n} {k}" for k, n in sorted(existing.items())))
     readings = report.get("offset_readings") or {}
     if readings:
-        st.caption("Offsets read as: " + "; ".join(f"{k}: {v}" for k, v in readings.items()))
+        st.caption("Offsets read as: " + "; ".join(f"{md_text(k)}: {md_text(v)}" for k, v in readings.items()))
     for title, items in (("Notes", report["warnings"]), ("Skipped", report.get("skipped") or [])):
         if items:
             with st.expander(f"{title} ({len(items)})", expanded=title == "Notes"):
@@ -42,7 +43,7 @@ def _import(db, path: Path, coder_from: str) -> None:
                                          actor=st.session_state.get("coder") or None)
         except RefiError as exc:
             status.update(label="Import refused", state="error")
-            st.error(str(exc))
+            st.error(md_text(exc))
             return
         status.update(label=f"Imported {path.name}", state="complete")
     st.session_state["interchange_report"] = report
@@ -71,7 +72,7 @@ def page_interchange(db) -> None:
         right.download_button("Download codebook.qdc", st.session_state["qdc_bytes"],
                               file_name="codebook.qdc", mime="application/xml", key="download_qdc")
 
-    from qualcode.ui import current_role
+    from qualcode.ui.roles import current_role
 
     if current_role() != "owner":
         return  # importing changes the project: owners only (the library checks again)
@@ -96,7 +97,7 @@ def page_interchange(db) -> None:
         elif path_text.strip():
             path = Path(path_text.strip()).expanduser()
             if not path.exists():
-                st.error(f"{path} does not exist.")
+                st.error(f"{md_text(path)} does not exist.")
             else:
                 _import(db, path, coder_from)
         else:

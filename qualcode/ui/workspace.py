@@ -24,10 +24,11 @@ from qualcode.coding import undo
 
 from qualcode.coding import visibility
 from qualcode.team.access import AccessDenied
+from qualcode.team.settings import is_blind
 from qualcode.project.codes import tree
 from qualcode.store.db import Database
 from qualcode.project.documents import list_documents, show_document
-from qualcode.ui import md_text, safe_colour
+from qualcode.guards import md_text, safe_colour
 from qualcode.ui.span_component import transcript_selector
 
 RECENT = 8  # recently used codes kept at hand
@@ -168,8 +169,8 @@ def page_workspace(db: Database) -> None:
     if st.session_state.get("ws_document") not in docs:
         st.session_state["ws_document"] = docs[0]
     document = st.selectbox("Document", docs, key="ws_document")
-    doc = show_document(db, document)
-    blind = visibility.is_blind(db)
+    doc = show_document(db, document, viewer=st.session_state.get("coder") or None)
+    blind = is_blind(db)
     done = visibility.is_done(db, document, coder)
     codings = editing.codings_for_document(db, document, viewer=coder)
     left, right = st.columns([3, 2], gap="medium")
@@ -269,9 +270,9 @@ def _panel(db: Database, document: str, coder: str, blind: bool, done: bool) -> 
         for i, path in enumerate(recent):
             st.button(f"{i + 1} · {path.split('/')[-1]}", key=f"ws_recent_{i}", help=path,
                       on_click=_apply_one, args=(db, document, coder, path), shortcut=str(i + 1))
-    from qualcode.ui import _may
+    from qualcode.ui.roles import may
 
-    if _may("codebook", db):  # coders only when the owner allows it
+    if may("codebook", db):  # coders only when the owner allows it
         with st.expander("New code"):
             st.selectbox("Parent", [""] + paths, key="ws_invivo_parent",
                          format_func=lambda p: p or "(top level)")
@@ -348,7 +349,7 @@ def page_retrieve(db: Database) -> None:
         rows = [c for c in editing.codings_for_document(db, name, viewer=coder) if c.code_path in wanted]
         if not rows:
             continue
-        doc = show_document(db, name)
+        doc = show_document(db, name, viewer=st.session_state.get("coder") or None)
         text = doc["text"]
         st.subheader(name)
         for c in rows:
