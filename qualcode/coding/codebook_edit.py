@@ -16,8 +16,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qualcode.project.codes import PALETTE, code_path, find_code, paths_by_id
+from qualcode.project.codings import twin
 from qualcode.store.db import Database, read_only, retrying
-from qualcode.coding.editing import _join_memos
+from qualcode.coding.editing import collapse
 from qualcode.store.models import Code, Coding, new_guid
 from qualcode.coding.undo import Edit, EditConflict, code_snapshot, coding_snapshot, memo_moves
 
@@ -295,22 +296,13 @@ def _merge_into(s: Session, pid: int, edit: Edit, source: Code, target: Code, co
     target_guid = target.guid
     for coding in list(s.scalars(select(Coding).where(Coding.code_id == source.id)
                                  .order_by(Coding.id))):
-        twin = s.scalar(select(Coding).where(
-            Coding.document_id == coding.document_id, Coding.code_id == target.id,
-            Coding.coder_id == coding.coder_id, Coding.start == coding.start,
-            Coding.end == coding.end))
-        if twin is None:
+        same = twin(s, coding, target.id)
+        if same is None:
             edit.apply({"op": "update_coding", "guid": coding.guid,
                         "before": {"code": source.guid}, "after": {"code": target_guid}})
             counts["moved"] += 1
             continue
-        memo = _join_memos(twin.memo, coding.memo)
-        for op in memo_moves(s, coding_ids=[coding.id], coding_guid=twin.guid):
-            edit.apply(op)
-        edit.apply({"op": "delete_coding", "row": coding_snapshot(s, coding)})
-        if memo != twin.memo:  # the duplicate's memo is the coder's work too: keep it
-            edit.apply({"op": "update_coding", "guid": twin.guid, "before": {"memo": twin.memo},
-                        "after": {"memo": memo}})
+        collapse(s, edit, coding, same)
         counts["collapsed"] += 1
     next_ordinal = max((c.ordinal for c in _siblings(s, pid, target.id)), default=-1) + 1
     for child in _siblings(s, pid, source.id):

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from qualcode.team.access import check_coding_owner, visibility
 from qualcode.project.codes import PALETTE, code_index, code_path, find_code
-from qualcode.project.codings import CodingError, add_coding_in, check_offsets
+from qualcode.project.codings import CodingError, add_coding_in, check_offsets, twin
 from qualcode.store.db import Database, read_only, retrying
 from qualcode.project.documents import find_document
 from qualcode.store.models import Code, Coder, Coding, Document, Sentence, Turn, new_guid
@@ -315,6 +315,21 @@ def _join_memos(a: str | None, b: str | None) -> str | None:
     return "\n\n".join(parts) or None
 
 
+def collapse(s: Session, edit: Edit, coding: Coding, same: Coding) -> bool:
+    """Fold ``coding`` into ``same`` (the same coder's identical passage with the target code):
+    its memos move over, it is deleted, and the memos are joined (the duplicate's memo is the
+    coder's work too). Returns whether ``same``'s memo changed. Used by recode and merge."""
+    memo = _join_memos(same.memo, coding.memo)
+    for op in memo_moves(s, coding_ids=[coding.id], coding_guid=same.guid):
+        edit.apply(op)
+    edit.apply({"op": "delete_coding", "row": coding_snapshot(s, coding)})
+    if memo != same.memo:
+        edit.apply({"op": "update_coding", "guid": same.guid, "before": {"memo": same.memo},
+                    "after": {"memo": memo}})
+        return True
+    return False
+
+
 @retrying
 def recode(db: Database, coding_id: int, new_code: int | str, *, actor: str,
            expected_version: int | None = None, record: bool = True) -> RecodeResult:
@@ -334,29 +349,19 @@ def recode(db: Database, coding_id: int, new_code: int | str, *, actor: str,
             return RecodeResult(_view(s, pid, coding), False,
                                 f"the coding already has the code {new_path}; nothing changed")
         edit = Edit(s, pid, actor=actor, kind="recode")
-        twin = s.scalar(select(Coding).where(
-            Coding.document_id == coding.document_id, Coding.code_id == target.id,
-            Coding.coder_id == coding.coder_id, Coding.start == coding.start,
-            Coding.end == coding.end))
-        if twin is None:
+        same = twin(s, coding, target.id)
+        if same is None:
             edit.apply({"op": "update_coding", "guid": coding.guid,
                         "before": {"code": session_guid(s, coding.code_id)},
                         "after": {"code": target.guid}})
             edit.finish(description, record=record)
             return RecodeResult(_view(s, pid, coding), False, f"Recoded to {new_path}.")
-        memo = _join_memos(twin.memo, coding.memo)
-        joined = memo != twin.memo
-        for op in memo_moves(s, coding_ids=[coding.id], coding_guid=twin.guid):
-            edit.apply(op)
-        edit.apply({"op": "delete_coding", "row": coding_snapshot(s, coding)})
-        if joined:
-            edit.apply({"op": "update_coding", "guid": twin.guid, "before": {"memo": twin.memo},
-                        "after": {"memo": memo}})
+        joined = collapse(s, edit, coding, same)
         edit.finish(description + " (collapsed into the identical coding)", record=record)
         return RecodeResult(
-            _view(s, pid, twin), True,
+            _view(s, pid, same), True,
             f"The same passage was already coded {new_path} by this coder; the two codings are "
-            f"now one (id {twin.id})" + ("; their memos were joined." if joined else "."),
+            f"now one (id {same.id})" + ("; their memos were joined." if joined else "."),
         )
 
 

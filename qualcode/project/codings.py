@@ -134,6 +134,14 @@ def add_coding(
                             coding.end, coding.quote, coding.memo), created
 
 
+def twin(session: Session, coding: Coding, code_id: int) -> Coding | None:
+    """The same coder's coding of the same passage with code ``code_id`` (recode and merge
+    collapse onto it rather than create a duplicate), or None."""
+    return session.scalar(select(Coding).where(
+        Coding.document_id == coding.document_id, Coding.code_id == code_id,
+        Coding.coder_id == coding.coder_id, Coding.start == coding.start, Coding.end == coding.end))
+
+
 def _link(coding: Coding, doc: Document, code: Code, coder: Coder) -> None:
     """Hang the rows the call already holds on the coding (no history, no SQL), so whoever shows
     it next (``coding.coder.name`` …) finds them instead of querying again."""
