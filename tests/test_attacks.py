@@ -193,6 +193,62 @@ def test_the_formula_guard_makes_every_formula_start_text(name):
     assert not cell.startswith(("=", "+", "-", "@")) and cell.endswith(name)
 
 
+def _cells_of(name: str, payload: bytes) -> list:
+    """Every cell of a written CSV or XLSX file, as (value, is_formula)."""
+    import csv
+    import io
+
+    if name.endswith(".xlsx"):
+        from openpyxl import load_workbook
+
+        book = load_workbook(io.BytesIO(payload))
+        return [(c.value, c.data_type == "f") for sheet in book.worksheets for row in sheet.iter_rows()
+                for c in row]
+    return [(v, False) for row in csv.reader(io.StringIO(payload.decode("utf-8-sig"))) for v in row]
+
+
+def test_every_spreadsheet_writer_guards_every_cell(tmp_path):
+    """The sweep: one project with hostile code, coder and document names, through every
+    CSV/XLSX writer qualcode has (excerpts, statistics, matrices, wide form, agreement,
+    codebook). Add a writer here when you add one to qualcode."""
+    from qualcode.agreement.report import build_report, table_csv, table_xlsx
+    from qualcode.agreement.units import build_unit_matrix
+    from qualcode.analysis import excerpts as ex
+    from qualcode.analysis.matrices import code_by_document
+    from qualcode.codebook import to_csv as codebook_csv
+    from qualcode.coding import codebook_edit
+    from qualcode.project.codes import to_codebook
+
+    db = Database(tmp_path / "p.db")
+    import_files(db, [("=cmd|' -C calc'!A0.txt", DOC1.encode())])
+    doc = "=cmd|' -C calc'!A0"
+    names = [n for n in HOSTILE_NAMES if "/" not in n][:5]
+    for n, name in enumerate(names):
+        codebook_edit.create_code(db, name, actor="setup")
+        for coder in ("@ana", "-ben"):
+            words = ["exam fees", "clinical experience", "A mentor", "wrote to programs", "had no US"][n]
+            editing.add(db, doc, name, coder, *_span(DOC1, words))
+    data = load(db)
+    report = build_report(build_unit_matrix(db, coders=["@ana", "-ben"], unit="sentence"), draws=0)
+    with db.session() as s:
+        codebook = to_codebook(s, db.project_id(s))
+    written = {
+        "excerpts.csv": ex.to_csv(ex.excerpts(data)), "excerpts.xlsx": ex.to_xlsx(ex.excerpts(data)),
+        "frequencies.csv": ex.to_csv(frequencies(data)),
+        "cooccurrence.csv": ex.to_csv(cooccurrence(data, unit="sentence").reset_index()),
+        "code-by-document.xlsx": ex.to_xlsx(code_by_document(data), index=True),
+        "wide.csv": ex.to_csv(ex.wide_form(data)),
+        "agreement.csv": table_csv(report).encode(), "agreement.xlsx": table_xlsx(report),
+        "codebook.csv": codebook_csv(codebook).encode(),
+    }
+    for file, payload in written.items():
+        cells = _cells_of(file, payload)
+        assert cells, file
+        for value, is_formula in cells:
+            assert not is_formula, (file, value)
+            assert not (isinstance(value, str) and value.startswith(("=", "+", "-", "@"))), (file, value)
+
+
 def test_excerpt_and_statistics_writers_neutralise_hostile_code_names(tmp_path):
     import io
 
