@@ -5,6 +5,11 @@ Each function is one transaction, writes the change log with the actor and (unle
 given by id or path. Nothing a coder did is lost silently: a merge keeps every coding (exact
 duplicates collapse, their memos joined), and a delete must be confirmed with the number of
 codings it removes — the number :func:`code_usage` reports and the page must show.
+
+Blind coding: every number these functions report (usage, a delete's confirmation, a merge's
+counts, the undo description) counts only the codings the acting user may see
+(``qualcode.team.access.visibility``); codings hidden from them are moved or deleted all the
+same, and undo brings them back.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from qualcode.project.codings import twin
 from qualcode.store.db import Database, read_only, retrying
 from qualcode.coding.editing import collapse
 from qualcode.store.models import Code, Coding, new_guid
+from qualcode.team.access import Visibility, visibility
 from qualcode.coding.undo import Edit, EditConflict, code_snapshot, coding_snapshot, memo_moves
 
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -273,42 +279,53 @@ def reorder(db: Database, code: int | str, position: int, *, actor: str,
 
 
 @read_only
-def code_usage(db: Database, code: int | str, *, include_children: bool = True) -> dict:
-    """What deleting (or merging away) a code touches.
+def code_usage(db: Database, code: int | str, *, include_children: bool = True,
+               viewer: str | None = None) -> dict:
+    """What deleting (or merging away) a code touches, as ``viewer`` may see it.
 
     ``{"code": path, "codings": n, "documents": n, "coders": n, "children": n}``; ``children``
     counts every code below it, and with ``include_children`` the other counts include theirs.
+    The counts are of the codings ``viewer`` may see (blind coding: how much the others coded
+    is theirs to know); with accounts a viewer is required.
     """
     with db.session() as s:
         pid = db.project_id(s)
+        seen = visibility(s, pid, viewer)
         row = _code(s, pid, code)
         tree = _subtree(s, pid, row)
         ids = [c.id for c in tree] if include_children else [row.id]
-        base = select(Coding).where(Coding.code_id.in_(ids)).subquery()
+        visible = select(Coding).where(Coding.code_id.in_(ids))
+        if seen.clause() is not None:
+            visible = visible.where(seen.clause())
+        base = visible.subquery()
         n, docs, coders = s.execute(select(func.count(), func.count(base.c.document_id.distinct()),
                                            func.count(base.c.coder_id.distinct()))).one()
         return {"code": code_path(s, pid, row.id), "codings": n, "documents": docs,
                 "coders": coders, "children": len(tree) - 1}
 
 
-def _merge_into(s: Session, pid: int, edit: Edit, source: Code, target: Code, counts: dict) -> None:
-    """Move ``source``'s codings and children to ``target``, then delete ``source``."""
+def _merge_into(s: Session, pid: int, edit: Edit, source: Code, target: Code, counts: dict,
+                seen: Visibility) -> None:
+    """Move ``source``'s codings and children to ``target``, then delete ``source``.
+
+    ``counts`` counts the codings ``seen`` shows (the others move all the same)."""
     target_guid = target.guid
     for coding in list(s.scalars(select(Coding).where(Coding.code_id == source.id)
                                  .order_by(Coding.id))):
+        shown = int(seen.sees(coding.document_id, coding.coder_id))
         same = twin(s, coding, target.id)
         if same is None:
             edit.apply({"op": "update_coding", "guid": coding.guid,
                         "before": {"code": source.guid}, "after": {"code": target_guid}})
-            counts["moved"] += 1
+            counts["moved"] += shown
             continue
         collapse(s, edit, coding, same)
-        counts["collapsed"] += 1
+        counts["collapsed"] += shown
     next_ordinal = max((c.ordinal for c in _siblings(s, pid, target.id)), default=-1) + 1
     for child in _siblings(s, pid, source.id):
         clash = _same_name(s, pid, target.id, child.name)
         if clash is not None:  # same-named sub-codes merge too, recursively
-            _merge_into(s, pid, edit, child, clash, counts)
+            _merge_into(s, pid, edit, child, clash, counts, seen)
             continue
         edit.apply({"op": "update_code", "guid": child.guid,
                     "before": {"parent": source.guid, "ordinal": child.ordinal},
@@ -329,11 +346,13 @@ def merge_codes(db: Database, source: int | str, target: int | str, *, actor: st
     A duplicate is a coding of the same passage (document, start, end) by the same coder that
     the target already has; it collapses into the target's coding and the memos are joined.
     Children of the source move under the target (a same-named child merges into the target's).
-    Returns ``{"source", "target", "moved", "collapsed", "children_moved", "codes_removed"}``.
+    Returns ``{"source", "target", "moved", "collapsed", "children_moved", "codes_removed"}``;
+    ``moved`` and ``collapsed`` count the codings ``actor`` may see (blind coding).
     ``expected_version``: the source's version as the caller saw it (see :func:`rename_code`).
     """
     with db.session() as s:
         pid = db.project_id(s)
+        seen = visibility(s, pid, actor)
         src = _code(s, pid, source, "source")
         _check_version(s, pid, src, expected_version)
         dst = _code(s, pid, target, "target")
@@ -346,7 +365,7 @@ def merge_codes(db: Database, source: int | str, target: int | str, *, actor: st
         counts = {"source": paths[src.id], "target": paths[dst.id], "moved": 0, "collapsed": 0,
                   "children_moved": 0, "codes_removed": 0}
         edit = Edit(s, pid, actor=actor, kind="merge codes")
-        _merge_into(s, pid, edit, src, dst, counts)
+        _merge_into(s, pid, edit, src, dst, counts, seen)
         edit.finish(f"merge code {counts['source']} into {counts['target']} "
                     f"({counts['moved']} moved, {counts['collapsed']} collapsed)", record=record)
         return counts
@@ -357,22 +376,25 @@ def delete_code(db: Database, code: int | str, *, confirm: int, actor: str,
                 record: bool = True) -> dict:
     """Delete a code, the codes below it and all their codings.
 
-    Refused unless ``confirm`` equals the number of codings this deletes (``code_usage``'s
-    ``codings``), so a page must have shown that number. Undo brings everything back.
-    Returns ``{"code": path, "codes_deleted": n, "codings_deleted": n}``.
+    Refused unless ``confirm`` equals the number of codings this deletes that ``actor`` may
+    see (``code_usage``'s ``codings`` for them), so a page must have shown that number; under
+    blind coding the codings hidden from them go too. Undo brings everything back.
+    Returns ``{"code": path, "codes_deleted": n, "codings_deleted": n}`` (codings they may see).
     """
     with db.session() as s:
         pid = db.project_id(s)
+        seen = visibility(s, pid, actor)
         row = _code(s, pid, code)
         tree = _subtree(s, pid, row)
         ids = [c.id for c in tree]
         codings = list(s.scalars(select(Coding).where(Coding.code_id.in_(ids))
                                  .order_by(Coding.id)))
+        shown = sum(seen.sees(c.document_id, c.coder_id) for c in codings)
         path = code_path(s, pid, row.id)
-        if isinstance(confirm, bool) or confirm != len(codings):
+        if isinstance(confirm, bool) or confirm != shown:
             raise CodebookEditError(
-                f"deleting {path!r} deletes {len(codings)} coding(s) and {len(tree) - 1} "
-                f"sub-code(s); confirm with that number of codings ({len(codings)}), "
+                f"deleting {path!r} deletes {shown} coding(s) and {len(tree) - 1} "
+                f"sub-code(s); confirm with that number of codings ({shown}), "
                 f"not {confirm!r}"
             )
         edit = Edit(s, pid, actor=actor, kind="delete code")
@@ -384,7 +406,7 @@ def delete_code(db: Database, code: int | str, *, confirm: int, actor: str,
             edit.apply({"op": "delete_coding", "row": coding_snapshot(s, coding)})
         for c in reversed(tree):  # children before parents: the parent key is RESTRICT
             edit.apply({"op": "delete_code", "row": code_snapshot(s, c)})
-        edit.finish(f"delete code {path} ({len(codings)} codings, {len(tree) - 1} sub-codes)",
+        edit.finish(f"delete code {path} ({shown} codings, {len(tree) - 1} sub-codes)",
                     record=record)
-        return {"code": path, "codes_deleted": len(tree), "codings_deleted": len(codings)}
+        return {"code": path, "codes_deleted": len(tree), "codings_deleted": shown}
 

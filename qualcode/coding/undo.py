@@ -28,6 +28,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from qualcode.team.access import reader
 from qualcode.team.changelog import log
 from qualcode.project.codes import code_path
 from qualcode.store.db import Database, read_only, retrying
@@ -453,18 +454,24 @@ def redo(db: Database, actor: str) -> str | None:
 
 @read_only
 def peek(db: Database, actor: str) -> dict:
-    """What undo and redo would do next: ``{"undo": description|None, "redo": description|None}``."""
+    """What undo and redo would do next: ``{"undo": description|None, "redo": description|None}``.
+
+    A read like any other: with accounts ``actor`` must be an active member (``access.reader``).
+    """
     with db.session() as s:
         pid = db.project_id(s)
+        reader(s, pid, actor)
         u, r = _next(s, pid, actor, undone=False), _next(s, pid, actor, undone=True)
         return {"undo": u.description if u else None, "redo": r.description if r else None}
 
 
 @read_only
 def history(db: Database, actor: str) -> list[HistoryEntry]:
-    """``actor``'s recorded actions, oldest first (undone ones flagged)."""
+    """``actor``'s recorded actions, oldest first (undone ones flagged); with accounts ``actor``
+    must be an active member (``access.reader``)."""
     with db.session() as s:
         pid = db.project_id(s)
+        reader(s, pid, actor)
         rows = s.scalars(select(EditHistory).where(EditHistory.project_id == pid,
                                                    EditHistory.actor == actor)
                          .order_by(EditHistory.seq))

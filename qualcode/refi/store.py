@@ -81,7 +81,8 @@ _REFI_TO_TYPE = {"Text": "text", "Integer": "number", "Float": "number", "Boolea
 def export_project(db: Database, *, viewer: str | None = None) -> RefiProject:
     """The default project as a :class:`RefiProject`; document groups become Sets.
 
-    ``viewer``: the acting user; only the codings they may see are exported (blind coding).
+    ``viewer``: the acting user; only the codings they may see are exported (blind coding),
+    and while blind coding hides anything only the users those codings and notes name.
     """
     with db.session() as session:
         pid = db.project_id(session)
@@ -89,7 +90,6 @@ def export_project(db: Database, *, viewer: str | None = None) -> RefiProject:
         project_row = session.get(Project, pid)
         project = RefiProject(name=project_row.name, guid=project_row.guid)
         coders = {c.id: c for c in session.scalars(select(Coder).where(Coder.project_id == pid).order_by(Coder.id))}
-        project.users = [User(c.guid, c.name) for c in coders.values()]
         nodes: dict[int, CodeNode] = {}
         for _path, code in tree(session, pid):
             node = CodeNode(code.guid, code.name, code.colour, code.definition, code.use_when,
@@ -127,6 +127,10 @@ def export_project(db: Database, *, viewer: str | None = None) -> RefiProject:
                       or (nodes[memo.code_id].guid if memo.code_id in nodes else None) or project.guid)
             author = coders[memo.author_id].guid if memo.author_id in coders else None
             project.notes.append(Note(memo.guid, memo.title, memo.text, author, [target]))
+        # The users list is a coder list: in blind coding it names no one whose work is hidden.
+        named = {coders[c.coder_id].guid for c in codings} | {n.creating_user for n in project.notes}
+        project.users = [User(c.guid, c.name) for c in coders.values()
+                         if seen.everything or c.guid in named]
         _export_cases(session, pid, project, docs)
         _export_sets(session, pid, project, doc_guid)
     return project
@@ -202,9 +206,9 @@ def export_qdpx(db: Database, *, viewer: str | None = None) -> bytes:
     return write_qdpx(export_project(db, viewer=viewer))
 
 
-def export_qdc(db: Database) -> bytes:
-    """The code tree as .qdc bytes."""
-    return write_qdc(export_project(db))
+def export_qdc(db: Database, *, viewer: str | None = None) -> bytes:
+    """The code tree as .qdc bytes (``viewer``: the acting user; with accounts required)."""
+    return write_qdc(export_project(db, viewer=viewer))
 
 
 # -- import ---------------------------------------------------------------------------------------

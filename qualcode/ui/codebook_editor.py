@@ -14,6 +14,7 @@ from qualcode.team.access import AccessDenied
 from qualcode.team.access import default_actor
 from qualcode.project.codes import paths_by_id, tree
 from qualcode.store.db import Database
+from qualcode.team.settings import is_blind
 from qualcode.guards import md_text
 
 TOP = "(top level)"
@@ -150,10 +151,13 @@ def codebook_editor(db: Database) -> None:
         st.selectbox("Merge into", others, index=None, key="cb_merge_target",
                      help="Its codings move to the target; identical duplicates collapse.")
         st.button("Merge", key="cb_do_merge", on_click=_merge, args=(db, path, code.id))
-        usage = codebook_edit.code_usage(db, path)
+        # The counts you may see (blind coding); delete_code confirms against the same number.
+        usage = codebook_edit.code_usage(db, path, viewer=_actor())
+        hidden = (" Blind coding is on: these are the codings you may see; other coders' codings "
+                  "of these codes are removed too." if is_blind(db) else "")
         st.warning(f"Deleting {md_text(path)} removes {usage['children']} codes below it and "
                    f"{usage['codings']} codings in {usage['documents']} documents by "
-                   f"{usage['coders']} coders (Undo in the workspace restores them).")
+                   f"{usage['coders']} coders (Undo in the workspace restores them).{hidden}")
         st.number_input(f"Type {usage['codings']} to confirm", min_value=0, step=1, value=None,
                         key="cb_delete_confirm")
         st.button("Delete", key="cb_do_delete", on_click=_delete, args=(db, path, usage["codings"]))
