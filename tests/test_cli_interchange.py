@@ -44,7 +44,9 @@ def test_import_project_coder_from_selection_and_text_output(run):
               "--coder-from", "selection")
     assert out.stdout.startswith("imported nvivo12win_oltas0517.qdpx: 2 documents, 152 codes, 303 codings")
     assert "offsets read as: UTF-16 units, CRLF as 2" in out.stdout
-    again = run("import-project", str(shared_fixture("refi/samples/nvivo12win_oltas0517.qdpx")), "--json")
+    assert "coders taken from the selection: chosen with --coder-from selection" in out.stdout
+    again = run("import-project", str(shared_fixture("refi/samples/nvivo12win_oltas0517.qdpx")), "--json",
+                "--coder-from", "coding")
     # Now by the coding authors: Gergo's 6 selections are already there, the other 297 are new.
     data = json.loads(again.stdout)
     assert (data["codings"], data["existing"]["codings"]) == (297, 6)

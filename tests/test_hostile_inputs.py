@@ -2,9 +2,11 @@
 
 Property-based (hypothesis) over random bytes and mutated valid files of every upload format.
 The property for each parser: the result is valid (for transcripts: NFC/LF text, turns inside
-the text, ordered, non-overlapping), or the parser's documented error type is raised with a
-message naming the file -- never another exception, never a hang (each call has a hard time
-limit). A batch import mixing good and damaged files writes exactly the documents that parsed.
+the text, ordered, non-overlapping, and every character of the text belonging to exactly one
+turn), or the parser's documented error type is raised with a message naming the file --
+never another exception, never a hang (each call has a hard time limit). Transcripts generated
+in the label styles that arrive from the field (Otter.ai, names alone on their lines, line
+numbers, podcast HTML and Markdown) must also give back their speakers, turns and times. A batch import mixing good and damaged files writes exactly the documents that parsed.
 The number of inputs tried per parser is printed by the last test of this file.
 
 Runs are reproducible (``derandomize=True``, no example database).
@@ -19,8 +21,10 @@ import unicodedata
 import zipfile
 from datetime import timedelta
 
+import docx
 import pytest
 from conftest import shared_fixture
+from test_importers import assert_every_character_in_one_turn
 from hostile_support import (
     PARSED,
     SEEDS,
@@ -77,7 +81,9 @@ def attempt(parser: str, call, error: type[Exception], filename: str):
 
 
 def assert_transcript(result: ParsedTranscript, filename: str) -> None:
-    """The offset contract: canonical text, turns inside it, in order, not overlapping."""
+    """The offset contract: canonical text, turns inside it, in order, not overlapping, and
+    every character of the text belonging to exactly one turn (its words, or its header of
+    labels and times, or the blank lines after it)."""
     assert isinstance(result, ParsedTranscript) and result.filename == filename
     text = result.text
     assert text.strip()
@@ -85,8 +91,9 @@ def assert_transcript(result: ParsedTranscript, filename: str) -> None:
     assert unicodedata.is_normalized("NFC", text)
     previous_end = 0
     for turn in result.turns:
-        assert previous_end <= turn.start <= turn.end <= len(text), turn
+        assert previous_end <= turn.start < turn.end <= len(text), turn
         previous_end = turn.end
+    assert_every_character_in_one_turn(result)
 
 
 # -- transcripts ---------------------------------------------------------------------------
@@ -145,6 +152,100 @@ def test_time_limit_gets_through_a_parsers_catch_all(monkeypatch):
     monkeypatch.setitem(importers._READERS, ".txt", lambda data, name: time.sleep(5))
     with pytest.raises(Hang), time_limit(0.2):
         parse_transcript(b"I: hello", "slow.txt")
+
+
+# -- transcripts in the shapes they come in from the field ----------------------------------
+
+FIELD_NAMES = ["Interviewer", "Dan Okoro", "P07", "Speaker 2", "Dr. Ruiz", "MODERATOR", "Léa"]
+FIELD_SENTENCES = ["we went to the clinic in the morning.", "the visa took three months, maybe more.",
+                   "I think so.", "it was hard for the students, honestly.", "and then the lawyers said no.",
+                   "right, that makes sense to me.", "we had two supervisors who taught them on the wards."]
+FIELD_STYLES = {  # style: (extensions, turn template)
+    "colon": ([".txt", ".docx", ".md", ".html"], "{name}: {words}"),
+    "otter": ([".txt", ".docx"], "{name} {mss}\n{words}"),
+    "otter tab": ([".txt"], "{name}\t{mss}\n{words}"),
+    "alone": ([".txt", ".docx"], "{name}\n{words}"),
+    "time before": ([".txt", ".docx"], "[{hms}] {name}: {words}"),
+    "time after colon": ([".txt", ".md"], "{name}: ({hms}) {words}"),
+    "markdown": ([".md"], "**{name}:** \\[{mss}\\] {words}"),
+    "podcast html": ([".html"], "<cite>{name}:</cite> <time>{mss}</time><p>{words}</p>"),
+}
+
+
+@st.composite
+def field_transcript(draw):
+    """A transcript in one of the field's label styles: (bytes, extension, turns, timed, numbered)."""
+    speakers = draw(st.lists(st.sampled_from(FIELD_NAMES), min_size=2, max_size=3, unique=True))
+    count = draw(st.integers(2 * len(speakers), 9))  # everyone speaks at least twice
+    style = draw(st.sampled_from(sorted(FIELD_STYLES)))
+    extensions, template = FIELD_STYLES[style]
+    extension = draw(st.sampled_from(extensions))
+    turns, seconds = [], draw(st.integers(0, 50))
+    for k in range(count):
+        sentences = draw(st.lists(st.sampled_from(FIELD_SENTENCES), min_size=1, max_size=4))
+        words = " ".join(s[0].upper() + s[1:] for s in sentences)
+        turns.append((speakers[k % len(speakers)], seconds, words))
+        seconds += draw(st.integers(1, 400))
+    rendered = [template.format(name=n, words=w, mss=f"{t // 60}:{t % 60:02d}",
+                                hms=f"{t // 3600:02d}:{t // 60 % 60:02d}:{t % 60:02d}") for n, t, w in turns]
+    timed = "{mss}" in template or "{hms}" in template
+    numbered = extension == ".txt" and style in ("colon", "alone", "time before") and draw(st.booleans())
+    if extension == ".docx":
+        data = _field_docx(rendered)
+    elif numbered:
+        lines = [line for turn in rendered for line in [*_wrap(turn), ""]]
+        data = "\n".join(f"{n:>3}  {line}".rstrip() for n, line in enumerate(lines, start=1)).encode()
+    elif extension == ".html" and "<" not in template:
+        data = "".join(f"<p>{turn}</p>\n" for turn in rendered).encode()
+    else:
+        data = ("\n\n".join(rendered) + "\n").encode()
+    return data, extension, turns, timed, numbered
+
+
+def _wrap(text: str, width: int = 50) -> list[str]:
+    out = []
+    for part in text.split("\n"):
+        line = ""
+        for word in part.split():
+            if line and len(line) + 1 + len(word) > width:
+                out.append(line)
+                line = word
+            else:
+                line = f"{line} {word}".strip()
+        out.append(line)
+    return out
+
+
+def _field_docx(rendered: list[str]) -> bytes:
+    document = docx.Document()
+    for turn in rendered:
+        for paragraph in turn.split("\n"):
+            document.add_paragraph(paragraph)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+@fuzz(250)
+@given(case=field_transcript())
+def test_field_transcripts_give_their_speakers_turns_and_times(case):
+    """Generated in every label style of the field: the right speakers, turns, clean words and
+    media times come back, and every character belongs to exactly one turn."""
+    data, extension, turns, timed, numbered = case
+    filename = f"field{extension}"
+    result = attempt(f"parse_transcript {extension}", lambda: parse_transcript(data, filename),
+                     TranscriptError, filename)
+    assert result is not None
+    assert_transcript(result, filename)
+    labelled = [t for t in result.turns if t.speaker is not None]
+    assert [t.speaker for t in labelled] == [name for name, _t, _w in turns], result.text
+    words = [" ".join(result.text[t.start:t.end].split()) if numbered else result.text[t.start:t.end]
+             for t in labelled]
+    assert words == [w for _n, _t, w in turns]
+    if timed:
+        assert [t.media_start for t in labelled] == [float(t) for _n, t, _w in turns]
+    if numbered:
+        assert result.recognised["line_numbers"]["first"] == 1
 
 
 # -- regression tests for bugs the properties found --------------------------------------

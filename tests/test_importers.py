@@ -70,12 +70,29 @@ def assert_invariants(result: ParsedTranscript) -> None:
         assert_only_labels(text[previous_end : turn.start])
         previous_end = turn.end
     assert_only_labels(text[previous_end:])
+    assert_every_character_in_one_turn(result)
 
 
 def assert_only_labels(gap: str) -> None:
     """What lies outside turns is labels and timestamps only, never a whole utterance."""
     for line in gap.split("\n"):
         assert len(line.strip()) <= 60, line
+
+
+def assert_every_character_in_one_turn(result: ParsedTranscript) -> None:
+    """The turns' regions tile the text: every character belongs to exactly one turn, and
+    within its turn it is either spoken (inside the turn's span) or the turn's header or
+    trailing blank lines (labels, times, markers: short lines, never an utterance)."""
+    text, regions = result.text, result.regions()
+    assert result.turns and len(regions) == len(result.turns)
+    assert regions[0][0] == 0 and regions[-1][1] == len(text)
+    assert all(end == following for (_, end), (following, _) in zip(regions, regions[1:]))
+    assert sum(end - start for start, end in regions) == len(text)
+    for (start, end), turn in zip(regions, result.turns):
+        head = turn.start if turn.head is None else turn.head
+        assert start <= head <= turn.start < turn.end <= end, (turn, start, end)
+        assert_only_labels(text[start : turn.start])
+        assert_only_labels(text[turn.end : end])
 
 
 def parse(data: bytes | str, filename: str) -> ParsedTranscript:
@@ -169,6 +186,134 @@ def make_pdf(pages: list[list[str]]) -> bytes:
     out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     return bytes(out)
+
+
+_FONTS = {"F1": "Helvetica", "F2": "Helvetica-Bold"}
+
+
+def _pdf_string(text: str) -> str:
+    return "".join(
+        ch if 32 <= ord(ch) < 127 and ch not in "()\\" else ("\\" + ch if ch in "()\\" else f"\\{ch.encode('cp1252')[0]:03o}")
+        for ch in text
+    )
+
+
+def text_width(text: str, font: str = "F1", size: float = 12.0) -> float:
+    """Width of ``text`` in points (the standard Helvetica metrics a viewer uses)."""
+    from pdfminer.fontmetrics import FONT_METRICS
+
+    widths = FONT_METRICS[_FONTS[font]][1]
+    return sum(widths.get(ch, 556) for ch in text) * size / 1000
+
+
+def write_pdf(pages: list[list[tuple[float, float, str, float, str]]], *, width: float = 612,
+              height: float = 792) -> bytes:
+    """A PDF whose pages hold positioned text runs ``(x, baseline from the top, font, size, text)``;
+    font "F1" is Helvetica, "F2" Helvetica-Bold (WinAnsi). Like make_pdf, written by hand."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        None,
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>",
+    ]
+    kids = []
+    for runs in pages:
+        ops = ["BT"] + [f"/{font} {size:g} Tf 1 0 0 1 {x:.2f} {height - y:.2f} Tm ({_pdf_string(text)}) Tj"
+                        for x, y, font, size, text in runs] + ["ET"]
+        stream = "\n".join(ops).encode("latin-1")
+        objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
+        content_id = len(objects)
+        objects.append(
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] "
+            b"/Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> /Contents %d 0 R >>" % (width, height, content_id)
+        )
+        kids.append(len(objects))
+    objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % k for k in kids), len(kids))
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def wrap_runs(runs: list[tuple[str, bool]], *, left: float = 72.0, right: float = 540.0, size: float = 12.0,
+              indent: float = 0.0) -> list[list[tuple[str, bool]]]:
+    """Words of ``(text, bold)`` runs wrapped into lines between ``left`` and ``right``; a word
+    may break after a hyphen or at a soft hyphen (U+00AD, printed as "-")."""
+    lines: list[list[tuple[str, bool]]] = [[]]
+    x = left + indent
+    for word, bold in ((word, bold) for text, bold in runs for word in text.split()):
+        font = "F2" if bold else "F1"
+        if lines[-1] and x + text_width(word.replace("\u00ad", ""), font, size) > right:
+            for k in range(len(word) - 1, 0, -1):
+                head = word[: k + 1] if word[k] == "-" else word[:k] + "-" if word[k] == "\u00ad" else None
+                if head and x + text_width(head.replace("\u00ad", ""), font, size) <= right:
+                    lines[-1].append((head.replace("\u00ad", ""), bold))
+                    word = word[k + 1 :]
+                    break
+            lines.append([])
+            x = left
+        word = word.replace("\u00ad", "")
+        lines[-1].append((word, bold))
+        x += text_width(word, font, size) + text_width(" ", "F1", size)
+    return lines
+
+
+def typeset_pdf(paragraphs: list, *, size: float = 12.0, pitch: float | None = None, gap: float | None = None,
+                left: float = 72.0, right: float = 540.0, top: float = 80.0, bottom: float = 720.0,
+                header: str | None = None, footer: str | None = None, numbers: bool = False,
+                indent: float = 0.0) -> bytes:
+    """Paragraphs laid out as a word processor prints them.
+
+    A paragraph is a string or a list of ``(text, bold)`` runs; words wrap at ``right`` (a
+    word may break after a hyphen or at a soft hyphen U+00AD, printed as "-");
+    ``pitch`` is the distance between baselines (default 1.2 x size; 2.4 x is double
+    spacing), ``gap`` the extra space between paragraphs (default one line); a page is
+    broken when full. ``header``/``footer`` are printed on every page ("{page}" and
+    "{pages}" are filled in); ``numbers`` prints Word-style line numbers in the left margin.
+    """
+    pitch = pitch or 1.2 * size
+    gap = pitch if gap is None else gap
+    pages: list[list[tuple[float, float, str, float, str]]] = [[]]
+    y = top
+    counter = 0
+    for paragraph in paragraphs:
+        runs = [(paragraph, False)] if isinstance(paragraph, str) else paragraph
+        lines = wrap_runs(runs, left=left, right=right, size=size, indent=indent)
+        for k, line in enumerate(lines):
+            if y > bottom:
+                pages.append([])
+                y = top
+            x = left + (indent if k == 0 else 0.0)
+            counter += 1
+            if numbers:
+                pages[-1].append((left - 36, y, "F1", 8.0, str(counter)))
+            segments: list[list] = []
+            for word, bold in line:
+                if segments and segments[-1][1] == bold:
+                    segments[-1][0] += " " + word
+                else:
+                    if segments:
+                        segments[-1][0] += " "
+                    segments.append([word, bold])
+            for text, bold in segments:
+                font = "F2" if bold else "F1"
+                pages[-1].append((x, y, font, size, text))
+                x += text_width(text, font, size)
+            y += pitch
+        y += gap
+    total = len(pages)
+    for number, runs in enumerate(pages, start=1):
+        if header:
+            runs.insert(0, (36.0, 40.0, "F1", 8.0, header.format(page=number, pages=total)))
+        if footer:
+            runs.append((36.0, 770.0, "F1", 8.0, footer.format(page=number, pages=total)))
+    return write_pdf(pages)
 
 
 # --------------------------------------------------------------------------- plain-text labels
@@ -550,10 +695,11 @@ def test_markup_in_txt_is_text():
     assert utterances(result)[0] == ("Interviewer", "<script>alert(1)</script> & <b>bold</b>")
 
 
-def test_markdown_is_kept_verbatim():
-    text = "# Interview\n\n- a *list*\n\nI: Hi\nR: Yo\nI: Ok"
+def test_markdown_is_rendered_to_the_text_a_reader_sees():
+    text = "# Interview\n\n- a *list* & <laughs>\n\nI: Hi\nR: Yo\nI: Ok"
     result = parse(text, "notes.md")
-    assert (result.format, result.text) == ("md", text)
+    assert (result.format, result.text) == ("md", "Interview\n\na list & <laughs>\n\nI: Hi\nR: Yo\nI: Ok")
+    assert utterances(result)[1:] == [("I", "Hi"), ("R", "Yo"), ("I", "Ok")]
 
 
 def test_decode_text_and_canonicalize():
@@ -652,22 +798,23 @@ def test_docx_otter_export_with_bold_names():
     assert [t.media_start for t in result.turns] == [3.0, 12.0, 3723.0]
 
 
-def test_docx_soft_line_break_stays_in_the_paragraph():
+def test_docx_soft_line_break_stays_in_the_paragraph_unless_it_falls_mid_sentence():
     document = docx.Document()
-    for speaker in ("MODERATOR", "MODERATOR"):
-        p = document.add_paragraph(f"{speaker}: first line")
+    for first, second in (("Read it.", "Second line."), ("first line", "goes on")):
+        p = document.add_paragraph(f"MODERATOR: {first}")
         p.runs[0].add_break()
-        p.add_run("second line")
+        p.add_run(second)
         document.add_paragraph("The participant talks.")
     buffer = io.BytesIO()
     document.save(buffer)
     result = parse(buffer.getvalue(), "soft.docx")
     assert utterances(result) == [
-        ("MODERATOR", "first line\nsecond line"),
+        ("MODERATOR", "Read it.\nSecond line."),
         (None, "The participant talks."),
-        ("MODERATOR", "first line\nsecond line"),
+        ("MODERATOR", "first line goes on"),  # a line break inside a sentence is the layout's
         (None, "The participant talks."),
     ]
+    assert result.recognised["reflow"] == {"lines_joined": 1, "hyphenated_words": 0}
 
 
 # --------------------------------------------------------------------------- .odt

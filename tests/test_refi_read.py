@@ -280,3 +280,36 @@ def test_entity_expansion_and_external_entities_are_refused(xml):
 def test_unreadable_files_get_a_specific_error(data, message):
     with pytest.raises(RefiError, match=message):
         read_refi(data, "bad.qdpx")
+
+
+def test_nvivo_windows_coders_are_the_selection_users_and_the_report_says_why():
+    """NVivo for Windows puts the exporting user on every Coding; the selections name the coders."""
+    attribution = _read("nvivo12win_oltas0517.qdpx").report.coder_attribution
+    assert attribution["chosen"] == "selection"
+    assert attribution["coding"] == {"Gergo": 303}
+    assert attribution["selection"] == {"floriansipos": 297, "Gergo": 6}
+    assert "every coding names Gergo while the selections name 2 users" in attribution["reason"]
+
+
+def test_a_project_whose_selections_name_no_coder_keeps_the_coding_user():
+    attribution = _read("qc132_qualitative-coding_demo.qdpx").report.coder_attribution
+    assert (attribution["chosen"], attribution["reason"]) == ("coding", "the selections name no user")
+    assert _read("atlasti23_ponte_target.qdpx").report.coder_attribution is None  # no codings
+
+
+def test_coder_attribution_rules():
+    from qualcode.refi.model import Coding, RefiProject, Selection, Source, User, attribute_coders
+
+    def project(pairs):
+        users = [User(f"00000000-0000-0000-0000-00000000000{k}", name) for k, name in enumerate("ABC")]
+        guid = {u.name: u.guid for u in users}
+        selections = [Selection(f"s{k}", 0, 1, "x", selection_user=guid.get(s),
+                                codings=[Coding(f"c{k}", "code", guid.get(c))]) for k, (s, c) in enumerate(pairs)]
+        return RefiProject("p", users=users, sources=[Source("src", "doc", "x", selections)])
+
+    assert attribute_coders(project([("A", "A"), ("B", "B")]))["chosen"] == "coding"
+    assert attribute_coders(project([("A", "C"), ("B", "C")]))["chosen"] == "selection"
+    assert attribute_coders(project([("A", "B"), ("A", "C")]))["chosen"] == "coding"
+    assert attribute_coders(project([("A", None), ("B", None)]))["chosen"] == "selection"
+    both_vary = attribute_coders(project([("A", "B"), ("B", "C")]))
+    assert both_vary["chosen"] == "coding" and "both vary" in both_vary["reason"]

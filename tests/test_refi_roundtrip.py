@@ -119,7 +119,9 @@ def test_each_sample_round_trips_through_our_export(db, tmp_path, schemas, name)
 def test_nvivo_round_trip_keeps_the_converted_offsets(db, tmp_path, schemas):
     import_project_file(db, shared_fixture("refi/samples/nvivo12win_oltas0517.qdpx"))
     before = snapshot(db)
-    assert len(before["codings"]) == 303 and {c[2] for c in before["codings"]} == {"Gergo"}
+    # By default the file's evidence decides: NVivo for Windows names the exporting user (Gergo)
+    # on every coding and the real coders on the selections.
+    assert len(before["codings"]) == 303 and {c[2] for c in before["codings"]} == {"Gergo", "floriansipos"}
     assert all(c[5] == next(d[2] for d in before["documents"] if d[0] == c[0])[c[3]:c[4]]
                for c in before["codings"])
     after, _ = _round_trip(db, tmp_path, schemas)
@@ -168,13 +170,24 @@ def test_reimporting_the_same_file_changes_nothing(db, tmp_path):
     assert again["existing"] == {"documents": 2, "codes": 262, "codings": 205}
 
 
-def test_coder_from_selection_takes_the_selection_authors(db):
+@pytest.mark.parametrize("coder_from", [None, "selection"])
+def test_nvivo_windows_codings_are_credited_to_the_selection_authors(db, coder_from):
     report = import_project_file(db, shared_fixture("refi/samples/nvivo12win_oltas0517.qdpx"),
-                                 coder_from="selection")
-    assert report["coder_attribution"] == {"chosen": "selection", "coding": {"Gergo": 303},
-                                           "selection": {"floriansipos": 297, "Gergo": 6}}
+                                 coder_from=coder_from)
+    attribution = report["coder_attribution"]
+    assert {k: attribution[k] for k in ("chosen", "suggested", "coding", "selection")} == {
+        "chosen": "selection", "suggested": "selection", "coding": {"Gergo": 303},
+        "selection": {"floriansipos": 297, "Gergo": 6}}
+    assert ("--coder-from" in attribution["reason"]) == (coder_from is not None)
     assert sorted(c[2] for c in snapshot(db)["codings"]).count("floriansipos") == 297
     assert any("another on the coding" in w for w in report["warnings"])
+
+
+def test_coder_from_coding_overrides_the_evidence(db):
+    report = import_project_file(db, shared_fixture("refi/samples/nvivo12win_oltas0517.qdpx"),
+                                 coder_from="coding")
+    assert report["coder_attribution"]["chosen"] == "coding"
+    assert {c[2] for c in snapshot(db)["codings"]} == {"Gergo"}
 
 
 def test_sets_of_documents_become_groups_once(db):

@@ -277,3 +277,47 @@ def test_something_that_is_not_a_project_gets_a_clear_error(tmp_path):
     sqlite3.connect(other).execute("create table x (y)").connection.commit()
     with pytest.raises(RefiError, match="is not a QualCoder project"):
         read_project_file(other)
+
+
+def _utf16(text: str, index: int) -> int:
+    """The position Qt (QualCoder's editor) gives for Python index ``index``: UTF-16 units."""
+    return len(text[:index].encode("utf-16-le")) // 2
+
+
+def test_qualcoder_positions_counted_by_its_editor_in_utf16_units_are_read_per_source(db, tmp_path):
+    """QualCoder stores the cursor positions of its Qt editor: after an emoji they are one unit
+    per emoji ahead of Python's indices. The stored selection text decides the reading."""
+    text = "I: Why here? 😀\nR: The mentors 😀😀 — and the café.\nI: Anything else? 🙂\nR: Visa delays."
+    quotes = ["Why here?", "The mentors", "and the café", "Anything else?", "Visa delays."]
+    folder = tmp_path / "emoji.qda"
+    folder.mkdir()
+    con = sqlite3.connect(folder / "data.qda")
+    con.executescript(QUALCODER_SCHEMA)
+    con.execute("insert into project values ('v6', '2024-01-01 10:00:00', '', 'QualCoder 3.5', 0, 0, 'ana')")
+    con.execute("insert into source values (1, 'int02.txt', ?, null, '', 'ana', '2024-01-01', null)", (text,))
+    con.execute("insert into code_name values (1, 'Mentors', '', null, 'ana', '', '#59a14f')")
+    for ctid, quote in enumerate(quotes, start=1):
+        start = text.index(quote)
+        con.execute("insert into code_text (ctid, cid, fid, seltext, pos0, pos1, owner, date, memo) values "
+                    "(?, 1, 1, ?, ?, ?, 'ana', '2024-01-02', '')",
+                    (ctid, quote, _utf16(text, start), _utf16(text, start + len(quote))))
+    con.commit()
+    con.close()
+    project = read_project_file(folder)
+    assert project.report.offset_readings == {"int02.txt": "UTF-16 units"}
+    assert any("offsets read as UTF-16 units" in w and "UTF-16 units 5/5" in w for w in project.report.warnings)
+    assert not any("stored text differs" in w for w in project.report.warnings)
+    assert [sel.quote for sel in project.sources[0].selections] == quotes
+    report = import_project_file(db, folder)
+    assert report["codings"] == 5
+    assert sorted(c.quote for c in list_codings(db)) == sorted(quotes)
+
+
+def test_qualcoder_python_indices_stay_the_reading_when_they_fit():
+    """The first QualCoder test's project stores Python indices (CR included): they fit, so they stay."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        project = read_project_file(_qualcoder(Path(tmp) / "study.qda"))
+    assert project.report.offset_readings == {"int01.txt": "code points, CRLF as 2"}
+    assert project.report.coder_attribution["chosen"] == "coding"

@@ -10,6 +10,8 @@ import pytest
 from conftest import shared_fixture
 from streamlit.testing.v1 import AppTest
 
+from qualcode.guards import md_text
+
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 
@@ -53,7 +55,8 @@ def test_a_hostile_file_shows_the_refusal(app_page, tmp_path):
     at.text_input(key="interchange_path").set_value(str(bomb)).run()
     at.button(key="interchange_import").click().run()
     assert not at.exception
-    assert any("refused: the XML declares a DTD or entities" in e.value for e in at.error)
+    # Errors go through the one Markdown escaping helper (a file name is user text).
+    assert any(md_text("refused: the XML declares a DTD or entities") in e.value for e in at.error)
 
 
 # -- the journey in a real browser (a first run on the sample project, as tests/test_browser.py) ---

@@ -80,12 +80,12 @@ def is_project_file(path: Path) -> bool:
 
 @click.command("import-project")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
-@click.option("--coder-from", type=click.Choice(["coding", "selection"]), default="coding",
-              show_default=True,
-              help="REFI files name a coder on the coding and on the selection; which one to use.")
+@click.option("--coder-from", type=click.Choice(["coding", "selection"]), default=None,
+              help="REFI files name a coder on the coding and on the selection; which one to use. "
+                   "Default: what the file's evidence shows (NVivo for Windows: the selection).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
-def import_project_cmd(ctx, path: Path, coder_from: str, as_json: bool) -> None:
+def import_project_cmd(ctx, path: Path, coder_from: str | None, as_json: bool) -> None:
     """Import a project from another program: .qdpx, .qde, .qdc, a Taguette .sqlite3 export or
     codebook .csv, or a QualCoder project folder (.qda).
 
@@ -104,6 +104,9 @@ def import_project_cmd(ctx, path: Path, coder_from: str, as_json: bool) -> None:
         return
     click.echo(f"imported {path.name}: {report['documents']} documents, {report['codes']} codes, "
                f"{report['codings']} codings; coders: {', '.join(report['coders']) or '(none)'}")
+    attribution = report.get("coder_attribution") or {}
+    if attribution.get("reason"):
+        click.echo(f"coders taken from the {attribution['chosen']}: {attribution['reason']}")
     existing = report.get("existing") or {}
     if existing:
         click.echo("already present (left alone): "

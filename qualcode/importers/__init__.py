@@ -8,10 +8,14 @@ Every problem with the input surfaces as :class:`TranscriptError` (file, reason,
 never as a parser library's own exception.
 
 Modules: ``base`` (the contract), ``encoding`` (bytes to text, canonical form), ``sniff``
-(content matches extension), ``speakers`` (label detection, turns), ``document`` (paragraphs
-to canonical text and turns), and one reader per format family: ``text_reader`` (.txt, .md),
+(content matches extension), ``layout`` (the blocks of lines every reader hands over: line
+numbers, re-joining wrapped lines), ``speakers`` (label candidates and judging them),
+``turns`` (turns from the labels, and the summary of what was recognised), ``document``
+(blocks to canonical text and turns), and one reader per format family: ``text_reader`` (.txt),
 ``docx_reader``, ``odt_reader``, ``rtf_reader``, ``pdf_reader``, ``html_reader`` (.html,
-.htm), ``subtitle_reader`` (.vtt, .srt).
+.htm), ``markdown_reader`` (.md), ``subtitle_reader`` (.vtt, .srt). Every reader hands the
+same line structure (``layout``) to the one speaker detector (``speakers``), and says what it
+recognised in ``ParsedTranscript.recognised``.
 """
 
 from __future__ import annotations
@@ -19,10 +23,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import PurePath
 
-from .base import DEFAULT_MAX_BYTES, ParsedTranscript, TranscriptError, Turn
+from .base import DEFAULT_MAX_BYTES, ParsedTranscript, TranscriptError, Turn, describe_recognised
 from .docx_reader import read_docx
 from .encoding import canonicalize, decode_text
 from .html_reader import read_html
+from .markdown_reader import read_markdown
 from .odt_reader import read_odt
 from .pdf_reader import read_pdf
 from .rtf_reader import read_rtf
@@ -38,12 +43,13 @@ __all__ = [
     "Turn",
     "canonicalize",
     "decode_text",
+    "describe_recognised",
     "parse_transcript",
 ]
 
 _READERS: dict[str, Callable[[bytes, str], ParsedTranscript]] = {
     ".txt": lambda data, name: read_text(data, name, "txt"),
-    ".md": lambda data, name: read_text(data, name, "md"),
+    ".md": read_markdown,
     ".docx": read_docx,
     ".odt": read_odt,
     ".rtf": read_rtf,

@@ -1,59 +1,48 @@
 """From extracted text to a :class:`ParsedTranscript`: shared by every non-subtitle reader.
 
-Structured formats (.docx, .odt, .rtf, .pdf, .html) hand over a list of paragraphs; their
-canonical text is the paragraphs joined with one blank line (``"\\n\\n"``), whitespace-only
-paragraphs left out, each paragraph's text otherwise unchanged. A line break inside a
-paragraph stays a single ``"\\n"``. So in every format a paragraph is a block separated by
-a blank line, which is what :mod:`.speakers` relies on for think-aloud documents.
+Structured formats (.docx, .odt, .rtf, .pdf, .html, .md) hand over :class:`.layout.Block` s
+(paragraphs of lines); :func:`.layout.assemble` makes the canonical text (paragraphs joined
+with one blank line, ``"\\n\\n"``, lines of a paragraph with ``"\\n"``, wrapped lines
+re-joined, line numbers taken out) and :func:`.speakers.detect` finds the turns in it. So in
+every format a paragraph is a block separated by a blank line, which is what
+:mod:`.speakers` relies on for think-aloud documents. Plain text is its own canonical text,
+only line numbers are taken out (:func:`build_transcript`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable
 
 from .base import ParsedTranscript, TranscriptError
-from .encoding import canonicalize
-from .speakers import find_turns
+from .layout import PARAGRAPH_SEPARATOR, Block, Line, assemble, block_of, find_line_numbers
+from .turns import detect
 
-PARAGRAPH_SEPARATOR = "\n\n"
+__all__ = ["PARAGRAPH_SEPARATOR", "Paragraph", "build_from_blocks", "build_from_paragraphs",
+           "build_transcript", "encoding_warnings"]
 
 
-@dataclass(frozen=True)
 class Paragraph:
-    """One paragraph as extracted from a document.
+    """One paragraph as extracted from a document (its ``\\n`` are deliberate line breaks).
 
-    ``bold_prefix`` is the text of the paragraph's leading bold run(s) when normal text
-    follows them (a possible speaker label in a Word document), else ``None``.
+    ``bold_prefix`` is the text of the paragraph's leading bold run(s), a possible speaker
+    label, else ``None``.
     """
 
-    text: str
-    bold_prefix: str | None = None
+    def __init__(self, text: str, bold_prefix: str | None = None):
+        self.text, self.bold_prefix = text, bold_prefix
+
+    def block(self, *, wrap: bool | None = False) -> Block:
+        """The paragraph as a :class:`Block`, its line breaks of kind ``wrap``."""
+        bold = len(self.bold_prefix) if self.bold_prefix and self.text.startswith(self.bold_prefix) else None
+        return block_of(self.text, bold, wrap=wrap)
 
 
-def join_paragraphs(paragraphs: Iterable[Paragraph]) -> tuple[str, dict[int, int]]:
-    """Canonical text of the paragraphs, and the bold-label hints for :func:`find_turns`.
-
-    Returns ``(text, bold_labels)`` where ``bold_labels`` maps the offset of a paragraph
-    start to the length of its bold prefix in the canonical text.
-    """
-    parts: list[str] = []
-    bold_labels: dict[int, int] = {}
-    offset = 0
-    for paragraph in paragraphs:
-        text = canonicalize(paragraph.text)
-        if not text.strip():
-            continue
-        if parts:
-            offset += len(PARAGRAPH_SEPARATOR)
-        if paragraph.bold_prefix:
-            prefix = canonicalize(paragraph.bold_prefix)
-            # NFC may merge a character across the run boundary: then give up the hint.
-            if text.startswith(prefix) and "\n" not in prefix:
-                bold_labels[offset] = len(prefix)
-        parts.append(text)
-        offset += len(text)
-    return PARAGRAPH_SEPARATOR.join(parts), bold_labels
+def _empty(filename: str, text: str) -> TranscriptError:
+    return TranscriptError(
+        filename,
+        "contains no text" + (" (only whitespace)" if text else ""),
+        "Check that this is the right file and that the transcript was saved into it",
+    )
 
 
 def build_transcript(
@@ -63,26 +52,62 @@ def build_transcript(
     *,
     encoding: str | None = None,
     warnings: Iterable[str] = (),
-    bold_labels: Mapping[int, int] | None = None,
 ) -> ParsedTranscript:
-    """Find the speaker turns of canonical ``text`` and wrap everything up.
+    """Plain text: the canonical ``text`` is the transcript.
 
+    A line-numbered text is the exception: its lines are the printed lines of a word
+    processor, so it is read like a printed document (:func:`build_from_blocks`): the numbers
+    come off, lines wrapped mid-sentence are re-joined, blank lines separate paragraphs.
     Raises :class:`TranscriptError` when the text is empty or only whitespace.
     """
     if not text.strip():
-        raise TranscriptError(
-            filename,
-            "contains no text" + (" (only whitespace)" if text else ""),
-            "Check that this is the right file and that the transcript was saved into it",
-        )
-    turns, turn_warnings = find_turns(text, bold_labels)
+        raise _empty(filename, text)
+    lines = text.split("\n")
+    gutter = find_line_numbers(lines)
+    if gutter:
+        blocks: list[Block] = [Block()]
+        for index, line in enumerate(lines):
+            number, width = gutter.get(index, (None, 0))
+            if not line[width:].strip():
+                if blocks[-1].lines:
+                    blocks.append(Block())
+                continue
+            blocks[-1].lines.append(Line(line[width:], wrap=None, number=number))
+        numbers = [number for number, _width in gutter.values()]
+        summary = {"line_numbers": {"first": min(numbers), "last": max(numbers), "lines": len(numbers)}}
+        return build_from_blocks(filename, fmt, blocks, encoding=encoding, warnings=warnings, recognised=summary)
+    found = detect(text, line_numbers={})
+    return ParsedTranscript(filename=filename, format=fmt, text=text, turns=found.turns, encoding=encoding,
+                            warnings=[*warnings, *found.warnings], recognised=found.recognised)
+
+
+def build_from_blocks(
+    filename: str,
+    fmt: str,
+    blocks: Iterable[Block],
+    *,
+    encoding: str | None = None,
+    warnings: Iterable[str] = (),
+    recognised: dict | None = None,
+) -> ParsedTranscript:
+    """Assemble the blocks into canonical text, find the turns and wrap everything up.
+
+    ``recognised`` holds what the reader itself recognised (e.g. page headers dropped).
+    Raises :class:`TranscriptError` when there is no text.
+    """
+    assembled = assemble(blocks)
+    if not assembled.text.strip():
+        raise _empty(filename, assembled.text)
+    found = detect(assembled.text, assembled.bold_labels, assembled.time_marks, assembled.line_numbers)
+    summary = {**found.recognised, **assembled.recognised, **(recognised or {})}
     return ParsedTranscript(
         filename=filename,
         format=fmt,
-        text=text,
-        turns=turns,
+        text=assembled.text,
+        turns=found.turns,
         encoding=encoding,
-        warnings=[*warnings, *turn_warnings],
+        warnings=[*warnings, *found.warnings],
+        recognised=summary,
     )
 
 
@@ -93,12 +118,17 @@ def build_from_paragraphs(
     *,
     encoding: str | None = None,
     warnings: Iterable[str] = (),
+    line_breaks: bool | None = False,
+    recognised: dict | None = None,
 ) -> ParsedTranscript:
-    """:func:`join_paragraphs` then :func:`build_transcript`."""
-    text, bold_labels = join_paragraphs(paragraphs)
-    return build_transcript(
-        filename, fmt, text, encoding=encoding, warnings=warnings, bold_labels=bold_labels
-    )
+    """:func:`build_from_blocks` for readers that give whole paragraphs.
+
+    ``line_breaks`` is the kind of the ``\\n`` inside a paragraph: False (kept), or None (a
+    soft line break: re-joined when it falls mid-sentence).
+    """
+    blocks = [p.block(wrap=line_breaks) for p in paragraphs]
+    return build_from_blocks(filename, fmt, blocks, encoding=encoding, warnings=warnings,
+                             recognised=recognised)
 
 
 def encoding_warnings(encoding: str) -> list[str]:

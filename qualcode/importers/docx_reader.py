@@ -5,10 +5,12 @@ Each paragraph's text is the text of its runs as python-docx renders them (tabs 
 controls and tracked insertions (which ``Paragraph.runs`` alone would miss); deleted text,
 text boxes, headers, footers, footnotes and comments are not part of the transcript.
 
-A paragraph whose first run(s) are bold and followed by normal text reports the bold text
-as a possible speaker label (bold "Interviewer:" or bold "Dr. Okafor"); whether it is one
-is decided over the whole document by :mod:`.speakers`, which also recognises plain
-``Name:`` labels in the text.
+A line whose first run(s) are bold reports the bold text as a possible speaker label (bold
+"Interviewer:" or bold "Dr. Okafor" followed by the words, or a bold name on a line of its
+own); whether it is one is decided over the whole document by :mod:`.speakers`, which also
+recognises plain ``Name:`` labels in the text. A soft line break (Shift+Enter) inside a
+paragraph is a line break, re-joined when it falls mid-sentence (text pasted from a PDF
+breaks at every printed line; see :mod:`.layout`).
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from docx.text.paragraph import Paragraph as DocxParagraph
 from docx.text.run import Run
 
 from .base import ParsedTranscript, TranscriptError
-from .document import Paragraph, build_from_paragraphs
+from .document import build_from_blocks
+from .layout import Block, Line, block_of
 
 _P, _TBL, _TR, _TC, _SDT, _SDT_CONTENT, _CUSTOM_XML, _R = (
     qn("w:p"),
@@ -50,10 +53,10 @@ def read_docx(data: bytes, filename: str) -> ParsedTranscript:
             "Open it in Word or LibreOffice and save it again as .docx",
         ) from exc
     body = document._body  # the parent python-docx needs to resolve run styles
-    return build_from_paragraphs(filename, "docx", _blocks(document.element.body, body, {}))
+    return build_from_blocks(filename, "docx", _blocks(document.element.body, body, {}))
 
 
-def _blocks(container, body, styles: dict[str | None, bool]) -> Iterator[Paragraph]:
+def _blocks(container, body, styles: dict[str | None, bool]) -> Iterator[Block]:
     """Paragraphs of a block container in reading order.
 
     A table row becomes one paragraph, its cells joined with a tab, so that a transcript
@@ -65,8 +68,9 @@ def _blocks(container, body, styles: dict[str | None, bool]) -> Iterator[Paragra
             yield _paragraph(DocxParagraph(child, body), styles)
         elif child.tag == _TBL:
             for row in child.iterchildren(_TR):
-                cells = ["\n".join(p.text for p in _blocks(cell, body, styles)) for cell in row.iterchildren(_TC)]
-                yield Paragraph("\t".join(cell for cell in cells if cell.strip()))
+                cells = ["\n".join(_text(b) for b in _blocks(cell, body, styles))
+                         for cell in row.iterchildren(_TC)]
+                yield block_of("\t".join(cell for cell in cells if cell.strip()))
         elif child.tag == _SDT:
             for content in child.iterchildren(_SDT_CONTENT):
                 yield from _blocks(content, body, styles)
@@ -104,20 +108,34 @@ def _is_bold(run: Run, styles: dict[str | None, bool]) -> bool:
     return styles[style_id]
 
 
-def _paragraph(paragraph: DocxParagraph, styles: dict[str | None, bool]) -> Paragraph:
-    texts: list[str] = []
-    prefix_len: int | None = None
-    seen_bold = False
+def _text(block: Block) -> str:
+    return "\n".join(line.text for line in block.lines)
+
+
+def _paragraph(paragraph: DocxParagraph, styles: dict[str | None, bool]) -> Block:
+    """The paragraph's lines (split at soft line breaks), each with its leading bold run."""
+    lines: list[list[tuple[str, bool]]] = [[]]
     for run in _runs(paragraph):
         text = run.text
-        if prefix_len is None and text.strip():
-            if _is_bold(run, styles):
-                seen_bold = True
-            else:
-                prefix_len = sum(len(t) for t in texts) if seen_bold else 0
-        texts.append(text)
-    full = "".join(texts)
-    bold_prefix = None
-    if prefix_len and prefix_len <= _MAX_BOLD_LABEL:
-        bold_prefix = full[:prefix_len]
-    return Paragraph(full, bold_prefix)
+        is_bold = bool(text.strip()) and _is_bold(run, styles)
+        for k, part in enumerate(text.split("\n")):
+            if k:  # a soft line break
+                lines.append([])
+            if part:
+                lines[-1].append((part, is_bold))
+    return Block([_line(parts) for parts in lines])
+
+
+def _line(parts: list[tuple[str, bool]]) -> Line:
+    """A line with the length of its leading bold run, when that is short enough for a label."""
+    text = "".join(part for part, _bold in parts)
+    pos, bold = 0, None
+    for part, is_bold in parts:
+        if part.strip() and not is_bold:
+            break
+        pos += len(part)
+        if part.strip():
+            bold = pos
+    if bold is not None and bold > _MAX_BOLD_LABEL:
+        bold = None
+    return Line(text, bold, wrap=None)

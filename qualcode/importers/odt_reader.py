@@ -66,7 +66,7 @@ def read_odt(data: bytes, filename: str) -> ParsedTranscript:
         warnings.append(
             f"{len(skipped)} comment(s), footnote(s) or frame(s) are not part of the imported text"
         )
-    return build_from_paragraphs(filename, "odt", paragraphs, warnings=warnings)
+    return build_from_paragraphs(filename, "odt", paragraphs, warnings=warnings, line_breaks=None)
 
 
 def _block_texts(node, skipped: list[str]) -> Iterator[str]:

@@ -1,29 +1,25 @@
-"""Speaker-label detection: canonical text in, speaker turns out.
+"""Speaker-label detection: which lines of a transcript start with a speaker's label.
 
 No library recognises the speaker conventions of interview transcripts (``Name:``,
-``[00:01:23] Name:``, Otter.ai's ``Name  01:02`` header lines, bold labels in Word...),
-so this module is written by hand. It works in two passes:
+``[00:01:23] Name:``, Otter.ai's ``Name 01:02`` header lines, a name alone on its line with
+the words below, bold labels in Word...), so this module is written by hand. It works in two
+passes:
 
-1. every line that *could* start with a label yields a candidate (name, where the
-   spoken words start, timestamp, style);
+1. every line that *could* start with a label yields a candidate (:func:`line_candidate`:
+   name, where the spoken words start, timestamp, style);
 2. the candidates are judged over the WHOLE document (:func:`choose_speakers`): a label is
    a speaker when it recurs, or when it appears once but fits the document's labelling
-   pattern (an ID such as ``P07``/``Y`` in a document with speaker labels, or the same
-   distinctive style - timestamped, Otter-style, bold - as the recurring labels). One-off
-   labels such as ``Note:`` or ``Question 3:`` stay text of the current turn.
+   pattern (an ID such as ``P07``/``Y`` in a document with speaker labels, the same
+   distinctive style - timestamped, Otter-style, bold - as the recurring labels, or the
+   same shape as the recurring labels in a document where labels start most paragraphs).
+   One-off labels such as ``Note:`` or ``Question 3:`` stay text of the current turn; a
+   name alone on its line counts only when such names recur and alternate; markers in label
+   form (``Break:``, ``Music:``) are never speakers.
 
-Turns are then built line by line (:func:`find_turns`): an accepted label starts a turn
-whose span begins after the label, its separator and any leading ``[timestamp]``; a line
-without a label continues the current turn, even after a blank line. Exception: when the
-document labels only one speaker (a think-aloud where only ``MODERATOR:`` is labelled), an
-unlabelled paragraph after that speaker's turn starts a turn with speaker ``None``.
-Paragraphs are blank-line separated blocks, or single lines when the document does not
-put blank lines before its labels. Text before the first label is an unlabelled turn.
-
-``media_start`` is the label's timestamp in seconds; ``media_end`` is the next turn's
-``media_start`` when both are known (transcripts rarely give end times), else ``None``.
-f4/MAXQDA transcripts end each paragraph with a time stamp (``#00:01:23-4#``): it is left
-out of the turn's span and becomes its ``media_end`` (and the next turn's ``media_start``).
+:mod:`.turns` builds the turns from the accepted labels (:func:`find_turns` and
+:func:`detect` are re-exported here). Every reader hands it the same structure: canonical
+text whose lines are the document's lines, plus hints per line (a leading bold run, a time
+the format marked as one).
 """
 
 from __future__ import annotations
@@ -31,16 +27,18 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .base import Turn
 
 MAX_LABEL_CHARS = 40
 MAX_LABEL_WORDS = 5
 
-_HSPACE = r"[^\S\n]"  # any whitespace but a line break (incl. the no-break spaces of French " :")
+HSPACE = _HSPACE = r"[^\S\n]"  # any whitespace but a line break (incl. the no-break spaces of French " :")
 # h:mm:ss, mm:ss or m:ss, with optional .mmm / ,mmm
-_TS = r"\d{1,2}(?::\d{2}){1,2}(?:[.,]\d{1,3})?"
+TIME = _TS = r"\d{1,2}(?::\d{2}){1,2}(?:[.,]\d{1,3})?"
+# Looser, for a time that stands on a line of its own ("0:0:3.740 --> 0:0:9.880" in Teams).
+LOOSE_TIME = _LOOSE_TS = r"\d{1,2}(?::\d{1,2}){1,2}(?:[.,]\d{1,3})?"
 # letters, digits, _ and the . ' ’ # - of "Dr.", "O'Brien", "SPEAKER_00", "P#3", "Jean-Luc"
 _WCH = r"[\w.'’#\-]"
 _ROLE = rf"{_HSPACE}*\([^()\n:]{{1,30}}\)"  # "Interviewer (Anna):", "I (interviewer):"
@@ -58,20 +56,27 @@ _COLON_LABEL = re.compile(
     (?:>>{_HSPACE}*)?
     {_OPEN}(?P<name>{_NAME}){_CLOSE}
     (?P<stamped>{_HSPACE}*(?:\[(?P<suf>{_TS})\]|\((?P<suf2>{_TS})\)))?
-    (?:{_HSPACE}*{_CLOSE}:{_CLOSE}(?={_HSPACE}|$|[^\W\d_]) | \t+(?=\S) | (?(stamped){_HSPACE}+(?=\S)|(?!)))""",
+    (?:{_HSPACE}*{_CLOSE}:{_CLOSE}(?={_HSPACE}|$|[^\W\d_])
+       | (?P<tab>\t+)(?=\S)
+       | (?(stamped){_HSPACE}+(?=\S)|(?!)))""",
     re.VERBOSE,
 )
 # A label alone on its line with its time, the words on the following lines: Otter.ai's
-# "Name  01:02" (two spaces or a tab before the time), or "Name [01:02]" / "Name (01:02)".
-_STANDALONE_LABEL = re.compile(
-    rf"""{_HSPACE}*(?P<name>{_NAME})
-    (?:(?:[ ]{{2,}}|\t){_HSPACE}*(?P<ts>{_TS}) | {_HSPACE}*(?:\[(?P<ts2>{_TS})\]|\((?P<ts3>{_TS})\)))
+# "Name  01:02" (one space, as PDF text layers give it, or more, or a tab before the time),
+# "Name [01:02]", "Name (01:02)", Zoom's "[Name] 10:04:31", or the time first, "00:01:23 Name".
+_TIMED_ALONE = re.compile(
+    rf"""{_HSPACE}*
+    (?:(?P<pre>{_STAMP}|{_TS}){_HSPACE}+(?:[-–—|]{_HSPACE}*)?)?
+    (?P<open>\[)?(?P<name>{_NAME})(?(open)\])
+    (?:{_HSPACE}+(?:[-–—|·]{_HSPACE}*)?(?P<ts>{_TS}) | {_HSPACE}*(?:\[(?P<ts2>{_TS})\]|\((?P<ts3>{_TS})\)))?
     {_HSPACE}*$""",
     re.VERBOSE,
 )
+# A name alone on its line, the words below (Delve's transcripts, many Word templates).
+_ALONE = re.compile(rf"{_HSPACE}*{_OPEN}(?P<name>{_NAME}){_CLOSE}{_HSPACE}*$")
 _LEADING_TS = re.compile(rf"(?:\[(?P<a>{_TS})\]|\((?P<b>{_TS})\)){_HSPACE}*")
+_LEADING_BARE_TS = re.compile(rf"(?P<ts>{_TS})(?:{_HSPACE}*[-–—|]{_HSPACE}*|{_HSPACE}+|$)")
 _TS_ANYWHERE = re.compile(_TS)
-_F4_STAMP = re.compile(rf"{_HSPACE}*#(?P<ts>\d{{1,2}}:\d{{2}}:\d{{2}})(?:[-.,](?P<frac>\d{{1,3}}))?#$")
 _TRAILING_ROLE = re.compile(r"\s*\([^()]*\)$")
 _COLON_AFTER_BOLD = re.compile(rf"{_HSPACE}*:?")
 _BARE_TS_REST = re.compile(rf"{_HSPACE}*[\[(]?(?P<ts>{_TS})[\])]?{_HSPACE}*")
@@ -114,22 +119,43 @@ _ENUMERATORS = _words(
     figure fig table tab scenario exercise round phase stage block theme code category point
     example case prompt activity module unit lesson problem"""
 )
+# Breaks in a recording written like a label ("**Break:**", "MUSIC:"): markers, never speakers.
+_MARKERS = _words(
+    """break breaks ad ads advert adverts advertisement advertisements commercial commercials
+    sponsor sponsors sponsored message music intro outro interlude jingle theme applause
+    crosstalk inaudible laughter laughs silence pause mid-roll midroll pre-roll preroll"""
+)
 _NUMBERISH = re.compile(r"(?:\d+[a-z]?|[ivxlc]+|[a-z])[.)]?(?:\.\d+)*", re.IGNORECASE)
 _PARTICLES = _words("""de da di del della der den van von la le du dos das bin ibn al el y e of""")
 _ID_SHAPE = re.compile(r"[A-Z]{1,3}[-_]?\d{1,3}|[A-Z]{1,2}")
 _ID_PREFIX = re.compile(r"[A-Z]+")
 
-# Candidate styles. All but PLAIN and BARE_BOLD (a bold word without a colon, which may just
-# be emphasis) are distinctive enough to vouch for a label that appears only once.
-PLAIN, TIMESTAMPED, OTTER, BOLD, BARE_BOLD, MARKUP = (
+# Candidate styles. PLAIN, TABLE, BARE_BOLD (a bold word without a colon, which may just be
+# emphasis) and ALONE (a name alone on its line) need recurrence; the others are distinctive
+# enough to vouch for a label that appears only once.
+PLAIN, TIMESTAMPED, OTTER, BOLD, BARE_BOLD, MARKUP, ALONE, TABLE = (
     "plain",
     "timestamped",
     "Otter.ai",
     "bold",
     "bare bold",
     "Markdown bold",
+    "alone",
+    "table row",
 )
 _DISTINCTIVE = frozenset({TIMESTAMPED, OTTER, BOLD, MARKUP})
+
+# Where a turn's time was written, for the import report.
+BEFORE_LABEL, AFTER_NAME, AFTER_LABEL, ON_LABEL_LINE, LINE_ABOVE, LINE_BELOW, MARKED, PARAGRAPH_END = (
+    "before the label",
+    "after the name",
+    "after the label",
+    "on the label line",
+    "on its own line above the label",
+    "on its own line below the label",
+    "in a <time> element",
+    "at the end of the paragraph (f4)",
+)
 
 
 @dataclass(frozen=True)
@@ -140,6 +166,11 @@ class Candidate:
     content_start: int  # offset where the spoken words may start (after label and separator)
     media_start: float | None
     style: str
+    at_block_start: bool = True  # first line of a paragraph (a blank line or nothing above)
+    #: a bare time at the start of the words ("Kevin: 0:53 Welcome"): (end offset, seconds, as written)
+    lead_time: tuple[int, float, str] | None = None
+    time_where: str | None = None  # where media_start was written (BEFORE_LABEL, ...)
+    time_shape: str | None = None  # "[hh:mm:ss]", "m:ss"...
 
     @property
     def key(self) -> str:
@@ -154,6 +185,21 @@ def parse_timestamp(value: str) -> float:
     minutes = int(parts[-2])
     hours = int(parts[-3]) if len(parts) == 3 else 0
     return hours * 3600 + minutes * 60 + seconds
+
+
+def time_shape(stamp: str) -> str:
+    """The written form of a time, digits abstracted: ``[00:01:23]`` → ``[hh:mm:ss]``."""
+    core = _TS_ANYWHERE.search(stamp) or re.search(_LOOSE_TS, stamp)
+    if core is None:
+        return stamp.strip()
+    value = core[0]
+    whole, _, fraction = value.replace(",", ".").partition(".")
+    parts = whole.split(":")
+    names = ["h", "m", "s"][-len(parts):]
+    shape = ":".join((name * 2 if len(part) == 2 else name) for name, part in zip(names, parts))
+    if fraction:
+        shape += "." + "f" * len(fraction)
+    return stamp[: core.start()].strip() + shape + stamp[core.end():].strip()
 
 
 def is_id_shaped(name: str) -> bool:
@@ -194,17 +240,40 @@ def is_role_label(name: str) -> bool:
     return bool(words) and words[0].rstrip(".") in _ROLE_WORDS
 
 
+def is_marker(name: str) -> bool:
+    """True for a break in the recording written like a label: "Break", "Ad break", "MUSIC"."""
+    words = name.casefold().split()
+    return 0 < len(words) <= 3 and all(w.strip(".") in _MARKERS for w in words)
+
+
+def label_shape(name: str) -> str:
+    """What kind of label this is: "participant #" (a role and a number), "ID" or "name"."""
+    words = _TRAILING_ROLE.sub("", name).split()
+    if len(words) >= 2 and _NUMBERISH.fullmatch(words[-1]) and any(ch.isdigit() for ch in words[-1]):
+        return " ".join(w.casefold() for w in words[:-1]) + " #"
+    if is_id_shaped(name):
+        return "ID"
+    return "name"
+
+
 def line_candidate(
     text: str, line_start: int, line_end: int, bold_len: int | None = None
 ) -> Candidate | None:
     """The label candidate at the start of the line ``text[line_start:line_end]``, if any.
 
-    ``bold_len`` is the length of the line's leading bold run(s) (Word documents): a short
-    bold prefix is a label even without a colon.
+    ``bold_len`` is the length of the line's leading bold run(s) (Word documents, bold
+    fonts in a PDF, ``<b>``/``<strong>``/``<cite>`` in HTML): a short bold prefix is a label
+    even without a colon.
     """
     line = text[line_start:line_end]
     match = _COLON_LABEL.match(line)
-    if bold_len is not None and not (match and match.end() <= bold_len + 1):
+    if match and match["tab"] and _timed_alone(line):
+        match = None  # "Name<TAB>0:03": Otter's label line, not a table row
+    # With a bold run, the colon label counts when its name is the bold text: "**Alice:** hi",
+    # "**Alice**: hi", "**Alice** (00:01:23): hi"; otherwise the bold run itself is the candidate.
+    label_in_bold = match is not None and (match.end() <= bold_len + 1 or _bold_name(match, line, bold_len)) \
+        if bold_len is not None else True
+    if not label_in_bold:
         return _bold_candidate(text, line_start, line_end, bold_len)
     if match:
         name = _clean_name(match["name"])
@@ -216,14 +285,42 @@ def line_candidate(
             style = TIMESTAMPED
         elif "**" in match[0] or "__" in match[0]:
             style = MARKUP
+        elif match["tab"]:
+            style = TABLE
         else:
             style = PLAIN
-        return _after_label(text, line_start + match.end(), line_end, name, media, style)
-    match = _STANDALONE_LABEL.match(line)
+        where = None
+        if stamp:
+            where = BEFORE_LABEL if match["pre"] else AFTER_NAME
+            stamp = match["pre"] or match[0][match.start("stamped") : match.end("stamped")]
+        return _after_label(text, line_start + match.end(), line_end, name, media, style, where,
+                            time_shape(stamp) if stamp else None)
+    match = _timed_alone(line)
     if match:
-        stamp = match["ts"] or match["ts2"] or match["ts3"]
-        return Candidate(_clean_name(match["name"]), line_end, parse_timestamp(stamp), OTTER)
+        if match["pre"] or match["ts"]:
+            stamp = match["pre"] or match["ts"]
+        else:
+            stamp = f"[{match['ts2']}]" if match["ts2"] else f"({match['ts3']})"
+        media = parse_timestamp(_TS_ANYWHERE.search(stamp)[0])
+        return Candidate(_clean_name(match["name"]), line_end, media, OTTER, time_where=ON_LABEL_LINE,
+                         time_shape=time_shape(stamp))
+    match = _ALONE.match(line)
+    if match and not match["name"].rstrip("*_").endswith((".", ",", ";", "!", "?")):
+        return Candidate(_clean_name(match["name"]), line_end, None, ALONE)
     return None
+
+
+def _bold_name(match: re.Match | None, line: str, bold_len: int) -> bool:
+    """The colon label's name is exactly the line's bold run (give or take markup)."""
+    if match is None:
+        return False
+    bold = line[:bold_len].strip().strip("*_").rstrip(":").strip()
+    return bool(bold) and " ".join(bold.split()) == _clean_name(match["name"])
+
+
+def _timed_alone(line: str) -> re.Match | None:
+    match = _TIMED_ALONE.match(line)
+    return match if match and (match["pre"] or match["ts"] or match["ts2"] or match["ts3"]) else None
 
 
 def _clean_name(raw: str) -> str:
@@ -233,30 +330,51 @@ def _clean_name(raw: str) -> str:
 
 def _bold_candidate(text: str, line_start: int, line_end: int, bold_len: int) -> Candidate | None:
     label = text[line_start : line_start + bold_len].strip().strip("*_").rstrip(":").strip()
-    if not label:
+    if not label or "\n" in label:
         return None
-    pos = line_start + bold_len
+    pos = min(line_start + bold_len, line_end)
     # Bold name, plain time, words in the next paragraph: an Otter.ai export to Word.
     stamp = _BARE_TS_REST.fullmatch(text, pos, line_end)
     if stamp:
-        return Candidate(" ".join(label.split()), line_end, parse_timestamp(stamp["ts"]), OTTER)
+        return Candidate(" ".join(label.split()), line_end, parse_timestamp(stamp["ts"]), OTTER,
+                         time_where=ON_LABEL_LINE, time_shape=time_shape(stamp[0]))
     # A colon just after the bold run ("**Interviewer**: ...") belongs to the label.
     rest = _COLON_AFTER_BOLD.match(text, pos, line_end)
     has_colon = text[line_start:pos].rstrip().rstrip("*_").endswith(":") or ":" in rest[0]
+    if not has_colon and not text[rest.end() : line_end].strip():
+        # A bold line of its own with the words below: a name alone on its line.
+        if label.endswith((".", ",", ";", "!", "?")):
+            return None
+        return Candidate(" ".join(label.split()), line_end, None, ALONE)
     style = BOLD if has_colon else BARE_BOLD
-    return _after_label(text, rest.end(), line_end, " ".join(label.split()), None, style)
+    return _after_label(text, rest.end(), line_end, " ".join(label.split()), None, style, None, None)
 
 
-def _after_label(text: str, pos: int, line_end: int, name: str, media: float | None, style: str) -> Candidate:
-    """Skip the separator whitespace and a leading ``[timestamp]`` after a label."""
+def _after_label(text: str, pos: int, line_end: int, name: str, media: float | None, style: str,
+                 where: str | None, shape: str | None) -> Candidate:
+    """Skip the separator whitespace and a leading ``[timestamp]`` after a label.
+
+    A bare time that is all the rest of the line ("Kevin: 0:53", the words below) is the
+    turn's time too; a bare time followed by words is only noted (``lead_time``): whether it
+    is a time or the first words of the turn is decided over the whole document.
+    """
     while pos < line_end and text[pos].isspace():
         pos += 1
+    lead = None
     stamp = _LEADING_TS.match(text, pos, line_end)
     if stamp:
         if media is None:
-            media = parse_timestamp(stamp["a"] or stamp["b"])
+            media, where, shape = parse_timestamp(stamp["a"] or stamp["b"]), AFTER_LABEL, time_shape(stamp[0])
         pos = stamp.end()
-    return Candidate(name, pos, media, style)
+    else:
+        bare = _LEADING_BARE_TS.match(text, pos, line_end)
+        if bare and (bare.end() == line_end or not text[bare.end() : line_end].strip()):
+            if media is None:
+                media, where, shape = parse_timestamp(bare["ts"]), AFTER_LABEL, time_shape(bare["ts"])
+            pos = line_end
+        elif bare:
+            lead = (bare.end(), parse_timestamp(bare["ts"]), bare["ts"])
+    return Candidate(name, pos, media, style, lead_time=lead, time_where=where, time_shape=shape)
 
 
 @dataclass
@@ -265,6 +383,8 @@ class SpeakerChoice:
 
     accepted: dict[str, str]  # candidate key -> speaker name to use
     warnings: list[str]
+    markers: dict[str, str] = field(default_factory=dict)  # key -> name: labels that are markers
+    kept: list[str] = field(default_factory=list)  # label-like names kept as text
 
 
 def choose_speakers(
@@ -279,18 +399,25 @@ def choose_speakers(
       distinct IDs (but not an enumeration such as ``Q1:``, ``Q2:``);
     * it is written in the same distinctive style as all recurring labels (timestamped,
       Otter-style, bold, Markdown bold);
-    * labels start at least half of the ``units`` (paragraphs or cues) and some label
-      recurs or names an interview role ("Interviewer: Hello / Maria: Hi").
+    * labels start at least half of the ``units`` (paragraphs or cues), some label recurs
+      or names an interview role ("Interviewer: Hello / Maria: Hi"), the label has the
+      shape of the recurring ones ("Participant 12" among "Participant 3"..., not
+      "Hi Participant 12") and, where the recurring labels start paragraphs, it does too.
 
-    Notes and headings (``Note:``, ``Question 3:``, ``Update:``) are never speakers.
+    Notes and headings (``Note:``, ``Question 3:``, ``Update:``) are never speakers; markers
+    (``Break:``, ``Music:``) are returned apart, in ``markers``.
     """
     candidates = list(candidates)
+    markers = {c.key: c.name for c in candidates if is_marker(c.name)}
+    candidates = [c for c in candidates if c.key not in markers]
     counts = Counter(c.key for c in candidates)
     spellings: dict[str, Counter] = {}
     styles: dict[str, set[str]] = {}
+    starts: dict[str, list[bool]] = {}
     for c in candidates:
         spellings.setdefault(c.key, Counter())[c.name] += 1
         styles.setdefault(c.key, set()).add(c.style)
+        starts.setdefault(c.key, []).append(c.at_block_start)
     # The most frequent spelling names the speaker (first seen wins a tie).
     display = {key: counter.most_common(1)[0][0] for key, counter in spellings.items()}
 
@@ -321,6 +448,10 @@ def choose_speakers(
 
     recurring_styles = set().union(*(styles[k] for k in recurring)) if recurring else set()
     shared = next(iter(recurring_styles)) if len(recurring_styles) == 1 else None
+    shapes = {label_shape(display[k]) for k in recurring}
+    recurring_starts = [s for k in recurring for s in starts[k]]
+    # Where the recurring labels start paragraphs, a label inside a paragraph is words.
+    paragraph_labels = len(recurring_starts) >= 5 and sum(recurring_starts) >= 0.8 * len(recurring_starts)
     labelled = sum(n for k, n in counts.items() if is_name_like(display[k]))
     # Labels start most units, and some label recurs or names an interview role.
     dense = (
@@ -332,164 +463,52 @@ def choose_speakers(
     for k in once:
         if k in accepted or k in enumerations or not is_name_like(display[k], strict=True):
             continue
+        if paragraph_labels and not starts[k][0]:
+            continue
         if shared in _DISTINCTIVE and styles[k] == {shared}:
             accepted.add(k)
             reasons[k] = f"it is written like the other speaker labels ({shared})"
-        elif dense:
+        elif dense and styles[k] != {ALONE} and (not recurring or label_shape(display[k]) in shapes):
             accepted.add(k)
-            reasons[k] = f"most {unit_name} of the document start with a speaker label"
+            reasons[k] = f"most {unit_name} of the document start with a speaker label like it"
+        elif styles[k] == {ALONE} and label_shape(display[k]) in shapes - {"name"}:
+            accepted.add(k)  # kept by the names-alone gate (turns._gate_alone): numbered like the others
+            reasons[k] = "it is numbered like the other speaker labels"
 
     warnings = [
         f"label '{display[k]}' appears once and was treated as a speaker because {reasons[k]}"
         for k in once
         if k in reasons
     ]
+    kept: list[str] = []
     if accepted:
         kept = [
-            display[k] for k in once if k not in accepted and (k in enumerations or is_name_like(display[k]))
+            display[k]
+            for k in once
+            if k not in accepted and styles[k] != {ALONE} and (k in enumerations or is_name_like(display[k]))
         ]
         if kept:
             shown = ", ".join(f"'{name}'" for name in kept[:5]) + (", ..." if len(kept) > 5 else "")
             warnings.append(f"labels appearing only once were kept as text, not speakers: {shown}")
-    return SpeakerChoice({k: display[k] for k in accepted}, warnings)
-
-
-@dataclass
-class _OpenTurn:
-    speaker: str | None
-    media_start: float | None
-    start: int | None = None
-    end: int | None = None
-
-    def extend(self, start: int, end: int) -> None:
-        if self.start is None:
-            self.start = start
-        self.end = end
+    return SpeakerChoice({k: display[k] for k in accepted}, warnings, markers if accepted else {}, kept)
 
 
 def find_turns(text: str, bold_labels: Mapping[int, int] | None = None) -> tuple[list[Turn], list[str]]:
-    """Split canonical ``text`` into speaker turns; return ``(turns, warnings)``.
+    """Split canonical ``text`` into speaker turns; return ``(turns, warnings)`` (see :mod:`.turns`).
 
     ``bold_labels`` maps the offset of a line start to the length of that line's leading
     bold run (Word documents), which may be a label without a colon.
     """
-    bold_labels = bold_labels or {}
-    lines: list[tuple[int, int]] = []
-    pos = 0
-    for line in text.split("\n"):
-        lines.append((pos, pos + len(line)))
-        pos += len(line) + 1
+    from .turns import detect as _detect  # turns builds on this module
 
-    candidates: dict[int, Candidate] = {}
-    for index, (start, end) in enumerate(lines):
-        cand = line_candidate(text, start, end, bold_labels.get(start))
-        if cand is not None:
-            candidates[index] = cand
-    choice = choose_speakers(candidates.values(), units=_label_units(text, lines, candidates))
-    labelled = {i: c for i, c in candidates.items() if c.key in choice.accepted}
-    warnings = list(choice.warnings)
-    single = len(set(choice.accepted.values())) == 1
-    # Paragraph = line unless the document puts blank lines before (most of) its labels.
-    after_blank = [i for i in labelled if i > 0]
-    blank_before = sum(1 for i in after_blank if not text[slice(*lines[i - 1])].strip())
-    lines_are_paragraphs = bool(after_blank) and blank_before * 2 < len(after_blank)
-
-    turns: list[Turn] = []
-    current: _OpenTurn | None = None
-    preamble_lines = 0
-    first_label = min(labelled, default=len(lines))
-    previous_blank = False
-
-    def close() -> None:
-        if current is None or current.start is None:
-            return
-        end, media_end = current.end, None
-        # f4/MAXQDA transcripts end each paragraph with the time reached: "... #00:01:23-4#".
-        stamp = _F4_STAMP.search(text, current.start, current.end)
-        if stamp and text[current.start : stamp.start()].strip():
-            end = current.start + len(text[current.start : stamp.start()].rstrip())
-            media_end = parse_timestamp(stamp["ts"]) + float("0." + (stamp["frac"] or "0"))
-        media_start = current.media_start
-        if media_start is None and turns and turns[-1].media_end is not None and stamp:
-            media_start = turns[-1].media_end  # the previous paragraph ended at this time
-        if media_end is not None and media_start is not None and media_end < media_start:
-            media_end = None  # inconsistent times: keep the one from the label
-        turns.append(Turn(current.speaker, current.start, end, media_start, media_end))
-
-    for index, (start, end) in enumerate(lines):
-        cand = labelled.get(index)
-        if cand is not None:
-            close()
-            current = _OpenTurn(choice.accepted[cand.key], cand.media_start)
-            rest = text[cand.content_start : end]
-            if rest.strip():
-                lead = len(rest) - len(rest.lstrip())
-                current.extend(cand.content_start + lead, cand.content_start + len(rest.rstrip()))
-            previous_blank = False
-            continue
-        line = text[start:end]
-        if not line.strip():
-            previous_blank = True
-            continue
-        if current is None:
-            current = _OpenTurn(None, None)
-        elif (
-            single
-            and current.speaker is not None
-            and current.start is not None
-            and (previous_blank or lines_are_paragraphs)
-        ):
-            close()
-            current = _OpenTurn(None, None)
-        if index < first_label:
-            preamble_lines += 1
-        current.extend(start + len(line) - len(line.lstrip()), start + len(line.rstrip()))
-        previous_blank = False
-    close()
-
-    if not labelled:
-        warnings.insert(0, "no speaker labels found: the text is kept as one unlabelled turn")
-    else:
-        if preamble_lines:
-            warnings.insert(
-                0,
-                f"{preamble_lines} line{'s' if preamble_lines != 1 else ''} before the first "
-                "speaker label kept as an unlabelled turn",
-            )
-        if single:
-            name = next(iter(choice.accepted.values()))
-            warnings.append(
-                f"only one speaker label ('{name}') found: unlabelled paragraphs after its "
-                "turns are kept as unlabelled turns"
-            )
-    return with_media_ends(turns), warnings
+    found = _detect(text, bold_labels)
+    return found.turns, found.warnings
 
 
-def _label_units(text: str, lines: list[tuple[int, int]], candidates: Mapping[int, Candidate]) -> int:
-    """How many places could start with a label: the paragraphs, plus any labelled line.
+def detect(text: str, bold_labels: Mapping[int, int] | None = None,
+           time_marks: Mapping[int, int] | None = None, line_numbers: Mapping[int, int] | None = None):
+    """:func:`.turns.detect`: turns, warnings and the recognised summary of ``text``."""
+    from .turns import detect as _detect
 
-    Without any blank line between text lines, every line may be a paragraph.
-    """
-    blank = [not text[start:end].strip() for start, end in lines]
-    first = blank.index(False) if False in blank else len(lines)
-    last = len(blank) - 1 - blank[::-1].index(False) if False in blank else -1
-    if not any(blank[first:last]):
-        return sum(1 for b in blank if not b)
-    return sum(1 for i, b in enumerate(blank) if i in candidates or (not b and (i == 0 or blank[i - 1])))
+    return _detect(text, bold_labels, time_marks, line_numbers)
 
-
-def with_media_ends(turns: list[Turn]) -> list[Turn]:
-    """Set each timed turn's ``media_end`` to the next turn's ``media_start`` if later."""
-    result = []
-    for turn, following in zip(turns, turns[1:] + [None]):
-        end = turn.media_end
-        if (
-            end is None
-            and turn.media_start is not None
-            and following is not None
-            and following.media_start is not None
-            and following.media_start >= turn.media_start
-        ):
-            end = following.media_start
-        result.append(Turn(turn.speaker, turn.start, turn.end, turn.media_start, end))
-    return result

@@ -23,6 +23,7 @@ from __future__ import annotations
 import html
 import io
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 import webvtt
@@ -197,9 +198,19 @@ def _build(filename: str, fmt: str, captions: list[Caption], encoding: str) -> P
         label = f"{turn.speaker}: " if turn.speaker else ""
         words = " ".join(turn.texts)
         start = offset + len(label)
-        result_turns.append(Turn(turn.speaker, start, start + len(words), turn.start, turn.end))
+        result_turns.append(Turn(turn.speaker, start, start + len(words), turn.start, turn.end, head=offset))
         parts.append(label + words)
         offset = start + len(words) + 2  # the "\n\n" between paragraphs
+    voices = any(s.voice for s in segments)
+    recognised = {
+        "labels": dict(Counter(t.speaker for t in result_turns if t.speaker is not None)),
+        "label_format": (None if not speakers
+                         else "WebVTT voice tags <v Name>" if voices else "Name: in the cue text"),
+        "time_format": "cue timings (start --> end)",
+        "timed_turns": len(result_turns),
+        "unlabelled_turns": sum(1 for t in result_turns if t.speaker is None),
+        "cues": len(captions),
+    }
 
     warnings = encoding_warnings(encoding) + choice.warnings
     if not speakers:
@@ -216,4 +227,5 @@ def _build(filename: str, fmt: str, captions: list[Caption], encoding: str) -> P
         turns=result_turns,
         encoding=encoding,
         warnings=warnings,
+        recognised=recognised,
     )

@@ -52,6 +52,9 @@ class ImportedDocument:
     sentences: int
     has_timestamps: bool
     warnings: list[str] = field(default_factory=list)
+    #: What the importer recognised (labels, time format, line numbers, headers dropped…), so a
+    #: researcher can check it at a glance; ``importers.describe_recognised`` words it.
+    recognised: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -152,7 +155,8 @@ def _write(session: Session, project_id: int, parsed: ParsedTranscript, sents, *
                 f"a different document named {name!r} is already in the project; rename the file "
                 "or use --replace to replace it (its codings are kept where their text is unchanged)"
             )
-    report = {"warnings": parsed.warnings, "format": parsed.format, "encoding": parsed.encoding}
+    report = {"warnings": parsed.warnings, "format": parsed.format, "encoding": parsed.encoding,
+              "recognised": parsed.recognised}
     if same_name is not None:  # replace=True
         doc = same_name
         moved = 0
@@ -382,6 +386,7 @@ def _store(db: Database, result: ImportResult, parsed: ParsedTranscript, sents, 
             sentences=len(sents),
             has_timestamps=parsed.has_timestamps,
             warnings=list(parsed.warnings),
+            recognised=dict(parsed.recognised),
         )
     )
 

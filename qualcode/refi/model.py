@@ -7,6 +7,7 @@ whatever unit the producing tool used before they build these objects.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 #: The standard namespaces, the only ones our writers ever produce.
@@ -143,6 +144,8 @@ class ReadReport:
     skipped: list[str] = field(default_factory=list)
     offset_readings: dict[str, str] = field(default_factory=dict)  # source name → reading
     schema_valid: bool | None = None
+    #: who coded: the reading the file's evidence supports (see :func:`attribute_coders`)
+    coder_attribution: dict | None = None
 
     def as_dict(self) -> dict:
         return {
@@ -152,6 +155,7 @@ class ReadReport:
             "skipped": self.skipped,
             "offset_readings": self.offset_readings,
             "schema_valid": self.schema_valid,
+            "coder_attribution": self.coder_attribution,
         }
 
 
@@ -186,6 +190,54 @@ class RefiProject:
             if user.guid.strip("{}").lower() == wanted:
                 return user.name
         return None
+
+
+def attribute_coders(project: RefiProject) -> dict | None:
+    """Which user the file's evidence names as the coder of each coding, and why.
+
+    REFI-QDA files can name a user twice: ``PlainTextSelection/@creatingUser`` and
+    ``Coding/@creatingUser``. Tools disagree on which one is the coder: NVivo for Windows
+    writes the person who *exported* the project on every ``Coding`` and the real coders on
+    the selections (its Mac export credits the coders on both). So: when the codings all
+    name one user while the selections name several, the selections record who coded
+    (``"selection"``); otherwise the coding's user is taken (``"coding"``, the default), and
+    the selection's when the coding names nobody. Returns ``None`` when there are no codings,
+    else ``{"chosen", "reason", "coding": {name: n}, "selection": {name: n}}`` (``--coder-from``
+    overrides the choice).
+    """
+    pairs = [(sel.selection_user, c.coding_user) for src in project.sources for sel in src.selections
+             for c in sel.codings]
+    if not pairs:
+        return None
+    name = lambda guid: project.user_name(guid) or guid  # noqa: E731 - a one-line lookup
+    by_selection = Counter(name(s) for s, _c in pairs if s)
+    by_coding = Counter(name(c) for _s, c in pairs if c)
+    disagree = sum(1 for s, c in pairs if s and c and s.strip("{}").lower() != c.strip("{}").lower())
+    counts = lambda users: ", ".join(f"{u} {n}" for u, n in users.most_common())  # noqa: E731
+    if not by_coding and by_selection:
+        chosen, reason = "selection", "the codings name no user; the selections do"
+    elif not by_selection or not disagree:
+        chosen = "coding"
+        reason = ("the selections name no user" if not by_selection
+                  else "the selections and the codings name the same users")
+    elif len(by_coding) == 1 and len(by_selection) >= 2:
+        only = next(iter(by_coding))
+        exporter = " (the project's creating user, who exported it)" if project.user_name(
+            project.creating_user) == only else ""
+        chosen = "selection"
+        reason = (f"every coding names {only}{exporter} while the selections name {len(by_selection)} "
+                  f"users ({counts(by_selection)}): the selections record who coded, as in NVivo for "
+                  "Windows exports")
+    elif len(by_selection) == 1 and len(by_coding) >= 2:
+        only = next(iter(by_selection))
+        chosen = "coding"
+        reason = (f"every selection names {only} while the codings name {len(by_coding)} users "
+                  f"({counts(by_coding)}): the codings record who coded")
+    else:
+        chosen = "coding"
+        reason = (f"{disagree} codings name one user on the selection and another on the coding, and both "
+                  "vary; the coding's user is REFI-QDA's coder of a coding")
+    return {"chosen": chosen, "reason": reason, "coding": dict(by_coding), "selection": dict(by_selection)}
 
 
 # A code's four codebook fields travel in REFI's single Description, as labelled paragraphs.

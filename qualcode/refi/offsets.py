@@ -133,11 +133,22 @@ def _matches(passage: str, name: str) -> bool | None:
     return False
 
 
-def choose_reading(cmap: CanonicalMap, selections: list[RawSelection]) -> tuple[str, str, int, dict]:
-    """Pick the reading that fits the selections best: (label, unit, crlf, scores by label)."""
+def choose_reading(
+    cmap: CanonicalMap, selections: list[RawSelection], *, prefer: tuple[str, ...] | None = None
+) -> tuple[str, str, int, dict]:
+    """Pick the reading that fits the selections best: (label, unit, crlf, scores by label).
+
+    ``prefer`` lists reading labels in the order that wins a tie (default: :data:`READINGS`
+    order, the standard's own reading first); a tool that writes offsets its own way puts
+    its usual reading first.
+    """
+    readings = READINGS
+    if prefer:
+        rank = {label: k for k, label in enumerate(prefer)}
+        readings = tuple(sorted(READINGS, key=lambda r: rank.get(r[0], len(rank))))
     scores: dict[str, int] = {}
     text = cmap.text
-    for label, unit, crlf in READINGS:
+    for label, unit, crlf in readings:
         if crlf == 2 and not cmap.has_crlf or unit == "utf16" and not cmap.has_astral:
             continue  # identical to a reading already scored
         score = 0
@@ -153,5 +164,5 @@ def choose_reading(cmap: CanonicalMap, selections: list[RawSelection]) -> tuple[
                 score += 1
         scores[label] = score
     best = max(scores.values()) if scores else 0
-    label, unit, crlf = next(r for r in READINGS if r[0] in scores and scores[r[0]] == best)
+    label, unit, crlf = next(r for r in readings if r[0] in scores and scores[r[0]] == best)
     return label, unit, crlf, scores

@@ -1,9 +1,12 @@
 """Moving in from QualCoder: a project folder (``name.qda``) holding the SQLite ``data.qda``.
 
 QualCoder keeps text sources in ``source.fulltext`` and codings in ``code_text`` with
-``pos0``/``pos1`` as Python string indices (code points, end exclusive) and the coder's name in
-``owner``. Categories (``code_cat``, nested by ``supercatid``) become parent codes; codes
-(``code_name``) hang under their category. Case attributes become participant attributes.
+``pos0``/``pos1`` (end exclusive) and the coder's name in ``owner``. The positions come from
+QualCoder's Qt editor, which counts UTF-16 units, so after an emoji they differ from Python
+string indices; which reading a source uses is decided per source, as for REFI-QDA files,
+with each coding's stored text (``seltext``) as the witness (:func:`.offsets.choose_reading`).
+Categories (``code_cat``, nested by ``supercatid``) become parent codes; codes (``code_name``)
+hang under their category. Case attributes become participant attributes.
 Image, audio and video codings, annotations and file attributes cannot come across and are
 reported.
 """
@@ -26,8 +29,9 @@ from qualcode.refi.model import (
     Source,
     User,
     Variable,
+    attribute_coders,
 )
-from qualcode.refi.offsets import CanonicalMap
+from qualcode.refi.offsets import CanonicalMap, RawSelection, choose_reading
 
 _NS = uuid.UUID("3c2e9b1a-6f4d-4a8b-b7e2-0d5f1c9a4e63")
 _NEEDED = {"project", "source", "code_name", "code_text"}
@@ -117,15 +121,17 @@ def _read(con: sqlite3.Connection, name: str) -> RefiProject:
     if media:
         report.skipped.append(f"{media} sources without text (images, audio, video)")
 
+    rows = con.execute("select * from code_text order by fid, pos0, pos1, ctid").fetchall()
+    readings = _readings(rows, text_ids, maps, report)
     mismatched = outside = 0
-    for r in con.execute("select * from code_text order by fid, pos0, pos1, ctid").fetchall():
+    for r in rows:
         src, cmap = text_ids.get(r["fid"]), maps.get(r["fid"])
         node = codes.get(r["cid"])
         if src is None or node is None:
             outside += 1
             continue
-        # QualCoder counts Python string indices into fulltext as stored (CR included).
-        s, e = cmap.convert(r["pos0"], "cp", 2), cmap.convert(r["pos1"], "cp", 2)
+        _label, unit, crlf = readings[r["fid"]]
+        s, e = cmap.convert(r["pos0"], unit, crlf), cmap.convert(r["pos1"], unit, crlf)
         if s is None or e is None or not (0 <= s < e <= len(cmap.text)):
             outside += 1
             continue
@@ -157,7 +163,36 @@ def _read(con: sqlite3.Connection, name: str) -> RefiProject:
             if n:
                 report.skipped.append(f"{n} {label} (not supported)")
     project.users = list(users.values())
+    report.coder_attribution = attribute_coders(project)
     return project
+
+
+#: QualCoder's own reading first: Python indices into ``fulltext`` as stored (CR included).
+#: Its editor (Qt) counts UTF-16 units, so projects whose codings were made after an emoji
+#: hold UTF-16 positions: the stored selection text decides, per source.
+_QUALCODER_READINGS = ("code points, CRLF as 2", "code points", "UTF-16 units, CRLF as 2", "UTF-16 units")
+
+
+def _readings(rows, text_ids: dict[int, Source], maps: dict[int, CanonicalMap],
+              report: ReadReport) -> dict[int, tuple[str, str, int]]:
+    """The offset reading of each text source, chosen on its codings' stored text (``seltext``)."""
+    by_source: dict[int, list[RawSelection]] = {}
+    for r in rows:
+        if r["fid"] in maps:
+            by_source.setdefault(r["fid"], []).append(RawSelection(r["pos0"], r["pos1"], r["seltext"]))
+    out: dict[int, tuple[str, str, int]] = {}
+    for fid, selections in by_source.items():
+        label, unit, crlf, scores = choose_reading(maps[fid], selections, prefer=_QUALCODER_READINGS)
+        out[fid] = (label, unit, crlf)
+        source = text_ids[fid]
+        source.offset_reading = label
+        report.offset_readings[source.name] = label
+        if label not in _QUALCODER_READINGS[:2]:
+            report.warnings.append(
+                f"text source {source.name!r}: offsets read as {label}, as QualCoder's editor counts them "
+                "(fit: " + ", ".join(f"{k} {v}/{len(selections)}" for k, v in scores.items()) + " codings)"
+            )
+    return out
 
 
 def _cases(con, tables: set[str], salt: str, project: RefiProject, text_ids: dict[int, Source]) -> None:

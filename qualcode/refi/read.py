@@ -42,6 +42,7 @@ from qualcode.refi.model import (
     Source,
     User,
     Variable,
+    attribute_coders,
     unfold_description,
 )
 from qualcode.refi.offsets import CanonicalMap, RawSelection, choose_reading
@@ -426,6 +427,7 @@ def _read_project(root: Element, filename: str, report: ReadReport, archive: _Ar
         if holder is not None and len(holder):
             report.skipped.append(f"{len(holder)} {label.lower()}{'s' if len(holder) != 1 else ''} "
                                   "(not supported)")
+    report.coder_attribution = attribute_coders(project)
     return project
 
 

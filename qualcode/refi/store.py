@@ -34,7 +34,7 @@ from qualcode.team.changelog import log
 from qualcode.project.codes import PALETTE, tree
 from qualcode.store.db import Database, retrying
 from qualcode.project.documents import content_hash, typed_value
-from qualcode.importers.speakers import find_turns
+from qualcode.importers.speakers import detect
 from qualcode.store.models import (
     Attribute,
     AttributeValue,
@@ -61,10 +61,11 @@ from qualcode.refi.model import (
     Source,
     User,
     Variable,
+    attribute_coders,
 )
 from qualcode.refi.model import Coding as RefiCoding
 from qualcode.refi.read import read_refi
-from qualcode.refi.write import derived_guid, write_qdc, write_qdpx
+from qualcode.refi.write import SUGGESTED_DESCRIPTION, derived_guid, write_qdc, write_qdpx
 from qualcode.importers.segment import sentences
 
 CODER_CHOICES = ("coding", "selection")
@@ -114,6 +115,7 @@ def export_project(db: Database, *, viewer: str | None = None) -> RefiProject:
                 source.selections.append(Selection(
                     derived_guid("selection", c.guid), c.start, c.end, c.quote,
                     selection_user=coder,
+                    description=SUGGESTED_DESCRIPTION if c.provenance == "suggested" else "",
                     codings=[RefiCoding(c.guid, nodes[c.code_id].guid, coder, _iso(c.created_at))],
                 ))
                 if c.memo:
@@ -215,14 +217,26 @@ def export_qdc(db: Database, *, viewer: str | None = None) -> bytes:
 
 
 @retrying
-def import_project(db: Database, project: RefiProject, *, coder_from: str = "coding",
+def import_project(db: Database, project: RefiProject, *, coder_from: str | None = None,
                    actor: str | None = None, doc_format: str | None = None) -> dict:
     """Write ``project`` into the default project in one transaction; returns the report.
 
     The report: ``{"documents", "codes", "codings": new rows, "coders": names used,
     "warnings", "skipped", "existing": {...} (already present, left alone), "offset_readings",
     "kind", "origin", "coder_attribution", "memos", "participants", "groups": new document groups}``.
+
+    ``coder_from``: whether a coding's coder is the user named on the ``Coding`` or on its
+    selection. By default the file's evidence decides (:func:`qualcode.refi.model.attribute_coders`:
+    NVivo for Windows names the exporting user on every coding and the real coders on the
+    selections); the report's ``coder_attribution`` says which was taken and why.
     """
+    attribution = project.report.coder_attribution or attribute_coders(project) or {}
+    suggested = attribution.get("chosen", "coding")
+    reason = attribution.get("reason")
+    if coder_from is None:
+        coder_from = suggested
+    else:
+        reason = f"chosen with --coder-from {coder_from} (the file's evidence suggests {suggested})"
     if coder_from not in CODER_CHOICES:
         raise ValueError(f"coder_from must be one of {CODER_CHOICES}, not {coder_from!r}")
     rep = project.report
@@ -233,12 +247,13 @@ def import_project(db: Database, project: RefiProject, *, coder_from: str = "cod
     # Sentence cutting is CPU work: do it before the transaction opens.
     prepared = {}
     for src in project.sources:
-        turns, turn_warnings = find_turns(src.text)
-        prepared[src.guid] = (turns, turn_warnings, sentences(src.text, [(t.start, t.end) for t in turns]))
+        found = detect(src.text)
+        prepared[src.guid] = (found.turns, found.warnings, found.recognised,
+                              sentences(src.text, [(t.start, t.end) for t in found.turns]))
     with db.session() as session:
         pid = db.project_id(session, name=project.name or "qualcode project")
         ctx = _Importer(session, pid, project, out, actor)
-        ctx.coders(coder_from)
+        ctx.coders(coder_from, reason, suggested)
         ctx.codes()
         for src in project.sources:
             ctx.document(src, fmt, *prepared[src.guid])
@@ -280,7 +295,7 @@ class _Importer:
             self.out["coders"].append(row.name)
         return row.id
 
-    def coders(self, coder_from: str) -> None:
+    def coders(self, coder_from: str, reason: str | None = None, suggested: str | None = None) -> None:
         p = self.p
         chosen: dict[str, str | None] = {}  # coding guid → user guid
         by_coding, by_selection = Counter(), Counter()
@@ -294,7 +309,8 @@ class _Importer:
                     by_selection[p.user_name(sel.selection_user) or "(none)"] += 1
         self.chosen = chosen
         if chosen:
-            self.out["coder_attribution"] = {"chosen": coder_from, "coding": dict(by_coding),
+            self.out["coder_attribution"] = {"chosen": coder_from, "reason": reason,
+                                             "suggested": suggested, "coding": dict(by_coding),
                                              "selection": dict(by_selection)}
             disagree = sum(1 for src in p.sources for sel in src.selections for c in sel.codings
                            if c.coding_user and sel.selection_user
@@ -302,7 +318,8 @@ class _Importer:
             if disagree:
                 self.out["warnings"].append(
                     f"{disagree} codings name one user on the selection and another on the coding; "
-                    f"coders were taken from the {coder_from} (choose with coder_from / --coder-from)")
+                    f"coders were taken from the {coder_from}"
+                    + (f" ({reason})" if reason else "") + "; override with --coder-from")
         used = {g.lower() for g in chosen.values() if g}
         for user in p.users:
             if user.pseudo and user.guid.lower() not in used:
@@ -375,7 +392,7 @@ class _Importer:
                                         "as ordinary codes")
 
     # documents -------------------------------------------------------------------------------
-    def document(self, src: Source, fmt: str, turns, turn_warnings, sents) -> None:
+    def document(self, src: Source, fmt: str, turns, turn_warnings, recognised, sents) -> None:
         digest = content_hash(src.text)
         row = self.s.scalar(select(Document).where(Document.project_id == self.pid, Document.guid == src.guid))
         if row is not None and row.text != src.text:
@@ -396,7 +413,7 @@ class _Importer:
         if name != base:
             self.out["warnings"].append(f"a different document named {base!r} exists; imported as {name!r}")
         report = {"warnings": list(turn_warnings), "format": fmt, "encoding": "utf-8",
-                  "offset_reading": src.offset_reading, "origin": self.p.origin}
+                  "offset_reading": src.offset_reading, "origin": self.p.origin, "recognised": recognised}
         row = Document(project_id=self.pid, name=name, original_filename=src.name[:500], format=fmt,
                        content_hash=digest, text=src.text, encoding="utf-8", guid=src.guid,
                        import_report=json.dumps(report, ensure_ascii=False))
@@ -441,9 +458,13 @@ class _Importer:
                         else:
                             duplicates += 1
                     else:
-                        memo = note.text if note is not None else (sel.description or None)
+                        # Our exports mark a coding accepted from a suggestion in the Description.
+                        suggested = sel.description == SUGGESTED_DESCRIPTION
+                        memo = note.text if note is not None else (
+                            None if suggested else (sel.description or None))
                         row = Coding(document_id=doc_id, code_id=code_id, coder_id=coder_id,
                                      start=sel.start, end=sel.end, quote=sel.quote, memo=memo,
+                                     provenance="suggested" if suggested else None,
                                      **({"guid": c.guid} if c.guid not in used_guids else {}),
                                      **({"created_at": t} if (t := _parse_time(c.created)) else {}))
                         self.s.add(row)
@@ -628,7 +649,7 @@ def read_project_file(path: str | Path) -> RefiProject:
     return read_refi(data, path.name)
 
 
-def import_project_file(db: Database, path: str | Path, *, coder_from: str = "coding",
+def import_project_file(db: Database, path: str | Path, *, coder_from: str | None = None,
                         actor: str | None = None) -> dict:
     """Read ``path`` (see :func:`read_project_file`) and import it in one transaction."""
     project = read_project_file(path)

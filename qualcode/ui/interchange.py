@@ -22,6 +22,9 @@ def _show_report(report: dict) -> None:
     cols[2].metric("Codings", report["codings"])
     cols[3].metric("Memos", report.get("memos", 0))
     st.markdown("**Coders:** " + (", ".join(md_text(c) for c in report["coders"]) or "(none)"))
+    attribution = report.get("coder_attribution") or {}
+    if attribution.get("reason"):
+        st.caption(f"Coders taken from the {attribution['chosen']}: {md_text(attribution['reason'])}")
     existing = report.get("existing") or {}
     if existing:
         st.caption("Already in the project (left alone): "
@@ -36,7 +39,7 @@ def _show_report(report: dict) -> None:
                     st.text(item)
 
 
-def _import(db, path: Path, coder_from: str) -> None:
+def _import(db, path: Path, coder_from: str | None) -> None:
     with st.status(f"Importing {path.name}…", expanded=False) as status:
         try:
             report = import_project_file(db, path, coder_from=coder_from,
@@ -81,9 +84,13 @@ def page_interchange(db) -> None:
                "(.sqlite3) or codebook (.csv), or a QualCoder project (its data.qda, or the .qda "
                "folder's path below). Everything is imported in one step; importing the same file "
                "again changes nothing.")
-    coder_from = st.radio(
-        "Coder of each coding", ["coding", "selection"], horizontal=True, key="coder_from",
-        help="REFI files can name one person on the coding and another on the selected passage.")
+    choice = st.radio(
+        "Coder of each coding", ["what the file shows", "coding", "selection"], horizontal=True,
+        key="coder_from",
+        help="REFI files can name one person on the coding and another on the selected passage; "
+             "by default the file's evidence decides (NVivo for Windows names the exporting user on "
+             "every coding and the real coders on the selections).")
+    coder_from = None if choice == "what the file shows" else choice
     upload = st.file_uploader("File", type=_UPLOAD_TYPES, key="interchange_upload")
     # On a shared server (accounts) a path would read the server's own files: uploads only.
     path_text = "" if st.session_state.get("account") else \
