@@ -22,11 +22,11 @@ from qualcode.analysis import excerpts as _ex
 from qualcode.analysis import frequencies as _fr
 from qualcode.analysis import matrices as _mx
 from qualcode.analysis.data import ProjectData, load
-from qualcode.store.db import Database
+from qualcode.store.db import PROJECT_ENV, Database
 
 
 class Project:
-    """The default project of a qualcode database, for analysis (see the module docstring)."""
+    """One project of a qualcode database, for analysis (see the module docstring)."""
 
     def __init__(self, db: Database, **filters):
         self.db = db
@@ -34,7 +34,8 @@ class Project:
         self._data: ProjectData | None = None
 
     def __repr__(self) -> str:
-        return f"Project({self.db.display_name!r}{', ' + repr(self._filters) if self._filters else ''})"
+        chosen = f", project={self.db.project!r}" if self.db.project is not None else ""
+        return f"Project({self.db.display_name!r}{chosen}{', ' + repr(self._filters) if self._filters else ''})"
 
     @property
     def data(self) -> ProjectData:
@@ -79,13 +80,20 @@ class Project:
         return _ex.wide_form(self.data, unit=unit)
 
 
-def open(path_or_url: str | os.PathLike | Database | None = None, *, user: str | None = None) -> Project:
+def open(path_or_url: str | os.PathLike | Database | None = None, *, user: str | None = None,
+         project: str | int | None = None) -> Project:
     """Open a qualcode database (SQLite path or SQLAlchemy URL; default ``$QUALCODE_DB`` or
-    ``./qualcode.db``) and return its default project for analysis.
+    ``./qualcode.db``) and return one of its projects for analysis.
 
+    ``project`` (default ``$QUALCODE_PROJECT``, else the only project; a ``Database`` keeps its
+    own choice): which study, by name or id; a database with several needs one.
     ``user`` (default ``$QUALCODE_USER``): whose view to load; a database with accounts needs
     one, and blind coding then limits the codings to what that account may see.
     """
-    db = path_or_url if isinstance(path_or_url, Database) else Database(path_or_url)
+    project = project if project is not None else os.environ.get(PROJECT_ENV) or None
+    if isinstance(path_or_url, Database):
+        db = path_or_url.use(project) if project is not None else path_or_url
+    else:
+        db = Database(path_or_url, project=project)
     return Project(db, viewer=user or os.environ.get("QUALCODE_USER") or None)
 

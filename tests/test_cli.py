@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from qualcode.cli import main
+from qualcode.store.db import Database
 
 INTERVIEW = (
     "Interviewer: How long did the visa take?\n"
@@ -41,7 +42,10 @@ def test_import_json_reports_each_document_and_fails_with_status_1_on_a_bad_file
         "document": "p07", "turns": 4, "speakers": ["Interviewer", "P07"],
         "characters": len(INTERVIEW), "sentences": 5, "has_timestamps": False,
         "warnings": data["imported"][0]["warnings"],
+        "recognised": data["imported"][0]["recognised"],
     }]
+    recognised = data["imported"][0]["recognised"]  # what the importer found, to check at a glance
+    assert (recognised["labels"], recognised["label_format"]) == ({"Interviewer": 2, "P07": 2}, "Name: words")
     assert data["skipped"] == []
     assert [e["file"] for e in data["errors"]] == ["broken.docx"]
     assert "broken.docx" in data["errors"][0]["error"]
@@ -108,7 +112,7 @@ def test_codebook_export_yaml_and_csv(run, tmp_path):
 
 def test_init_sample_loads_the_shipped_project(run):
     data = json.loads(run("init", "--sample", "--json").stdout)
-    assert data["revision"] == "0005"
+    assert data["revision"] == Database.head_revision()
     sample = data["sample"]
     assert len(sample["imported"]) >= 12 and sample["errors"] == []
     assert sample["attributes"]["linked_documents"] == len(sample["imported"])

@@ -35,7 +35,8 @@ CODINGS = (
 )
 QUOTES = {coder: [phrase for *_, who, phrase in CODINGS if who == coder] for coder in ("ana", "ben")}
 ALL_PAGES = ["Documents", "Code", "Retrieve", "Transcript", "Codebook", "Import", "Frequencies",
-             "Co-occurrence", "Matrices", "Query", "Excerpts", "Agreement", "Interchange", "Members"]
+             "Co-occurrence", "Matrices", "Query", "Excerpts", "Agreement", "Interchange", "Members",
+             "Projects"]
 #: The pages each role finds in the sidebar, in the sidebar's order.
 ROLE_PAGES = {
     "owner": ALL_PAGES,

@@ -21,10 +21,12 @@ def register(main: click.Group) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 def backup_cmd(ctx, out: Path, as_json: bool) -> None:
-    """Write a consistent copy of the database to OUT while others keep working.
+    """Write a consistent copy of the whole database (every project) to OUT while others keep
+    working.
 
     SQLite: a database file (SQLite's online backup API). PostgreSQL: a pg_dump custom-format
-    archive (needs pg_dump from the PostgreSQL client tools).
+    archive (needs pg_dump from the PostgreSQL client tools). One project alone:
+    `qualcode project backup NAME OUT`.
     """
     from qualcode.team.backup import BackupError, backup
 
@@ -80,17 +82,20 @@ def restore_cmd(ctx, file: Path, yes: bool, other_project: str | None, as_json: 
 @click.command("history")
 @click.option("--entity", type=click.Choice(["code", "document", "coding"]), help="Only this kind of thing.")
 @click.option("--id", "entity_id", type=int, help="Only the thing with this id (see --json output).")
+@click.option("--all-projects", is_flag=True,
+              help="The whole database's log: every project and the account events (admins).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
-def history_cmd(ctx, entity: str | None, entity_id: int | None, as_json: bool) -> None:
-    """Show who did what, oldest first, from the append-only change log."""
+def history_cmd(ctx, entity: str | None, entity_id: int | None, all_projects: bool, as_json: bool) -> None:
+    """Show who did what in the project, oldest first, from the append-only change log."""
     from qualcode.team.changelog import history
 
     if entity_id is not None and entity is None:
         fail("--id needs --entity (code, document or coding): ids are only unique per kind")
     db = open_db(ctx)
     with db.session() as session:
-        rows = history(session, entity=entity, entity_id=entity_id)
+        pid = None if all_projects else db.project_id(session, create=False)
+        rows = history(session, project_id=pid, entity=entity, entity_id=entity_id)
     if as_json:
         emit(rows)
         return

@@ -33,8 +33,14 @@ def cli_user() -> str | None:
     return os.environ.get("QUALCODE_USER") or None
 
 
-def open_db(ctx: click.Context) -> Database:
-    """The database named by ``--db`` (opened and migrated once per command)."""
+def open_db(ctx: click.Context, *, choose: bool = True) -> Database:
+    """The database named by ``--db`` (opened and migrated once per command), seen through the
+    project named by ``--project``/``QUALCODE_PROJECT`` (``choose=False``: no project chosen,
+    for commands that name their project themselves or work on the whole database).
+
+    Without a project named, commands work on the only project; with several, the first call
+    that needs one fails with the list of projects (``ProjectNeeded``, reported by the group).
+    """
     if "database" not in ctx.obj:
         try:
             ctx.obj["database"] = Database(ctx.obj["db"])
@@ -46,7 +52,8 @@ def open_db(ctx: click.Context) -> Database:
             auto_backup(ctx.obj["database"])  # the daily SQLite backup, when one is due
         except (OSError, sqlite3.Error) as exc:  # a full disk must not stop the user's command
             click.echo(f"note: the automatic daily backup failed: {exc}", err=True)
-    return ctx.obj["database"]
+    base: Database = ctx.obj["database"]
+    return base.use(ctx.obj.get("project")) if choose else base
 
 
 def progress_bar(total: int, enabled: bool):

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from qualcode.cli.common import cli_user, emit, fail, open_db, progress_bar
-from qualcode.store.db import DB_ENV
+from qualcode.store.db import DB_ENV, PROJECT_ENV
 from qualcode.importers.base import DEFAULT_MAX_BYTES
 
 
@@ -18,24 +18,32 @@ class _Group(click.Group):
     """Turns a refusal by the acting user's role into ``Error: ...`` (exit 1), for every command."""
 
     def invoke(self, ctx: click.Context):
+        from qualcode.project.projects import ProjectError
+        from qualcode.store.db import ProjectNeeded, ProjectNotFound
         from qualcode.team.access import AccessDenied
 
         try:
             return super().invoke(ctx)
-        except AccessDenied as exc:
+        except (AccessDenied, ProjectNeeded, ProjectError) as exc:
             fail(str(exc))
+        except ProjectNotFound as exc:
+            fail(str(exc.args[0]))
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", metavar="PATH|URL", envvar=DB_ENV, default=None,
               help="SQLite file or SQLAlchemy URL (postgresql+psycopg://...). "
                    f"Default: ${DB_ENV} or ./qualcode.db")
+@click.option("--project", metavar="NAME", envvar=PROJECT_ENV, default=None,
+              help=f"The project to work on (default: ${PROJECT_ENV}, else the only project; "
+                   "`qualcode projects` lists them).")
 @click.version_option(package_name="qualcode")
 @click.pass_context
-def main(ctx: click.Context, db: str | None) -> None:
+def main(ctx: click.Context, db: str | None, project: str | None) -> None:
     """qualcode: code qualitative interviews and analyse themes."""
     ctx.ensure_object(dict)
     ctx.obj["db"] = db
+    ctx.obj["project"] = project or None
 
 
 @main.command()
@@ -43,10 +51,20 @@ def main(ctx: click.Context, db: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 def init(ctx: click.Context, sample: bool, as_json: bool) -> None:
-    """Create the database, or migrate an older one (after backing it up)."""
+    """Create the database, or migrate an older one (after backing it up).
+
+    A new database gets its first project now (named by --project, or the default), so app
+    replicas started later do not race to create it. Every project in the database is migrated.
+    """
+    from qualcode.store.models import Project
+
     db = open_db(ctx)
     with db.session() as session:  # the project row now, not raced for by app replicas later
-        db.project_id(session)
+        if session.query(Project.id).first() is None:
+            from qualcode.project.sample import SAMPLE_NAME
+
+            db.use(None).project_id(session, name=ctx.obj.get("project")
+                                    or (SAMPLE_NAME if sample else "qualcode project"))
     out: dict = {"database": db.display_name, "revision": db.current_revision()}
     if db.backup_path:
         out["backup"] = str(db.backup_path)
@@ -78,8 +96,9 @@ def init(ctx: click.Context, sample: bool, as_json: bool) -> None:
               default=lambda: float(os.environ.get("QUALCODE_MAX_IMPORT_MB", DEFAULT_MAX_BYTES / 1e6)),
               show_default="50 or $QUALCODE_MAX_IMPORT_MB", help="Refuse files larger than this.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
-@click.option("--coder-from", type=click.Choice(["coding", "selection"]), default="coding",
-              show_default=True, help="For REFI projects: take the coder from the coding or the selection.")
+@click.option("--coder-from", type=click.Choice(["coding", "selection"]), default=None,
+              help="For REFI projects: take the coder from the coding or the selection "
+                   "(default: what the file's evidence shows).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 def import_(ctx, paths, attributes, replace, max_size, progress, coder_from, as_json) -> None:
@@ -89,6 +108,7 @@ def import_(ctx, paths, attributes, replace, max_size, progress, coder_from, as_
     Exit status is 1 when any file failed; the good files are imported anyway.
     """
     from qualcode.cli.interchange import import_project_cmd, is_project_file
+    from qualcode.importers import describe_recognised
     from qualcode.project.documents import apply_attributes, expand_paths, import_files, read_files
     from qualcode.project.participants import AttributesError, parse_attributes
 
@@ -119,6 +139,8 @@ def import_(ctx, paths, attributes, replace, max_size, progress, coder_from, as_
         for d in result.imported:
             click.echo(f"imported {d.document}: {d.turns} turns, {d.sentences} sentences, "
                        f"speakers {', '.join(d.speakers) or '(none)'}")
+            if d.recognised:
+                click.echo(f"  recognised: {describe_recognised(d.recognised)}")
             for w in d.warnings:
                 click.echo(f"  note: {w}")
         for s in result.skipped:

@@ -44,7 +44,7 @@ def user() -> None:
 @user.command("add")
 @click.argument("name")
 @click.option("--role", type=click.Choice(["admin", "owner", "coder", "viewer"]), required=True,
-              help="admin: owner of every project; owner, coder or viewer of this project.")
+              help="admin: owner of every project; owner, coder or viewer of this project (--project).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
@@ -61,20 +61,27 @@ def user_add(ctx, name: str, role: str, password_stdin: bool, as_json: bool) -> 
 
 
 @user.command("list")
+@click.option("--all-projects", is_flag=True, help="Each account's role in every project.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
-def user_list(ctx, as_json: bool) -> None:
-    """List accounts with their role in this project."""
+def user_list(ctx, all_projects: bool, as_json: bool) -> None:
+    """List accounts with their role in this project (with several projects and none chosen,
+    or --all-projects: in every project)."""
     from qualcode.team.accounts import list_accounts
 
-    views = _run(list_accounts, open_db(ctx))
+    views = _run(list_accounts, open_db(ctx), all_projects=all_projects)
     if as_json:
         emit([v.as_dict() for v in views])
         return
     if not views:
         click.echo("no accounts: single-user mode (no login)")
     for v in views:
-        click.echo(f"{v.name}\t{v.role or '(not a member)'}" + ("\tdisabled" if v.disabled else ""))
+        if v.projects is not None:
+            roles = "admin" if v.role == "admin" else (
+                ", ".join(f"{p}: {r}" for p, r in v.projects.items()) or "(no project)")
+        else:
+            roles = v.role or "(not a member)"
+        click.echo(f"{v.name}\t{roles}" + ("\tdisabled" if v.disabled else ""))
 
 
 @user.command("passwd")

@@ -19,6 +19,8 @@ SAMPLE_TRANSCRIPTS = ROOT / "transcripts_sample"
 SAMPLE_PARTICIPANTS = SAMPLE_TRANSCRIPTS / "participants.csv"
 #: Independent codings of the sample interviews by the team's coders (optional).
 SAMPLE_CODINGS = SAMPLE_TRANSCRIPTS / "codings.csv"
+#: The name a database's first project gets when it starts from the sample.
+SAMPLE_NAME = "IMG clinical training (sample)"
 
 
 def load_sample(db: Database, *, progress: Progress | None = None, actor: str | None = None) -> ImportResult:
@@ -30,7 +32,7 @@ def load_sample(db: Database, *, progress: Progress | None = None, actor: str | 
             )
     codebook = parse_codebook(SAMPLE_CODEBOOK.read_bytes(), SAMPLE_CODEBOOK.name)
     with db.session() as session:
-        apply_codebook(session, db.project_id(session, name="IMG clinical training (sample)"),
+        apply_codebook(session, db.project_id(session, name=SAMPLE_NAME),
                        codebook, actor=actor)
     paths = expand_paths([SAMPLE_TRANSCRIPTS])
     result = import_files(db, read_files(paths, max_bytes=DEFAULT_MAX_BYTES), total=len(paths),
@@ -39,5 +41,5 @@ def load_sample(db: Database, *, progress: Progress | None = None, actor: str | 
     result.attributes = apply_attributes(db, table, filename=SAMPLE_PARTICIPANTS.name, actor=actor)
     if SAMPLE_CODINGS.exists():
         rows = parse_sheet(SAMPLE_CODINGS.read_bytes(), SAMPLE_CODINGS.name)
-        result.codings = import_sheet(db, rows, filename=SAMPLE_CODINGS.name)
+        result.codings = import_sheet(db, rows, filename=SAMPLE_CODINGS.name, actor=actor)
     return result

@@ -27,6 +27,7 @@ lock, and SQLite takes the write lock at the first write statement.
 
 from __future__ import annotations
 
+import copy
 import functools
 import logging
 import os
@@ -45,7 +46,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, event, inspect, select
+from sqlalchemy import create_engine, event, func, inspect, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -57,6 +58,8 @@ log = logging.getLogger(__name__)
 
 #: Environment variable that names the database (a path or an SQLAlchemy URL).
 DB_ENV = "QUALCODE_DB"
+#: Environment variable that names the project the command line works on.
+PROJECT_ENV = "QUALCODE_PROJECT"
 DEFAULT_DB = "qualcode.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -318,8 +321,12 @@ def read_only(fn: Callable) -> Callable:
 class Database:
     """An open qualcode database, migrated to the current schema."""
 
-    def __init__(self, db: str | os.PathLike | None = None, *, migrate: bool = True):
+    def __init__(self, db: str | os.PathLike | None = None, *, migrate: bool = True,
+                 project: str | int | None = None):
         self.url = resolve_url(db)
+        #: The project every library call on this object works on: a name, an id, or None for
+        #: "the only project" (see :meth:`project_id`). :meth:`use` gives a view on another one.
+        self.project: str | int | None = project
         url = make_url(self.url)
         self.dialect = url.get_backend_name()
         self.path: Path | None = Path(url.database) if self.dialect == "sqlite" and url.database else None
@@ -364,7 +371,19 @@ class Database:
         return self.engine.url.render_as_string(hide_password=True)
 
     def __repr__(self) -> str:
-        return f"Database({self.engine.url.render_as_string(hide_password=True)!r})"
+        chosen = f", project={self.project!r}" if self.project is not None else ""
+        return f"Database({self.engine.url.render_as_string(hide_password=True)!r}{chosen})"
+
+    def use(self, project: str | int | None) -> Database:
+        """This database seen through another project (a name, an id, or None: the only one).
+
+        The view shares the engine, its connection pool and the session factory, so it costs
+        nothing: the app makes one per browser rerun from the one cached ``Database`` of its
+        process, and every library function called with the view works on that project.
+        """
+        view = copy.copy(self)
+        view.project = project
+        return view
 
     # -- sessions ---------------------------------------------------------------------------
 
@@ -465,16 +484,86 @@ class Database:
             src.close()
         return target
 
-    # -- the default project ------------------------------------------------------------------
+    # -- the chosen project ---------------------------------------------------------------------
 
     def project_id(self, session: Session, *, create: bool = True, name: str = "qualcode project") -> int:
-        """The id of the default (first) project, created on demand."""
-        pid = session.scalar(select(Project.id).order_by(Project.id).limit(1))
-        if pid is None:
+        """The id of the project this object works on (``self.project``).
+
+        Nearly every library function finds its project here, so the choice made once (``--project``,
+        ``QUALCODE_PROJECT``, the app's project picker, ``Database(url, project=...)``,
+        :meth:`use`) holds for every read and write without passing it around:
+
+        - a name or an id: that project, or :class:`ProjectNotFound` listing the projects;
+        - None: the only project (archived ones aside, when exactly one is active); a brand-new
+          database gets one on demand, called ``name`` (``create=False``: an error instead);
+          several projects and no choice is :class:`ProjectNeeded`, listing them.
+
+        The project row is loaded into the session, so a later ``session.get(Project, id)`` (the
+        write gate's archived check, settings) costs no query; the id is kept for the transaction.
+        """
+        ids = session.info.setdefault("qualcode_project_ids", {})
+        found = ids.get(self.project)
+        if found is not None:
+            return found
+        if self.project is None:
+            found = self._only_project(session, create=create, name=name)
+        else:
+            row = find_project(session, self.project)
+            # The identity map holds rows weakly: keep this one so later gets need no query.
+            session.info.setdefault("qualcode_project_rows", []).append(row)
+            found = row.id
+        ids[self.project] = found
+        return found
+
+    def _only_project(self, session: Session, *, create: bool, name: str) -> int:
+        rows = session.scalars(select(Project).order_by(Project.id)).all()
+        # The identity map holds rows weakly: keep them so later gets need no query.
+        session.info.setdefault("qualcode_project_rows", []).extend(rows)
+        if not rows:
             if not create:
-                raise DatabaseError("the database has no project yet; run `qualcode init`")
+                raise DatabaseError("the database has no project yet; run `qualcode init` or "
+                                    "`qualcode project create NAME`")
             project = Project(name=name)
             session.add(project)
             session.flush()
-            pid = project.id
-        return pid
+            return project.id
+        active = [p for p in rows if not p.archived]
+        if len(rows) == 1:
+            return rows[0].id
+        if len(active) == 1:
+            return active[0].id
+        raise ProjectNeeded(
+            f"this database holds {len(rows)} projects ({project_names(rows)}); choose one: "
+            "--project NAME or QUALCODE_PROJECT=NAME for the command line, "
+            "qualcode.open(..., project=NAME) in Python; `qualcode projects` lists them")
+
+
+class ProjectNotFound(DatabaseError, LookupError):
+    """No project of that name (or id); the message lists the projects there are."""
+
+
+class ProjectNeeded(DatabaseError):
+    """Several projects and none chosen; the message lists them and says how to choose."""
+
+
+def project_names(rows) -> str:
+    """``'A', 'B' (archived)`` for error messages."""
+    return ", ".join(repr(p.name) + (" (archived)" if p.archived else "") for p in rows) or "none"
+
+
+def find_project(session: Session, project: str | int) -> Project:
+    """The project named ``project`` (exactly, else the one name equal ignoring case), or with
+    that id; :class:`ProjectNotFound` listing the projects otherwise."""
+    if isinstance(project, int) and not isinstance(project, bool):
+        row = session.get(Project, project)
+    else:
+        row = session.scalar(select(Project).where(Project.name == project))
+        if row is None:
+            alike = session.scalars(select(Project).where(
+                func.lower(Project.name) == str(project).lower())).all()
+            row = alike[0] if len(alike) == 1 else None
+    if row is None:
+        rows = session.scalars(select(Project).order_by(Project.name)).all()
+        raise ProjectNotFound(f"no project {project!r} in this database (projects: "
+                              f"{project_names(rows)}); `qualcode projects` lists them")
+    return row

@@ -16,6 +16,8 @@ An admin account is owner of every project. Writes are checked at one gate that 
 avoid: every change is written to the change log in its own transaction, and
 ``qualcode.team.changelog.log`` calls :func:`authorize` first, so a refused change rolls back whole.
 Reads call :func:`visibility` (membership and blind coding: the one rule for every read path).
+Roles are per project (``membership``); accounts are server-wide. An archived project is
+read-only: the gate refuses every change to it but unarchiving and deleting it.
 The project settings that feed these rules are written by :mod:`qualcode.team.settings`.
 """
 
@@ -47,6 +49,17 @@ SELF_ACCOUNT_ACTIONS = {"login", "login_failed", "set_password"}
 
 class AccessDenied(PermissionError):
     """The acting user's role does not allow this; the message names the role and what to do."""
+
+
+class ProjectArchived(AccessDenied):
+    """The project is archived (read-only); an owner unarchives it to change anything."""
+
+
+#: What may still happen to an archived project (everything else is refused at the write gate).
+ARCHIVED_ACTIONS = {("project", "unarchive"), ("project", "delete")}
+#: Account changes that reach beyond one project (the account is server-wide): an admin, or an
+#: owner of every project the account belongs to, may make them for someone else.
+ACCOUNT_WIDE_ACTIONS = {"set_password", "disable", "enable"}
 
 
 @dataclass(frozen=True)
@@ -144,8 +157,22 @@ def reader(session: Session, project_id: int, name: str | None) -> Actor:
 
 def authorize(session: Session, project_id: int | None, name: str | None, action: str,
               entity: str, detail: dict) -> None:
-    """The write gate, called by ``changelog.log`` before every change is recorded."""
+    """The write gate, called by ``changelog.log`` before every change is recorded.
+
+    An archived project is read-only: every change to it is refused here (``ProjectArchived``)
+    except unarchiving and deleting it; accounts are server-wide and are not held by it.
+    """
     if entity == "account" and action in SELF_ACCOUNT_ACTIONS and detail.get("name", name) == name:
+        return
+    if entity != "account" and project_id is not None:
+        project = session.get(Project, project_id)
+        if project is not None and project.archived and (entity, action) not in ARCHIVED_ACTIONS:
+            raise ProjectArchived(
+                f"project {project.name!r} is archived, so it is read-only; an owner can "
+                f"unarchive it (`qualcode project unarchive {project.name}`, or the Projects page) "
+                "to change it")
+    if entity == "account" and action in ACCOUNT_WIDE_ACTIONS:
+        require_account_manager(session, name, detail.get("name"))
         return
     if entity == "coder":
         # A coder row is only ever made as part of recording a coding, which is checked on
@@ -167,7 +194,8 @@ def check_coding_owner(session: Session, project_id: int, name: str | None, code
 
 
 def require_manager(db, actor: str | None) -> None:
-    """Refuse whole-database operations (backup, restore, history) to all but owners.
+    """Refuse whole-database operations (backup, restore, the whole change log) to all but
+    those who manage every project in it: admins (or an owner of every project).
 
     ``actor`` defaults to ``QUALCODE_USER`` or the OS user. A database from before accounts
     existed (no ``account`` table yet) is single-user.
@@ -181,10 +209,90 @@ def require_manager(db, actor: str | None) -> None:
         require_owner(s, actor)
 
 
-def require_owner(session: Session, actor: str | None) -> None:
-    """:func:`require_manager` inside a caller's session (the default project)."""
-    pid = session.scalar(select(Project.id).order_by(Project.id).limit(1))
-    require(session, pid, actor or default_actor(), "manage")
+def require_owner(session: Session, actor: str | None, project_id: int | None = None) -> None:
+    """The acting user manages ``project_id``; without one, every project in the database
+    (:func:`require_manager` inside a caller's session). With one project that is its owner."""
+    name = actor or default_actor()
+    if project_id is not None:
+        require(session, project_id, name, "manage")
+        return
+    if not has_accounts(session):
+        return
+    projects = session.execute(select(Project.id, Project.name).order_by(Project.id)).all()
+    if not projects:
+        require(session, None, name, "manage")
+        return
+    if len(projects) == 1:
+        require(session, projects[0].id, name, "manage")
+        return
+    others = []
+    for pid, pname in projects:
+        try:
+            require(session, pid, name, "manage")
+        except AccessDenied:
+            others.append(pname)
+    if others:
+        raise AccessDenied(
+            f"{name!r} does not own every project in this database (not: "
+            f"{', '.join(map(repr, others[:5]))}{'…' if len(others) > 5 else ''}), and this "
+            "covers the whole database; an admin can do it, or choose one project "
+            "(--project NAME) for what an owner may do there")
+
+
+def is_admin(session: Session, name: str | None) -> bool:
+    """Whether ``name`` is an active admin account (an owner of every project)."""
+    if not name:
+        return False
+    return bool(session.scalar(select(Account.is_admin).where(Account.name == name,
+                                                              Account.disabled.is_(False))))
+
+
+def require_admin(session: Session, actor: str | None, what: str) -> None:
+    """Only an admin may do ``what`` (in single-user mode anyone)."""
+    name = actor or default_actor()
+    if has_accounts(session) and not is_admin(session, name):
+        raise AccessDenied(f"only an admin may {what}; {name!r} is not one")
+
+
+def require_account_manager(session: Session, actor: str | None, account_name: str | None) -> None:
+    """Someone else's password, or disabling or enabling them, reaches every project they are in
+    (accounts are server-wide): an admin may, or an owner of every project the account belongs
+    to. Nobody but an admin changes an admin."""
+    name = actor or default_actor()
+    if not has_accounts(session) or is_admin(session, name):
+        return
+    target = session.scalar(select(Account).where(Account.name == account_name))
+    if target is None:
+        require(session, None, name, "manage")  # nobody to protect; only admins act on no one
+        return
+    if target.is_admin:
+        raise AccessDenied(f"{account_name!r} is an admin; only an admin changes an admin's "
+                           "account")
+    projects = session.scalars(select(Membership.project_id)
+                               .where(Membership.account_id == target.id)).all()
+    if not projects:
+        raise AccessDenied(f"{account_name!r} belongs to no project of yours; ask an admin")
+    for pid in projects:
+        try:
+            require(session, pid, name, "manage")
+        except AccessDenied:
+            raise AccessDenied(
+                f"{account_name!r} also works in a project {name!r} does not own; their "
+                "password and whether they may log in are for an admin (or an owner of every "
+                "project they are in) to change") from None
+
+
+def memberships(session: Session, name: str | None) -> dict[int, str]:
+    """Project id → role of account ``name`` (an admin: owner of every project; single-user
+    mode or no name with no accounts: owner of every project)."""
+    ids = session.scalars(select(Project.id)).all()
+    if not has_accounts(session) or is_admin(session, name):
+        return {pid: "owner" for pid in ids}
+    if not name:
+        return {}
+    return dict(session.execute(
+        select(Membership.project_id, Membership.role).join(Account, Account.id == Membership.account_id)
+        .where(Account.name == name, Account.disabled.is_(False))).all())
 
 
 @dataclass(frozen=True)

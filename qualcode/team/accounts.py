@@ -23,10 +23,15 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from qualcode.team.access import has_accounts, require
+from qualcode.team.access import (
+    has_accounts,
+    require,
+    require_account_manager,
+    require_admin,
+)
 from qualcode.team.changelog import default_actor, log
-from qualcode.store.db import Database, retrying
-from qualcode.store.models import Account, LoginSession, Membership, utcnow
+from qualcode.store.db import Database, ProjectNeeded, retrying
+from qualcode.store.models import Account, LoginSession, Membership, Project, utcnow
 
 #: Per-project roles, most powerful first (see ``qualcode.team.access`` for what each may do).
 ROLES = ("owner", "coder", "viewer")
@@ -63,13 +68,18 @@ class LoginFailed(AccountError):
 @dataclass(frozen=True)
 class AccountView:
     name: str
-    role: str | None  # role in the default project ("admin" for admins), None when not a member
+    role: str | None  # role in the chosen project ("admin" for admins), None when not a member
     disabled: bool
     created_at: datetime
+    #: project name → role, in every project the account belongs to (admins: none listed)
+    projects: dict[str, str] | None = None
 
     def as_dict(self) -> dict:
-        return {"name": self.name, "role": self.role, "disabled": self.disabled,
-                "created_at": self.created_at.isoformat()}
+        out = {"name": self.name, "role": self.role, "disabled": self.disabled,
+               "created_at": self.created_at.isoformat()}
+        if self.projects is not None:
+            out["projects"] = self.projects
+        return out
 
 
 def session_minutes() -> int:
@@ -117,10 +127,22 @@ def _account(session: Session, name: str) -> Account:
     return account
 
 
-def _set_role(session: Session, project_id: int, account: Account, role: str) -> None:
+def _chosen_project(db: Database, session: Session) -> int | None:
+    """The project the call works on, or None when several exist and none was chosen."""
+    try:
+        return db.project_id(session)
+    except ProjectNeeded:
+        return None
+
+
+def _set_role(session: Session, project_id: int | None, account: Account, role: str) -> None:
     if role == "admin":
         account.is_admin = True
         role = "owner"
+    if project_id is None:
+        if role == "owner" and account.is_admin:
+            return  # an admin owns every project; no membership needed
+        raise AccountError("choose the project this role is for (--project NAME)")
     if role not in ROLES:
         raise AccountError(f"unknown role {role!r}; choose one of {', '.join(ACCOUNT_ROLES)}")
     member = session.get(Membership, (project_id, account.id))
@@ -132,10 +154,13 @@ def _set_role(session: Session, project_id: int, account: Account, role: str) ->
 
 @retrying
 def add_account(db: Database, name: str, password: str, *, role: str, actor: str | None = None) -> AccountView:
-    """Create an account with a role in the default project (``admin`` = owner everywhere).
+    """Create an account with a role in the chosen project (``admin`` = owner everywhere).
 
-    The first account turns single-user mode off: from then on everybody logs in. Its actor in
-    the change log is the account itself when nobody else is named.
+    Accounts are server-wide (one password per person); the role is in ``db``'s project (an
+    admin needs none, so ``admin`` works with several projects and none chosen). Owners of the
+    project may add accounts to it; only an admin makes an admin. The first account turns
+    single-user mode off: from then on everybody logs in. Its actor in the change log is the
+    account itself when nobody else is named.
     """
     name = _check_name(name)
     _check_password(password)
@@ -143,10 +168,13 @@ def add_account(db: Database, name: str, password: str, *, role: str, actor: str
         raise AccountError(f"unknown role {role!r}; choose one of {', '.join(ACCOUNT_ROLES)}")
     digest = _hasher.hash(password)
     with db.session() as s:
-        pid = db.project_id(s)
+        pid = _chosen_project(db, s) if role == "admin" else db.project_id(s)
         first = not has_accounts(s)
         if not first:
-            require(s, pid, actor or default_actor(), "manage")
+            who = actor or default_actor()
+            require(s, pid, who, "manage")
+            if role == "admin":
+                require_admin(s, who, "make an admin (an owner of every project)")
         if first and role not in ("admin", "owner"):
             raise AccountError("the first account must be an admin or owner, or nobody could "
                                "manage the project: use --role admin")
@@ -164,10 +192,23 @@ def add_account(db: Database, name: str, password: str, *, role: str, actor: str
         return AccountView(name, role, False, _aware(account.created_at))
 
 
-def list_accounts(db: Database) -> list[AccountView]:
-    """Every account with its role in the default project."""
+def list_accounts(db: Database, *, all_projects: bool = False) -> list[AccountView]:
+    """Every account with its role in the chosen project.
+
+    ``all_projects`` (or several projects and none chosen): ``role`` is None and ``projects``
+    gives each account's role in every project it belongs to.
+    """
     with db.session() as s:
-        pid = db.project_id(s)
+        pid = None if all_projects else _chosen_project(db, s)
+        if pid is None:
+            names = dict(s.execute(select(Project.id, Project.name)).all())
+            per: dict[int, dict[str, str]] = {}
+            for aid, project, role in s.execute(select(Membership.account_id, Membership.project_id,
+                                                       Membership.role)):
+                per.setdefault(aid, {})[names[project]] = role
+            return [AccountView(a.name, "admin" if a.is_admin else None, a.disabled,
+                                _aware(a.created_at), dict(sorted(per.get(a.id, {}).items())))
+                    for a in s.scalars(select(Account).order_by(Account.name))]
         roles = dict(s.execute(select(Membership.account_id, Membership.role)
                                .where(Membership.project_id == pid)).all())
         return [AccountView(a.name, "admin" if a.is_admin else roles.get(a.id), a.disabled,
@@ -177,22 +218,50 @@ def list_accounts(db: Database) -> list[AccountView]:
 
 @retrying
 def set_role(db: Database, name: str, role: str | None, *, actor: str | None = None) -> None:
-    """Give an account a role in the default project; ``None`` removes it from the project."""
+    """Give an account a role in the chosen project; ``None`` removes it from the project.
+
+    The project's owners (and admins) may; making or unmaking an admin (owner of every
+    project) is for admins only.
+    """
     with db.session() as s:
-        pid = db.project_id(s)
+        pid = _chosen_project(db, s) if role == "admin" else db.project_id(s)
+        who = actor or default_actor()
         # Checked before the change: the log gate runs after it and would see the new role.
-        require(s, pid, actor or default_actor(), "manage")
+        require(s, pid, who, "manage")
         account = _account(s, name)
+        was_admin = bool(account.is_admin)
+        if (role == "admin") != was_admin and (role is not None or was_admin):
+            require_admin(s, who, "make or unmake an admin (an owner of every project)")
         if role is None:
+            if pid is None:
+                raise AccountError("choose the project to remove them from (--project NAME)")
             s.execute(delete(Membership).where(Membership.project_id == pid,
                                                Membership.account_id == account.id))
+            if was_admin:  # "none" in a project: no longer an owner of every project
+                account.is_admin = False
         else:
             if role != "admin" and account.is_admin:
                 account.is_admin = False
             _set_role(s, pid, account, role)
-        _keep_an_owner(s, pid)
+        _keep_owners(s, account, was_admin, pid)
         log(s, project_id=pid, actor=actor, action="set_role", entity="account",
             entity_id=account.id, name=name, role=role)
+
+
+def _keep_owners(session: Session, account: Account, was_admin: bool, project_id: int | None) -> None:
+    """Every project this change could leave ownerless still has an active owner or admin:
+    all of them when an admin stopped being one, else ``project_id`` and the projects the
+    account owned."""
+    session.flush()
+    if was_admin and not (account.is_admin and not account.disabled):
+        affected = set(session.scalars(select(Project.id)))
+    else:
+        affected = set(session.scalars(select(Membership.project_id).where(
+            Membership.account_id == account.id, Membership.role == "owner")))
+        if project_id is not None:
+            affected.add(project_id)
+    for pid in sorted(affected):
+        _keep_an_owner(session, pid)
 
 
 def _keep_an_owner(session: Session, project_id: int) -> None:
@@ -203,7 +272,9 @@ def _keep_an_owner(session: Session, project_id: int) -> None:
         .where(Account.disabled.is_(False),
                (Account.is_admin.is_(True)) | (Membership.role == "owner")).limit(1))
     if owners is None:
-        raise AccountError("that would leave the project with no active owner or admin; "
+        project = session.get(Project, project_id)
+        which = f"project {project.name!r}" if project is not None else "the project"
+        raise AccountError(f"that would leave {which} with no active owner or admin; "
                            "give someone else the owner role first")
 
 
@@ -218,7 +289,9 @@ def set_password(db: Database, name: str, password: str, *, actor: str | None = 
         account.failed_logins = 0
         account.locked_until = None
         s.execute(delete(LoginSession).where(LoginSession.account_id == account.id))
-        log(s, project_id=db.project_id(s), actor=actor, action="set_password",
+        # Server-wide: the gate lets the account itself, an admin, or an owner of every project
+        # the account belongs to (access.require_account_manager).
+        log(s, project_id=_chosen_project(db, s), actor=actor, action="set_password",
             entity="account", entity_id=account.id, name=name)
 
 
@@ -239,13 +312,14 @@ def change_own_password(db: Database, name: str, current: str, new: str) -> None
 def set_disabled(db: Database, name: str, disabled: bool, *, actor: str | None = None) -> None:
     """Disable an account (it can no longer log in; its codings stay) or enable it again."""
     with db.session() as s:
-        pid = db.project_id(s)
-        require(s, pid, actor or default_actor(), "manage")
+        pid = _chosen_project(db, s)
+        # Checked before the change (the gate checks again): the account is server-wide.
+        require_account_manager(s, actor, name)
         account = _account(s, name)
         account.disabled = disabled
         if disabled:
             s.execute(delete(LoginSession).where(LoginSession.account_id == account.id))
-            _keep_an_owner(s, pid)
+            _keep_owners(s, account, bool(account.is_admin), pid)
         log(s, project_id=pid, actor=actor, action="disable" if disabled else "enable",
             entity="account", entity_id=account.id, name=name)
 

@@ -49,15 +49,19 @@ def log(
     )
 
 
-def history(session: Session, *, entity: str | None = None, entity_id: int | None = None,
-            actor: str | None = None) -> list[dict]:
-    """Entries, oldest first, optionally for one entity.
+def history(session: Session, *, project_id: int | None = None, entity: str | None = None,
+            entity_id: int | None = None, actor: str | None = None) -> list[dict]:
+    """Entries, oldest first, of one project (``project_id``), optionally for one entity.
 
-    The log names every coder's work, so with accounts only owners may read it (``actor``,
-    default ``QUALCODE_USER`` or the OS user).
+    The log names every coder's work, so with accounts only the project's owners may read it
+    (``actor``, default ``QUALCODE_USER`` or the OS user). Without ``project_id`` it is the
+    whole database's log (every project, and the account events that belong to none), for those
+    who manage every project: admins.
     """
-    require_owner(session, actor)
+    require_owner(session, actor, project_id)
     q = select(ChangeLog).order_by(ChangeLog.id)
+    if project_id is not None:
+        q = q.where(ChangeLog.project_id == project_id)
     if entity is not None:
         q = q.where(ChangeLog.entity == entity)
     if entity_id is not None:

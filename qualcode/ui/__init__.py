@@ -25,10 +25,10 @@ from qualcode.project.documents import (
     show_document,
 )
 from qualcode.guards import md_text, safe_colour
-from qualcode.ui import agreement, analysis, interchange, members, workspace
+from qualcode.ui import agreement, analysis, interchange, members, projects, workspace
 from qualcode.ui.codebook_editor import codebook_editor
 from qualcode.ui.roles import current_role, may
-from qualcode.importers import SUPPORTED_EXTENSIONS
+from qualcode.importers import SUPPORTED_EXTENSIONS, describe_recognised
 from qualcode.store.models import Coder, Project
 from qualcode.project.participants import AttributesError, parse_attributes
 from qualcode.project.sample import load_sample
@@ -208,7 +208,8 @@ def page_import(db: Database) -> None:
             result.attributes = apply_attributes(db, table, filename=attributes.name,
                                                  actor=st.session_state.get("coder") or None)
         rows = [{"file": d.document, "result": "imported",
-                 "detail": f"{d.turns} turns, {d.sentences} sentences; speakers: {', '.join(d.speakers)}"}
+                 "detail": f"{d.turns} turns, {d.sentences} sentences; speakers: {', '.join(d.speakers)}",
+                 "recognised": describe_recognised(d.recognised)}
                 for d in result.imported]
         rows += [{"file": s["file"], "result": "skipped", "detail": s["reason"]} for s in result.skipped]
         rows += [{"file": e["file"], "result": "failed", "detail": e["error"]} for e in result.errors]
@@ -308,7 +309,8 @@ def _change_password(db: Database) -> None:
 
 
 def _account_box(db: Database) -> None:
-    st.markdown(f"Signed in as **{md_text(st.session_state['account'])}** ({current_role()})")
+    role = f" ({current_role()})" if st.session_state.get("project") else ""
+    st.markdown(f"Signed in as **{md_text(st.session_state['account'])}**{role}")
     st.button("Log out", on_click=_sign_out, args=(db,), key="logout")
     with st.expander("Change my password"):
         st.text_input("Current password", type="password", key="pw_current", max_chars=1024)
@@ -340,12 +342,10 @@ def _login_gate(db: Database) -> None:
     if name is not None:
         try:
             with db.session() as s:
-                who = actor(s, db.project_id(s), name)
+                actor(s, None, name)  # an active account; its role comes with the project
         except AccessDenied as exc:
-            st.error(md_text(exc))
-            st.button("Log out", on_click=_sign_out, args=(db,), key="logout_denied")
-            st.stop()
-        st.session_state.update(account=name, role=who.role, coder=name)
+            _refuse(db, str(exc))
+        st.session_state.update(account=name, coder=name)
         return
     if token:  # there was a session and it is over
         st.session_state.pop("login_token", None)
@@ -363,10 +363,20 @@ def _login_gate(db: Database) -> None:
     st.stop()
 
 
+def _refuse(db: Database, message: str) -> None:
+    """Say why this account cannot go on (e.g. it belongs to no project) and offer to log out."""
+    st.error(md_text(message))
+    st.button("Log out", on_click=_sign_out, args=(db,), key="logout_denied")
+    st.stop()
+
+
 def _pages_for(role: str) -> dict:
-    """The pages a role can use: viewers read and export; only owners import."""
+    """The pages a role can use: viewers read and export; only owners import. An archived
+    project is read-only: nobody gets Code or Import (the library refuses changes anyway)."""
     hidden = {"owner": set(), "coder": {"Import", "Members"},
               "viewer": {"Code", "Import", "Members"}}[role]
+    if st.session_state.get("archived"):
+        hidden = hidden | {"Code", "Import"}
     if not st.session_state.get("account"):
         hidden = hidden | {"Members"}  # single-user mode: accounts start on the command line
     return {name: page for name, page in PAGES.items() if name not in hidden}
@@ -377,37 +387,36 @@ def main() -> None:
     from qualcode.team.access import AccessDenied
 
     st.set_page_config(page_title="qualcode", page_icon="🗂️", layout="wide")
-    db = _database(resolve_url())
-    _load_sample_if_new(db)
-    _daily_backup(db)
-    _login_gate(db)
-    with db.session() as session:
-        project = session.get(Project, db.project_id(session))
-        project_name = project.name
+    base = _database(resolve_url())  # one per process: the engine and its pool
+    _load_sample_if_new(base)
+    _daily_backup(base)
+    _login_gate(base)
     _restore_from_url()
-    pages = _pages_for(current_role())
+    projects.apply_pending_switch()
+    db = projects.choose(base, lambda message: _refuse(base, message))  # the rerun's view, or None
+    pages = _pages_for(current_role()) if db is not None else {projects.PAGE: projects.page_projects}
     if st.session_state.get("page") not in pages:
         st.session_state["page"] = next(iter(pages))
     with st.sidebar:
         st.title("qualcode")
-        st.caption(project_name)
+        projects.sidebar_picker()
         page = st.radio("Page", list(pages), key="page", label_visibility="collapsed")
         if st.session_state.get("account"):
-            _account_box(db)
-        else:
+            _account_box(base)
+        elif db is not None:
             _choose_coder(db)
-        if current_role() == "owner":
+        if db is not None and current_role() == "owner" and not st.session_state.get("archived"):
             _project_settings(db)
-        st.caption(f"Database: `{db.display_name}`")
+        st.caption(f"Database: `{base.display_name}`")
     _save_to_url()
     try:
-        pages[page](db)
+        pages[page](db if db is not None else base)
     except AccessDenied as exc:  # the library refused: say why instead of a traceback
         st.error(md_text(exc))
 
 
 #: URL parameter → session key it restores, so a reload or a shared link reopens the same place.
-_URL_KEYS = {"page": "page", "coder": "coder_pick", "doc": "ws_document"}
+_URL_KEYS = {"page": "page", "project": "project", "coder": "coder_pick", "doc": "ws_document"}
 
 
 def _restore_from_url() -> None:
@@ -423,7 +432,8 @@ def _restore_from_url() -> None:
 
 
 def _save_to_url() -> None:
-    saved = {"page": "page", "coder": "coder", "doc": "ws_document"}  # "coder": the effective name
+    saved = {"page": "page", "project": "project", "coder": "coder",  # "coder": the effective name
+             "doc": "ws_document"}
     wanted = {p: str(st.session_state[k]) for p, k in saved.items() if st.session_state.get(k)}
     if dict(st.query_params) != wanted:
         st.query_params.from_dict(wanted)
@@ -471,5 +481,5 @@ PAGES = {
 }
 
 PAGES = {"Documents": page_documents, **workspace.PAGES, **{k: v for k, v in PAGES.items() if k != "Documents"}}
-for _family in (analysis, agreement, interchange, members):
+for _family in (analysis, agreement, interchange, members, projects):
     PAGES.update(_family.PAGES)

@@ -1,7 +1,11 @@
-"""The Members page (owners, when the database has accounts): accounts, roles, passwords.
+"""The Members page (owners, when the database has accounts): who is in this project, in which
+role; new accounts; passwords.
 
-Everything goes through ``qualcode.team.accounts``, which checks again that the acting user is an
-owner or admin; this page only collects the input and shows the outcome.
+Accounts are server-wide (one password per person); roles are per project, so an owner adds
+people to *their* project here (any account, or a new one) and an admin does so in every project.
+Making admins, and another person's password or disabling them when they also work in projects
+this owner does not own, are for admins. Everything goes through ``qualcode.team.accounts``,
+which checks again; this page only collects the input and shows the outcome.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from qualcode.guards import md_text
 from qualcode.team import accounts
 from qualcode.team.access import AccessDenied
 from qualcode.store.db import Database
@@ -62,8 +67,19 @@ def _disable(db: Database, disabled: bool) -> None:
          success=f"{name} {'disabled' if disabled else 'enabled'}")
 
 
+def _is_admin(db: Database) -> bool:
+    from qualcode.team.access import is_admin
+
+    with db.session() as s:
+        return is_admin(s, _me())
+
+
 def page_members(db: Database) -> None:
     st.header("Members")
+    st.caption(f"Roles in project {md_text(st.session_state.get('project') or '')}; accounts are "
+               "shared by every project on this server.")
+    admin = _is_admin(db)
+    roles = ["coder", "viewer", "owner", "admin"] if admin else ["coder", "viewer", "owner"]
     views = accounts.list_accounts(db)
     st.dataframe(pd.DataFrame([{"account": v.name, "role": v.role or "(not a member)",
                                 "disabled": v.disabled} for v in views]),
@@ -75,7 +91,7 @@ def page_members(db: Database) -> None:
     with left.form("mem_add", clear_on_submit=False):
         st.subheader("Add an account")
         st.text_input("Name", key="mem_new_name", max_chars=200)
-        st.selectbox("Role", ["coder", "viewer", "owner", "admin"], key="mem_new_role")
+        st.selectbox("Role", roles, key="mem_new_role")
         st.text_input("Password", type="password", key="mem_new_pw", max_chars=1024)
         st.text_input("Password again", type="password", key="mem_new_pw2", max_chars=1024)
         st.form_submit_button("Add", on_click=_add, args=(db,), type="primary")
@@ -83,7 +99,7 @@ def page_members(db: Database) -> None:
         st.subheader("Change an account")
         st.selectbox("Account", [v.name for v in views], key="mem_who")
         r1, r2 = st.columns([2, 1])
-        r1.selectbox("Role", ["coder", "viewer", "owner", "admin", "none"], key="mem_role")
+        r1.selectbox("Role", [*roles, "none"], key="mem_role")
         r2.button("Set role", key="mem_set_role", on_click=_role, args=(db,))
         p1, p2 = st.columns([2, 1])
         p1.text_input("New password", type="password", key="mem_pw", max_chars=1024)
