@@ -361,3 +361,31 @@ def test_restoring_a_backup_of_the_same_project_needs_no_extra_confirmation(tmp_
     import_files(mine, [("int1.txt", DOC1.encode())])
     backup(mine, tmp_path / "b.db")
     assert restore(mine, tmp_path / "b.db", yes=True)["done"]
+
+
+def test_hostile_names_are_shown_literally_on_every_page(sample_db, monkeypatch):
+    """A code and a coder named as Markdown (an image, a link, emphasis) on every page of the app:
+    no Markdown element may carry the raw markup, so nothing is fetched, linked or styled."""
+    from streamlit.testing.v1 import AppTest
+
+    from qualcode.coding import codebook_edit
+    from qualcode.ui import PAGES
+
+    code, coder = "![x](https:evil.example) **b**", "[l](https:evil.example)_i_"
+    codebook_edit.create_code(sample_db, code, actor="setup")
+    doc = "p01_program_director_internal_medicine"
+    editing.add(sample_db, doc, code, coder, 200, 260)
+    monkeypatch.setenv("QUALCODE_DB", str(sample_db.path))
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=90).run()
+    assert not at.exception
+    raw = ("![x](", "[l](", "**b**")
+    pages = list(at.radio(key="page").options)
+    assert set(pages) <= set(PAGES) and len(pages) >= 10
+    for page in pages:
+        at.radio(key="page").set_value(page).run()
+        assert not at.exception, page
+        shown = [e.value for kind in ("markdown", "caption", "info", "success", "warning", "error",
+                                                       "header", "subheader", "title", "toast")
+                 for e in getattr(at, kind)]
+        offenders = [v for v in shown if any(r in str(v) for r in raw)]
+        assert not offenders, (page, offenders)

@@ -407,7 +407,7 @@ def main() -> None:
             _choose_coder(db)
         if db is not None and current_role() == "owner" and not st.session_state.get("archived"):
             _project_settings(db)
-        st.caption(f"Database: `{base.display_name}`")
+        st.caption(f"Database: {md_text(base.display_name)}")
     _save_to_url()
     try:
         pages[page](db if db is not None else base)

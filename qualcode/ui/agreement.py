@@ -117,7 +117,7 @@ def page_agreement(db: Database) -> None:
 
     st.caption(
         f"{matrix.n_units:,} {unit} units in {len(matrix.documents)} documents · coders "
-        f"{', '.join(matrix.coders)} · thresholds (Krippendorff 2004): alpha ≥ {RELIABLE:.3f} "
+        f"{', '.join(md_text(c) for c in matrix.coders)} · thresholds (Krippendorff 2004): alpha ≥ {RELIABLE:.3f} "
         f"reliable, {TENTATIVE:.3f}–{RELIABLE:.3f} tentative, below {TENTATIVE:.3f} unreliable · "
         "95% bootstrap interval for alpha"
     )
@@ -180,7 +180,7 @@ def _disagreement_browser(db: Database, codes: list[str], coders: list[str],
                           viewer=st.session_state.get("coder") or None)
     decided = sum(p.decision is not None for p in found)
     st.caption(f"{len(found)} passage{'s' if len(found) != 1 else ''} where "
-               f"{', '.join(coders)} differ on {code}; "
+               f"{', '.join(md_text(c) for c in coders)} differ on {md_text(code)}; "
                f"{decided} with a consensus version. Consensus codings go to the coder "
                f"“{CONSENSUS}”; the coders' own codings are never changed.")
     if not found:
@@ -194,7 +194,7 @@ def _disagreement_browser(db: Database, codes: list[str], coders: list[str],
     if passage.decision is None:
         st.caption("No consensus version here yet (or the consensus leaves it uncoded).")
     else:
-        st.caption(f"Consensus version: {passage.decision}.")
+        st.caption(f"Consensus version: {md_text(passage.decision)}.")
     from qualcode.ui.roles import current_role
 
     if current_role() != "owner":
