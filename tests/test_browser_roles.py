@@ -226,7 +226,8 @@ def test_owner_sees_every_page_and_the_members(browser_page):
     _visit_every_page(page, "owner")
 
     _visit(page, "Members")
-    grid = page.get_by_test_id("stDataFrame")
+    # The Members table itself, not a table of the page visited before (still fading out).
+    grid = page.locator(".st-key-members_table").get_by_test_id("stDataFrame")
     grid.wait_for()
     expected = [[name, role, "false"]
                 for name, (_pw, role, _shown) in sorted(ACCOUNTS.items())]

@@ -3,7 +3,7 @@
 Structured formats (.docx, .odt, .rtf, .pdf, .html, .md) hand over :class:`.layout.Block` s
 (paragraphs of lines); :func:`.layout.assemble` makes the canonical text (paragraphs joined
 with one blank line, ``"\\n\\n"``, lines of a paragraph with ``"\\n"``, wrapped lines
-re-joined, line numbers taken out) and :func:`.speakers.detect` finds the turns in it. So in
+re-joined, line numbers taken out) and :func:`.turns.detect` finds the turns in it. So in
 every format a paragraph is a block separated by a blank line, which is what
 :mod:`.speakers` relies on for think-aloud documents. Plain text is its own canonical text,
 only line numbers are taken out (:func:`build_transcript`).

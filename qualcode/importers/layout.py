@@ -16,7 +16,7 @@ own number. :func:`assemble` then, the same way for every format:
    wrapped line joins the two halves of a word (kept when the document writes the word with
    a hyphen elsewhere or never without it). A line is never joined to a label line;
 3. joins lines with ``"\\n"`` and paragraphs with ``"\\n\\n"`` into canonical text, and
-   returns the label and time hints as offsets into it for :func:`.speakers.detect`.
+   returns the label and time hints as offsets into it for :func:`.turns.detect`.
 """
 
 from __future__ import annotations

@@ -16,8 +16,8 @@ passes:
    name alone on its line counts only when such names recur and alternate; markers in label
    form (``Break:``, ``Music:``) are never speakers.
 
-:mod:`.turns` builds the turns from the accepted labels (:func:`find_turns` and
-:func:`detect` are re-exported here). Every reader hands it the same structure: canonical
+:mod:`.turns` builds the turns from the accepted labels (:func:`.turns.detect`; this module
+does not import it, so the two form no circle). Every reader hands it the same structure: canonical
 text whose lines are the document's lines, plus hints per line (a leading bold run, a time
 the format marked as one).
 """
@@ -26,10 +26,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .base import Turn
 
 MAX_LABEL_CHARS = 40
 MAX_LABEL_WORDS = 5
@@ -491,24 +490,4 @@ def choose_speakers(
             shown = ", ".join(f"'{name}'" for name in kept[:5]) + (", ..." if len(kept) > 5 else "")
             warnings.append(f"labels appearing only once were kept as text, not speakers: {shown}")
     return SpeakerChoice({k: display[k] for k in accepted}, warnings, markers if accepted else {}, kept)
-
-
-def find_turns(text: str, bold_labels: Mapping[int, int] | None = None) -> tuple[list[Turn], list[str]]:
-    """Split canonical ``text`` into speaker turns; return ``(turns, warnings)`` (see :mod:`.turns`).
-
-    ``bold_labels`` maps the offset of a line start to the length of that line's leading
-    bold run (Word documents), which may be a label without a colon.
-    """
-    from .turns import detect as _detect  # turns builds on this module
-
-    found = _detect(text, bold_labels)
-    return found.turns, found.warnings
-
-
-def detect(text: str, bold_labels: Mapping[int, int] | None = None,
-           time_marks: Mapping[int, int] | None = None, line_numbers: Mapping[int, int] | None = None):
-    """:func:`.turns.detect`: turns, warnings and the recognised summary of ``text``."""
-    from .turns import detect as _detect
-
-    return _detect(text, bold_labels, time_marks, line_numbers)
 

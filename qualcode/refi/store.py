@@ -34,7 +34,7 @@ from qualcode.team.changelog import log
 from qualcode.project.codes import PALETTE, tree
 from qualcode.store.db import Database, retrying
 from qualcode.project.documents import content_hash, typed_value
-from qualcode.importers.speakers import detect
+from qualcode.importers.turns import detect
 from qualcode.store.models import (
     Attribute,
     AttributeValue,
