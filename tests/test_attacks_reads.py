@@ -61,6 +61,8 @@ from qualcode.project.codes import tree
 from qualcode.project.participants import parse_attributes
 from qualcode.refi import store as refi_store
 from qualcode.store.db import Database
+from qualcode.suggest import service as suggest_service
+from qualcode.suggest.corpus import SuggestError
 from qualcode.store.models import Coder, Coding, Document, Project
 from qualcode.team import backup as backups
 from qualcode.team.access import AccessDenied
@@ -580,6 +582,46 @@ READS: dict[str, Read] = {
 }
 
 #: Functions that read no codings at all: why.
+def _similar_to_hidden(db: Database, who: str | None, t: Truth):
+    hidden = next(r.id for r in t.hidden if r.coder == BEN)
+    try:
+        return suggest_service.find_similar(db, hidden, ANA, viewer=who)
+    except SuggestError as refusal:
+        if who is None:
+            raise
+        return str(refusal)  # the answer is the refusal; hidden_work checks it names nothing of ben's
+
+
+READS.update({
+    # -- code suggestions: learned from one coder's codings, asked for only by that coder
+    "qualcode.suggest.service.suggest": Read(
+        lambda db, who, t: suggest_service.suggest(db, "int1", BEN, viewer=who),
+        "suggestions learned from ben's codings (where he coded, by code)", refused=True),
+    "qualcode.suggest.service.model_for": Read(
+        lambda db, who, t: suggest_service.model_for(db, BEN, viewer=who),
+        "a model trained on ben's codings", refused=True),
+    "qualcode.suggest.service.training_data": Read(
+        lambda db, who, t: suggest_service.training_data(db, coder=BEN, viewer=who),
+        "ben's codings as sentence labels", refused=True),
+    "qualcode.suggest.evaluate.evaluate": Read(
+        lambda db, who, t: importlib.import_module("qualcode.suggest.evaluate").evaluate(
+            db, coder=BEN, viewer=who),
+        "per-code scores against ben's codings", refused=True),
+    "qualcode.suggest.service.find_similar": Read(
+        lambda db, who, t: _similar_to_hidden(db, who, t),
+        "sentences like one of ben's hidden codings (its text); a hidden coding reads as "
+        "no coding at all, so its existence is not revealed either"),
+    "qualcode.suggest.service.peek": Read(
+        lambda db, who, t: suggest_service.peek(db, who),
+        "the caller's own next undo (never ben's)"),
+    "qualcode.suggest.service.peek_undo": Read(
+        lambda db, who, t: suggest_service.peek_undo(db, who),
+        "the caller's own next undo (never ben's)"),
+    "qualcode.suggest.service.rejections": Read(
+        lambda db, who, t: suggest_service.rejections(db, who),
+        "the caller's own rejected suggestions (never ben's)"),
+})
+
 NO_CODINGS: dict[str, str] = {
     "qualcode.project.documents.show_document": "a document's text, turns and import report",
     "qualcode.project.groups.list_groups": "group names, descriptions and document names",

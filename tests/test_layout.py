@@ -22,7 +22,7 @@ LAYERS: list[set[str]] = [
     {"team"},                             # 2: access, accounts, change log, backup
     {"project"},                          # 3: documents, participants, groups, codes, codings
     {"coding"},                           # 4: workspace edits, undo, blind coding
-    {"analysis", "refi"},                 # 5: analysis; REFI-QDA interchange
+    {"analysis", "refi", "suggest"},      # 5: analysis; REFI-QDA interchange; code suggestions
     {"agreement", "api"},                 # 6: agreement between coders; the notebook API
     {"cli", "ui", "__init__", "__main__"},  # 7: the two faces and the package's entry points
 ]

@@ -353,7 +353,7 @@ def test_a_database_with_several_projects_needs_a_choice_for_project_commands(la
 # -- the schema ----------------------------------------------------------------------------------------
 
 
-def test_migration_0007_gives_unique_names_and_downgrades_cleanly(db_url):
+def test_migration_0006_gives_unique_names_and_downgrades_cleanly(db_url):
     from alembic import command
 
     old = Database(db_url, migrate=False)
@@ -383,7 +383,7 @@ def test_migration_0007_gives_unique_names_and_downgrades_cleanly(db_url):
     db.close()
 
 
-def test_upgrading_a_real_project_to_0007_keeps_every_row(sample_db):
+def test_upgrading_a_real_project_to_0006_keeps_every_row(sample_db):
     from alembic import command
 
     def counts(db):

@@ -296,6 +296,13 @@ def methods_paragraph(report: AgreementReport) -> str:
         (", a document a coder had not coded at all counting as not rated by that coder)."
          if m.uncoded_documents == "missing" else ").")
     )
+    if m.suggested:
+        n = f"{m.suggested:,} coding{'s' if m.suggested != 1 else ''}"
+        parts.append(
+            f"{n} accepted from qualcode's learned code suggestions {'were' if m.suggested != 1 else 'was'} "
+            + ("left out, since a coder who accepts a suggestion does not judge independently."
+               if m.exclude_suggested else
+               "included; such codings are not fully independent judgements."))
     stats = ["percent agreement"]
     if len(m.coders) == 2:
         stats.append("Cohen's (1960) kappa")

@@ -66,6 +66,10 @@ class UnitMatrix:
     unit_end: np.ndarray
     rollup: bool = False
     uncoded_documents: str = "missing"
+    #: Codings accepted from learned suggestions (provenance ``suggested``) among the chosen
+    #: coders' codings, and whether they were left out (``exclude_suggested``).
+    suggested: int = 0
+    exclude_suggested: bool = False
 
     @property
     def n_units(self) -> int:
@@ -171,6 +175,7 @@ def build_unit_matrix(
     rollup: bool = False,
     uncoded_documents: str = "missing",
     viewer: str | None = None,
+    exclude_suggested: bool = False,
 ) -> UnitMatrix:
     """Build the ``codes × units × coders`` matrix of a project (see the module docstring).
 
@@ -181,6 +186,8 @@ def build_unit_matrix(
     in code-tree order. ``uncoded_documents``: ``"missing"`` (default) or ``"absent"`` (a
     document a coder never touched counts as 0 for every unit). ``viewer``: the acting user;
     refused with ``AccessDenied`` while blind coding hides other coders' codings from them.
+    ``exclude_suggested``: leave out codings accepted from learned suggestions (provenance
+    ``suggested``), which are not independent judgements; the matrix counts them either way.
     """
     if unit not in UNITS:
         raise AgreementInputError(f"unknown unit {unit!r}; choose one of {', '.join(UNITS)}")
@@ -228,10 +235,13 @@ def build_unit_matrix(
         parent = dict(session.execute(
             select(Code.id, Code.parent_id).where(Code.project_id == pid)).all())
 
-        rows = _int_array(session.execute(
-            select(Coding.document_id, Coding.code_id, Coding.coder_id, Coding.start, Coding.end)
-            .where(Coding.document_id.in_(list(doc_index)), Coding.coder_id.in_(coder_ids))
-        ), 5)
+        chosen = (Coding.document_id.in_(list(doc_index)), Coding.coder_id.in_(coder_ids))
+        suggested = session.scalar(select(func.count()).select_from(Coding)
+                                   .where(*chosen, Coding.provenance == "suggested"))
+        query = select(Coding.document_id, Coding.code_id, Coding.coder_id, Coding.start, Coding.end)
+        if exclude_suggested:
+            query = query.where(Coding.provenance.is_(None))
+        rows = _int_array(session.execute(query.where(*chosen)), 5)
 
         # One row per (coding, target code): rollup sends a coding to its code and to every
         # code above it, one level of the tree per round.
@@ -317,4 +327,6 @@ def build_unit_matrix(
         unit_end=np.concatenate(ends) if ends else np.zeros(0, dtype=np.int64),
         rollup=rollup,
         uncoded_documents=uncoded_documents,
+        suggested=int(suggested or 0),
+        exclude_suggested=exclude_suggested,
     )

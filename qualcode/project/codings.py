@@ -25,6 +25,11 @@ class CodingError(ValueError):
     """A coding that cannot be recorded; the message says why and what to do."""
 
 
+#: The provenances a coding may carry besides None (recorded directly): ``"suggested"`` is a
+#: coder's acceptance of a learned suggestion (``qualcode.suggest``, migration 0007).
+PROVENANCES = ("suggested",)
+
+
 @dataclass
 class CodingRecord:
     """A coding as scripts see it (the JSON of ``qualcode codings``)."""
@@ -36,9 +41,15 @@ class CodingRecord:
     end: int
     quote: str
     memo: str | None
+    provenance: str | None = None
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        """The JSON of one coding; ``provenance`` is there only for a coding accepted from a
+        suggestion (``"suggested"``), so codings made by hand read as they always did."""
+        out = asdict(self)
+        if out["provenance"] is None:
+            del out["provenance"]
+        return out
 
 
 def coder_row(session: Session, project_id: int, name: str, *, create: bool = True) -> Coder:
@@ -131,7 +142,7 @@ def add_coding(
                                         match=match, nth=nth, memo=memo, actor=actor)
         return CodingRecord(session.get(Document, coding.document_id).name,
                             code_path(session, pid, coding.code_id), coder, coding.start,
-                            coding.end, coding.quote, coding.memo), created
+                            coding.end, coding.quote, coding.memo, coding.provenance), created
 
 
 def twin(session: Session, coding: Coding, code_id: int) -> Coding | None:
@@ -162,6 +173,7 @@ def add_coding_in(
     nth: int = 1,
     memo: str | None = None,
     actor: str | None = None,
+    provenance: str | None = None,
 ) -> tuple[Coding, bool]:
     """Record a coding inside the caller's transaction; returns (the coding row, created).
 
@@ -172,8 +184,13 @@ def add_coding_in(
     with the same code by the same coder again changes nothing and returns the existing coding
     with ``created=False`` (so scripts can be re-run safely). ``actor`` (default: the coder) is
     who records it: with accounts only an owner may record codings for someone else.
+    ``provenance``: None (recorded directly) or ``"suggested"`` (a coder accepted a learned
+    suggestion); it is stored on the coding and written to the change-log entry.
     """
     pid = project_id
+    if provenance is not None and provenance not in PROVENANCES:
+        raise CodingError(f"unknown provenance {provenance!r}; a coding is recorded directly "
+                          f"(None) or {', '.join(map(repr, PROVENANCES))}")
     check_coding_owner(session, pid, actor or coder.strip(), coder.strip())
     try:
         doc = find_document(session, pid, document)
@@ -199,16 +216,17 @@ def add_coding_in(
         _link(existing, doc, code_row, who)
         return existing, False
     coding = Coding(document_id=doc.id, code_id=code_row.id, coder_id=who.id,
-                    start=start, end=end, quote=text[start:end], memo=memo)
+                    start=start, end=end, quote=text[start:end], memo=memo, provenance=provenance)
     session.add(coding)
     session.flush()
     # Its times are read back as stored when first used (SQLite keeps no time zone), so the new
     # coding shows and snapshots exactly as it will when read again later.
     session.expire(coding, ["created_at", "updated_at"])
     _link(coding, doc, code_row, who)
+    extra = {"provenance": provenance} if provenance else {}
     log(session, project_id=pid, actor=actor or coder, action="create", entity="coding",
         entity_id=coding.id, document=doc.name, code=code_path(session, pid, code_row.id),
-        start=start, end=end)
+        start=start, end=end, **extra)
     return coding, True
 
 
@@ -248,5 +266,5 @@ def list_codings(
             if wanted is not None and coding.code_id not in wanted:
                 continue
             out.append(CodingRecord(doc_name, paths[coding.code_id], coder_name, coding.start,
-                                    coding.end, coding.quote, coding.memo))
+                                    coding.end, coding.quote, coding.memo, coding.provenance))
         return out

@@ -28,6 +28,13 @@ _XSI = "http://www.w3.org/2001/XMLSchema-instance"
 DERIVED_GUIDS = uuid.UUID("0e3f7c52-5d4b-4b8e-9a3b-61c2d1f0a8e7")
 
 
+#: The Description of the selection of a coding accepted from a learned suggestion (provenance
+#: ``suggested``, ``qualcode.suggest``). REFI-QDA has no field for where a coding came from; a
+#: selection's Description keeps the file valid against the schema, other programs show it as
+#: the selection's comment, and our importer reads it back as the provenance (not as a memo).
+SUGGESTED_DESCRIPTION = "qualcode provenance: suggested (accepted from a learned code suggestion)"
+
+
 def derived_guid(kind: str, guid: str) -> str:
     """A GUID for something we store no GUID for, derived from a stored one (stable)."""
     return str(uuid.uuid5(DERIVED_GUIDS, f"{kind}:{guid.lower()}"))

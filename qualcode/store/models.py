@@ -17,6 +17,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -60,6 +61,12 @@ class Project(Base):
     # Whether members with the coder role may change the codebook (owners always may).
     coders_edit_codebook: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Projects as first-class (migration 0006): what the study is, and whether it is retired
+    # (archived: read-only, hidden from lists by default). Names are unique (``uq_project_name``).
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    archived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+
+    __table_args__ = (Index("uq_project_name", "name", unique=True),)
 
 
 class Participant(Base):
@@ -205,6 +212,7 @@ class Coding(Base):
     __table_args__ = (
         UniqueConstraint("document_id", "code_id", "coder_id", "start", "end"),
         CheckConstraint("start >= 0 AND start < \"end\"", name="span"),
+        CheckConstraint("provenance IN ('suggested')", name="provenance"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -226,12 +234,38 @@ class Coding(Base):
     # Bumped by the ORM on every UPDATE (optimistic locking, migration 0003): a page that shows
     # version 3 can refuse to change a coding someone else has changed since.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # How the coding came about (migration 0007): None when recorded directly (by hand, a sheet,
+    # an import, keyword autocoding); "suggested" when the coder accepted a learned suggestion
+    # (``qualcode.suggest``), which agreement statistics can leave out.
+    provenance: Mapped[str | None] = mapped_column(String(20))
 
     document: Mapped[Document] = relationship()
     code: Mapped[Code] = relationship()
     coder: Mapped[Coder] = relationship()
 
     __mapper_args__: ClassVar[dict] = {"version_id_col": version}
+
+
+class SuggestionRejection(Base):
+    """A passage a coder turned down for a code: it is never suggested to them again.
+
+    Deleting the document, the code or the coder deletes the rejection with it.
+    """
+
+    __tablename__ = "suggestion_rejection"
+    __table_args__ = (
+        UniqueConstraint("document_id", "code_id", "coder_id", "start", "end"),
+        CheckConstraint("start >= 0 AND start < \"end\"", name="span"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"))
+    code_id: Mapped[int] = mapped_column(ForeignKey("code.id", ondelete="CASCADE"))
+    coder_id: Mapped[int] = mapped_column(ForeignKey("coder.id", ondelete="CASCADE"), index=True)
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float | None] = mapped_column(Float)  # what the model gave it, for the record
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Memo(Base):

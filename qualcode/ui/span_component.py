@@ -8,7 +8,8 @@ sees a code-point offset.
 
 The page sends the document (text and turns) and the codings as separate fields: the browser
 rebuilds the text only when the document changes, and when only the codings change it re-splits
-only the turns whose codings changed.
+only the turns whose codings changed. Code suggestions (the workspace's "Suggest" toggle) travel
+the same way, drawn dashed; the browser reports "accept" and "reject" for the one in focus.
 """
 
 from __future__ import annotations
@@ -148,13 +149,32 @@ def codings_payload(offsets: OffsetMap, codings: list[dict]) -> dict[str, Any]:
     return {"codes": [list(k) for k in codes], "coders": list(coders), "items": items}
 
 
+def suggestions_payload(offsets: OffsetMap, suggestions: list[dict]) -> dict[str, Any]:
+    """The suggestions as the browser receives them: ``{"codes": [[path, colour]], "items":
+    [[key, start, end, code index, score]]}`` with offsets in UTF-16 units, by start. ``key`` is
+    the page's name for the suggestion, sent back with "accept" or "reject"."""
+    codes: dict[tuple[str, str], int] = {}
+    items = []
+    for g in sorted(suggestions, key=lambda g: (g["start"], -g["score"], g["key"])):
+        start, end = max(0, int(g["start"])), min(offsets.length, int(g["end"]))
+        if start >= end:
+            continue
+        colour = g.get("colour") or ""
+        colour = colour if _COLOUR.match(colour) else FALLBACK_COLOUR
+        code = codes.setdefault((str(g["code"]), colour), len(codes))
+        items.append([str(g["key"]), offsets.to_utf16(start), offsets.to_utf16(end), code,
+                      round(float(g["score"]), 3)])
+    return {"codes": [list(k) for k in codes], "items": items}
+
+
 def selection_result(event: Any, text: str, offsets: OffsetMap, doc_id: str) -> dict | None:
     """Turn the browser's latest event into the value ``transcript_selector`` returns.
 
     A selection ``{"kind": "select", "start", "end"}`` in UTF-16 units becomes code points with
     surrounding whitespace trimmed and the Python slice as its text; a click becomes
-    ``{"clicked_coding": id}``. Events about another document, whitespace-only selections and
-    anything malformed give None.
+    ``{"clicked_coding": id}``; a key on a suggestion ``{"suggestion": key, "action": "accept" |
+    "reject"}``. Events about another document, whitespace-only selections and anything
+    malformed give None.
     """
     if not isinstance(event, dict) or event.get("doc") != doc_id:
         return None
@@ -163,6 +183,8 @@ def selection_result(event: Any, text: str, offsets: OffsetMap, doc_id: str) -> 
         return None
     if event.get("kind") == "click" and isinstance(event.get("id"), int):
         return {"clicked_coding": event["id"], "nonce": nonce}
+    if event.get("kind") in ("accept", "reject") and isinstance(event.get("key"), str):
+        return {"suggestion": event["key"], "action": event["kind"], "nonce": nonce}
     if event.get("kind") != "select":
         return None
     try:
@@ -180,12 +202,16 @@ def selection_result(event: Any, text: str, offsets: OffsetMap, doc_id: str) -> 
 
 
 def simulated_event(text: str, turns: list[dict], *, start: int | None = None, end: int | None = None,
-                    clicked_coding: int | None = None, nonce: int = 1) -> dict:
-    """The component state a browser would send for a selection (code points ``start``/``end``)
-    or a click on a coding: for AppTest, which cannot run the JavaScript, as
-    ``at.session_state[key] = simulated_event(...)`` before ``at.run()``."""
+                    clicked_coding: int | None = None, suggestion: str | None = None,
+                    action: str = "accept", nonce: int = 1) -> dict:
+    """The component state a browser would send for a selection (code points ``start``/``end``),
+    a click on a coding, or a key on a suggestion (``suggestion`` key, ``action``): for AppTest,
+    which cannot run the JavaScript, as ``at.session_state[key] = simulated_event(...)`` before
+    ``at.run()``."""
     offsets, doc = document_payload(text, turns)
-    if clicked_coding is not None:
+    if suggestion is not None:
+        event = {"kind": action, "key": suggestion}
+    elif clicked_coding is not None:
         event = {"kind": "click", "id": int(clicked_coding)}
     else:
         event = {"kind": "select", "start": offsets.to_utf16(start), "end": offsets.to_utf16(end)}
@@ -204,13 +230,27 @@ def _browser_has(key: str, doc_id: str) -> bool:
     return isinstance(event, dict) and event.get("doc") == doc_id
 
 
+def pending_event(key: str, text: str, turns: list[dict]) -> dict | None:
+    """The component's latest event as :func:`transcript_selector` would return it, read before
+    the component is drawn: a page that acts on it (accepting a suggestion) then draws the
+    result in the same run."""
+    try:
+        state = st.session_state[key]
+    except (KeyError, AttributeError):
+        return None
+    event = state.get("event") if isinstance(state, dict) else None
+    offsets, doc = document_payload(text, turns)
+    return selection_result(event, text, offsets, doc["id"])
+
+
 def _ignore() -> None:
     """The component needs an on_event_change callback to declare its state; pages read the
     returned value instead."""
 
 
 def transcript_selector(*, key: str, text: str, turns: list[dict], codings: list[dict],
-                        height: int = 700, focus: int | None = None) -> dict | None:
+                        height: int = 700, focus: int | None = None,
+                        suggestions: list[dict] | None = None) -> dict | None:
     """Render the transcript and return the latest selection event or None.
 
     turns: [{"start": int, "end": int, "speaker": str|None, "media_start_seconds": float|None}]
@@ -219,10 +259,14 @@ def transcript_selector(*, key: str, text: str, turns: list[dict], codings: list
     codings: [{"id": int, "start": int, "end": int, "code": str (path), "colour": "#rrggbb",
                "coder": str, "memo": str|None}]  (code-point offsets);
     focus: a code-point offset to scroll into view (used by code retrieval links); the view
-      scrolls when the value changes.
+      scrolls when the value changes;
+    suggestions: [{"key": str, "start": int, "end": int, "code": str (path), "colour": "#rrggbb",
+                   "score": float}] (code points), drawn dashed; none when None or empty.
     Returns {"start": int, "end": int, "text": str, "nonce": int} for a text selection
       (code points into `text`, whitespace trimmed, text == text[start:end] in Python), or
-      {"clicked_coding": id, "nonce": int} when a highlight is clicked, or None.
+      {"clicked_coding": id, "nonce": int} when a highlight is clicked, or
+      {"suggestion": key, "action": "accept" | "reject", "nonce": int} for a key on a
+      suggestion, or None.
     The latest event is returned on every rerun until a newer one arrives: compare its nonce
     with the last one you acted on.
     """
@@ -230,6 +274,7 @@ def transcript_selector(*, key: str, text: str, turns: list[dict], codings: list
     data = {
         "doc": doc if not _browser_has(key, doc["id"]) else {"id": doc["id"], "text": None},
         "codings": codings_payload(offsets, codings),
+        "suggestions": suggestions_payload(offsets, suggestions or []),
         "height": int(height),
         "focus": None if focus is None else offsets.to_utf16(int(focus)),
     }

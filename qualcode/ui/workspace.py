@@ -4,7 +4,9 @@ The page is a thin layer: the transcript component (``span_component``) reports 
 code points; everything that changes data goes through ``qualcode.coding.editing``,
 ``qualcode.coding.codebook_edit``, ``qualcode.coding.undo`` and ``qualcode.coding.visibility``. Actions run in
 ``on_click`` callbacks, which Streamlit runs before the script, so the new highlight appears in
-the same rerun. (The panel is deliberately not an ``st.fragment``: in Streamlit 1.67 a button
+the same rerun. With "Suggest" on, ``qualcode.suggest`` adds learned code suggestions (drawn
+dashed; accepted or rejected with the keyboard in the transcript) and "Find similar"; with it
+off nothing of it runs. (The panel is deliberately not an ``st.fragment``: in Streamlit 1.67 a button
 callback inside a fragment placed in a column did not fire in the browser; a full rerun costs
 little because the component re-sends only the codings, never the transcript.)
 """
@@ -29,7 +31,7 @@ from qualcode.project.codes import tree
 from qualcode.store.db import Database
 from qualcode.project.documents import list_documents, show_document
 from qualcode.guards import md_text, safe_colour
-from qualcode.ui.span_component import transcript_selector
+from qualcode.ui.span_component import pending_event, transcript_selector
 
 RECENT = 8  # recently used codes kept at hand
 
@@ -140,7 +142,9 @@ def _memo(db: Database, coding_id: int, coder: str, version: int | None = None) 
 
 
 def _undo(db: Database, coder: str, redo: bool = False) -> None:
-    said = _run(undo.redo if redo else undo.undo, db, coder)
+    from qualcode import suggest  # undo also takes back a rejected suggestion
+
+    said = _run(undo.redo if redo else suggest.undo, db, coder)
     _report(said or ("Nothing to redo." if redo else "Nothing to undo."))
 
 
@@ -172,6 +176,7 @@ def page_workspace(db: Database) -> None:
     doc = show_document(db, document, viewer=st.session_state.get("coder") or None)
     blind = is_blind(db)
     done = visibility.is_done(db, document, coder)
+    found = _suggestions(db, document, coder, doc, blind) if st.session_state.get("ws_suggest") else None
     codings = editing.codings_for_document(db, document, viewer=coder)
     left, right = st.columns([3, 2], gap="medium")
     with left:
@@ -186,15 +191,18 @@ def page_workspace(db: Database) -> None:
                       "colour": safe_colour(c.colour), "coder": c.coder, "memo": c.memo}
                      for c in codings],
             focus=st.session_state.pop("ws_focus", None),
+            suggestions=[{"key": x.key, "start": x.start, "end": x.end, "code": x.code,
+                          "colour": safe_colour(x.colour), "score": x.score}
+                         for x in (found.items if found else [])],
         )
         if event and event.get("nonce") != st.session_state.get("ws_nonce"):
             st.session_state["ws_nonce"] = event.get("nonce")
             if "clicked_coding" in event:
                 st.session_state["ws_clicked"] = event["clicked_coding"]
-            else:
+            elif "start" in event:
                 st.session_state["ws_selection"] = event
     with right:
-        _panel(db, document, coder, blind, done)
+        _panel(db, document, coder, blind, done, found)
     if not blind or done:
         with st.expander("Compare coders side by side"):
             table = comparison_table(doc["text"], codings)
@@ -232,11 +240,13 @@ def _clip(text: str, n: int = 160) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def _panel(db: Database, document: str, coder: str, blind: bool, done: bool) -> None:
+def _panel(db: Database, document: str, coder: str, blind: bool, done: bool, found) -> None:
+    from qualcode.suggest import peek  # as undo.peek, and a rejected suggestion is undoable too
+
     message = st.session_state.pop("ws_message", None)
     if message:
         (st.error if message[1] else st.success)(md_text(message[0]))
-    nxt = undo.peek(db, coder)
+    nxt = peek(db, coder)
     u1, u2 = st.columns(2)
     u1.button("Undo", key="ws_undo", on_click=_undo, args=(db, coder), shortcut="ctrl+z",
               width="stretch", disabled=nxt["undo"] is None, help=nxt["undo"])
@@ -246,6 +256,7 @@ def _panel(db: Database, document: str, coder: str, blind: bool, done: bool) -> 
         st.button("Mark not done" if done else "Mark done", key="ws_done", width="stretch",
                   on_click=_toggle_done, args=(db, document, coder, not done),
                   help="Marking a document done shows every coder's codings on it.")
+    _suggest_panel(db, document, coder, blind, found)
 
     sel = _selection()
     if sel and "start" in sel:
@@ -306,6 +317,11 @@ def _coding_details(db: Database, coding_id: int, coder: str, paths: list[str]) 
     st.divider()
     st.markdown(f"**{md_text(c.code_path)}** · {md_text(c.coder)} · {c.start}–{c.end}")
     st.caption(md_text(c.quote[:400]))
+    st.button("Find similar", key=f"ws_do_similar_{c.id}", on_click=_show_similar, args=(c.id,),
+              help="Sentences across the project most like this passage that you have not coded "
+                   "with this code yet.")
+    if st.session_state.get("ws_similar") == c.id:
+        _similar(db, c.id, coder)
     if c.coder != coder:
         if c.memo:
             st.markdown(f"*Memo:* {md_text(c.memo)}")
@@ -324,6 +340,141 @@ def _coding_details(db: Database, coding_id: int, coder: str, paths: list[str]) 
               args=(db, c.id, coder, c.version))  # the version shown: no silent overwrite
     st.button("Remove coding", key=f"ws_do_remove_{c.id}", on_click=_remove,
               args=(db, c.id, coder, c.version))  # the version shown: no silent overwrite
+
+
+# -- code suggestions ----------------------------------------------------------------------------
+
+#: The "Learn from" choices (``qualcode.suggest.corpus``) as the panel names them.
+LEARN_FROM = {"auto": "Automatic", "mine": "My own codings", "consensus": "Adjudicated (consensus)",
+              "all": "All coders, pooled"}
+
+
+def _learn_from(blind: bool) -> str | None:
+    """The coding set chosen in the panel (under blind coding there is no choice: your own)."""
+    return None if blind else st.session_state.get("ws_sg_set")
+
+
+def _suggestions(db: Database, document: str, coder: str, doc: dict, blind: bool):
+    """The suggestions for this document, after acting on an accept or reject key the browser
+    sent (so the result shows in this run); None when they cannot be made (said in the panel)."""
+    from qualcode import suggest
+
+    st.session_state.pop("ws_sg_problem", None)
+    try:
+        with st.spinner("Learning from the codings…"):  # seconds, only when the codings changed
+            found = suggest.suggest(db, document, coder, coding_set=_learn_from(blind),
+                                    threshold=st.session_state.get("ws_sg_threshold"), viewer=coder)
+    except (suggest.SuggestError, AccessDenied) as exc:
+        st.session_state["ws_sg_problem"] = str(exc)
+        return None
+    event = pending_event(f"ws_span_{document}", doc["text"], doc["turns"])
+    if event and "suggestion" in event and event["nonce"] != st.session_state.get("ws_nonce"):
+        st.session_state["ws_nonce"] = event["nonce"]
+        item = next((x for x in found.items if x.key == event["suggestion"]), None)
+        if item is None:
+            _report("That suggestion is no longer shown; nothing was changed.", error=True)
+        elif event["action"] == "accept":
+            if _run(suggest.accept, db, document, item.code_id, coder, item.start, item.end):
+                _report(f"Accepted {item.code} (Undo takes it back).")
+        elif _run(suggest.reject, db, document, item.code_id, coder, item.start, item.end,
+                  score=item.score) is not None:
+            _report(f"Rejected {item.code} here; it will not be suggested again (Undo brings it back).")
+        found.items = [x for x in found.items if x.key != event["suggestion"]]
+    return found
+
+
+def _accept_all(db: Database, document: str, coder: str, blind: bool) -> None:
+    from qualcode import suggest
+
+    code = st.session_state.get("ws_sg_all_code")
+    floor = st.session_state.get("ws_sg_all_floor")
+    if not code:
+        return
+    done = _run(suggest.accept_all, db, document, code, coder, threshold=floor,
+                coding_set=_learn_from(blind))
+    if done is not None:
+        _report(f"Accepted {len(done)} suggestion{'s' if len(done) != 1 else ''} of {code} "
+                "(one Undo takes them all back).")
+
+
+def _suggest_panel(db: Database, document: str, coder: str, blind: bool, found) -> None:
+    """The "Suggest" toggle and, when it is on, whose codings it learns from and what it shows."""
+    st.toggle("Suggest", key="ws_suggest", help="Code suggestions learned from the codings in this "
+              "project, on this computer (nothing is sent anywhere). They are only suggestions "
+              "until you accept them.")
+    if not st.session_state.get("ws_suggest"):
+        return
+    from qualcode.suggest import DEFAULT_THRESHOLD, MIN_EXAMPLES
+
+    if not blind:
+        st.selectbox("Learn from", list(LEARN_FROM), format_func=LEARN_FROM.get, key="ws_sg_set")
+    st.slider("Show suggestions scoring at least", 0.05, 0.95, DEFAULT_THRESHOLD["linear"], 0.05,
+              key="ws_sg_threshold")
+    problem = st.session_state.get("ws_sg_problem")
+    if problem or found is None:
+        st.warning(md_text(problem or "No suggestions."))
+        return
+    st.caption(md_text(found.coding_set.statement) + " Suggested codes are stored only when you "
+               "accept them (as your own codings, marked as accepted from a suggestion).")
+    n = len(found.items)
+    st.caption(f"{n} suggestion{'s' if n != 1 else ''} in this document. Click one in the "
+               "transcript, then press A or Enter to accept, R or Delete to reject, J/K to move.")
+    codes = sorted({x.code for x in found.items})
+    if codes:
+        c1, c2 = st.columns([3, 2])
+        c1.selectbox("Accept all of one code", codes, key="ws_sg_all_code")
+        c2.number_input("scoring at least", 0.05, 1.0, float(found.threshold), 0.05, key="ws_sg_all_floor")
+        code, floor = st.session_state.get("ws_sg_all_code"), st.session_state.get("ws_sg_all_floor") or 0
+        count = sum(1 for x in found.items if x.code == code and x.score >= floor)
+        st.button(f"Accept all {count}", key="ws_sg_do_all", on_click=_accept_all,
+                  args=(db, document, coder, blind), disabled=count == 0)
+    why = found.why_not()
+    if why:
+        with st.expander(f"Codes without suggestions ({len(why)})"):
+            st.caption(f"A code needs {MIN_EXAMPLES} example sentences in the codings learned from "
+                       "before it gets suggestions.")
+            st.markdown("\n".join(f"- {md_text(line)}" for line in why))
+
+
+def _show_similar(coding_id: int) -> None:
+    st.session_state["ws_similar"] = coding_id
+
+
+def _code_similar(db: Database, coding_id: int, coder: str, code: str, items: list) -> None:
+    from qualcode import suggest
+
+    chosen = [(x.document, x.start, x.end) for i, x in enumerate(items)
+              if st.session_state.get(f"ws_sim_{coding_id}_{i}")]
+    if not chosen:
+        _report("Tick the sentences to code first.", error=True)
+        return
+    done = _run(suggest.accept_many, db, chosen, code, coder)
+    for i in range(len(items)):  # the list changes once they are coded: start unticked
+        st.session_state.pop(f"ws_sim_{coding_id}_{i}", None)
+    if done is not None:
+        _report(f"Coded {len(done)} similar sentence{'s' if len(done) != 1 else ''} as {code} "
+                "(one Undo takes them all back).")
+
+
+def _similar(db: Database, coding_id: int, coder: str) -> None:
+    """The sentences most like a coding, to code in one pass."""
+    from qualcode import suggest
+
+    try:
+        code, items = suggest.find_similar(db, coding_id, coder, viewer=coder)
+    except (suggest.SuggestError, AccessDenied) as exc:
+        st.warning(md_text(str(exc)))
+        return
+    if not items:
+        st.caption("No similar sentences left that you have not coded with this code.")
+        return
+    st.caption(f"Most similar sentences you have not coded as {md_text(code)}; tick the ones to code.")
+    with st.container(height=380):
+        for i, x in enumerate(items):
+            st.checkbox(f"{md_text(x.document)} · {x.score:.2f}", key=f"ws_sim_{coding_id}_{i}")
+            st.caption(md_text(_clip(x.text, 300)))
+    st.button(f"Code the ticked sentences as {code.split('/')[-1]}", key=f"ws_sim_do_{coding_id}",
+              on_click=_code_similar, args=(db, coding_id, coder, code, items))
 
 
 def _open_at(document: str, offset: int) -> None:
@@ -351,7 +502,7 @@ def page_retrieve(db: Database) -> None:
             continue
         doc = show_document(db, name, viewer=st.session_state.get("coder") or None)
         text = doc["text"]
-        st.subheader(name)
+        st.subheader(md_text(name))
         for c in rows:
             turn = next((t for t in doc["turns"] if t["start"] <= c.start < t["end"]), None)
             who = (turn or {}).get("speaker") or "—"

@@ -5,6 +5,11 @@
 // code points (qualcode/ui/span_component.py), so this file never deals with surrogate pairs.
 // Transcript content only ever reaches the DOM through textContent / text nodes.
 //
+// Code suggestions (the workspace's "Suggest" toggle) are drawn as dashed, unconfirmed highlights
+// with a badge naming the code and its score. A click focuses one; A or Enter accepts it, R or
+// Delete rejects it, J/K or the arrow keys move between them. Accepting and rejecting are events
+// for Python: nothing is stored here.
+//
 // Streamlit calls the default export again whenever `data` changes, on the same parentElement.
 // The DOM is therefore kept on parentElement and updated in place: the document (text + turns) is
 // rebuilt only when its id changes; when only the codings change, only the turns whose codings
@@ -47,6 +52,7 @@ function createState(parentElement) {
     wrap, root, send: null, docId: null, text: '', turns: [], textEls: [], turnSig: [],
     byId: new Map(), codes: [], coders: [], segs: null, selected: null, lastFocus: undefined,
     lastSel: null, lastNonce: 0, pop: null, docCache: new Map(),
+    sugCodes: [], sugById: new Map(), sugOrder: [], sugFocus: null, sugFocusPos: null,
   };
   // A mouseup counts when the gesture began or ended in the transcript, so clicking a button
   // elsewhere on the page while a passage is still selected does not resend the selection.
@@ -61,7 +67,13 @@ function createState(parentElement) {
     if (e.key === 'Escape') closePopover(st);
     else reportSelection(st, false);
   };
-  const onClick = (e) => clickHighlight(st, e);
+  const onClick = (e) => {
+    if (clickSuggestion(st, e)) return;
+    clickHighlight(st, e);
+  };
+  // Capture phase on window: a focused suggestion takes A/Enter/R/Delete before Streamlit's own
+  // shortcuts (R reruns the app) see them; typing in a widget is never taken.
+  const onKeyDown = (e) => suggestionKey(st, e);
   const onOver = (e) => {
     const el = e.target.closest && e.target.closest('.qcs-h');
     if (el && !el.title) el.title = describe(st, el.dataset.c.split(' ')).join('\n');
@@ -72,6 +84,7 @@ function createState(parentElement) {
   document.addEventListener('mouseup', onMouseUp);
   document.addEventListener('keyup', onKeyUp);
   document.addEventListener('mousedown', onDocDown, true);
+  window.addEventListener('keydown', onKeyDown, true);
   root.addEventListener('mousedown', onDown);
   root.addEventListener('click', onClick);
   root.addEventListener('mouseover', onOver);
@@ -79,6 +92,7 @@ function createState(parentElement) {
     document.removeEventListener('mouseup', onMouseUp);
     document.removeEventListener('keyup', onKeyUp);
     document.removeEventListener('mousedown', onDocDown, true);
+    window.removeEventListener('keydown', onKeyDown, true);
     wrap.remove();
   };
   return st;
@@ -103,7 +117,8 @@ function update(st, data) {
     if (st.docCache.size > 3) st.docCache.delete(st.docCache.keys().next().value);
   }
   if (doc && doc.id !== st.docId) buildDocument(st, doc);
-  applyCodings(st, data.codings || { codes: [], coders: [], items: [] });
+  applyCodings(st, data.codings || { codes: [], coders: [], items: [] },
+               data.suggestions || { codes: [], items: [] });
   applyFocus(st, data.focus);
   st.root.dataset.ready = st.docId;  // tests and the benchmark wait for this
   performance.measure('qcs-update', { start: t0, end: performance.now() });
@@ -166,29 +181,42 @@ function plainSeg(start, text) {
 
 // ---- codings: per-turn signatures decide which turns are re-split -------------------------------
 
-function applyCodings(st, cod) {
-  st.codes = cod.codes;    // [[path, colour], ...]
-  st.coders = cod.coders;  // [name, ...]
-  st.byId = new Map();
-  const perTurn = st.turns.map(() => []);
-  const turns = st.turns;
-  for (const c of cod.items) {  // [id, start, end, lane, codeIndex, coderIndex, memo]
-    st.byId.set(String(c[0]), c);
+function byTurn(turns, items) {
+  // items: [..., start at 1, end at 2, ...]; each goes to every turn it overlaps.
+  const perTurn = turns.map(() => []);
+  for (const c of items) {
     let lo = 0, hi = turns.length;
-    while (lo < hi) {  // first turn that ends after the coding starts
+    while (lo < hi) {  // first turn that ends after the item starts
       const mid = (lo + hi) >> 1;
       if (turns[mid][1] <= c[1]) lo = mid + 1; else hi = mid;
     }
     for (let t = lo; t < turns.length && turns[t][0] < c[2]; t++) perTurn[t].push(c);
   }
+  return perTurn;
+}
+
+function applyCodings(st, cod, sug) {
+  st.codes = cod.codes;    // [[path, colour], ...]
+  st.coders = cod.coders;  // [name, ...]
+  st.byId = new Map();
+  for (const c of cod.items) st.byId.set(String(c[0]), c);  // [id, start, end, lane, code, coder, memo]
+  st.sugCodes = sug.codes;  // [[path, colour], ...]
+  st.sugById = new Map();
+  st.sugOrder = sug.items;  // [key, start, end, codeIndex, score], by start
+  for (const g of sug.items) st.sugById.set(g[0], g);
+  const perTurn = byTurn(st.turns, cod.items);
+  const sugTurn = byTurn(st.turns, sug.items);
   let changed = false;
   perTurn.forEach((items, t) => {
     const sig = items.map((c) => {
       const [path, colour] = st.codes[c[4]];
       return `${c[0]}\u0001${c[1]}\u0001${c[2]}\u0001${c[3]}\u0001${path}\u0001${colour}\u0001${st.coders[c[5]]}\u0001${c[6] || ''}`;
+    }).join('\u0002') + '\u0003' + sugTurn[t].map((g) => {
+      const [path, colour] = st.sugCodes[g[3]];
+      return `${g[0]}\u0001${path}\u0001${colour}\u0001${g[4]}`;
     }).join('\u0002');
     if (sig !== st.turnSig[t]) {
-      renderTurn(st, t, items);
+      renderTurn(st, t, items, sugTurn[t]);
       st.turnSig[t] = sig;
       changed = true;
     }
@@ -196,12 +224,13 @@ function applyCodings(st, cod) {
   if (changed) st.segs = null;
   if (st.selected !== null && !st.byId.has(st.selected)) st.selected = null;
   markSelected(st);
+  keepSuggestionFocus(st);
 }
 
-function renderTurn(st, t, items) {
+function renderTurn(st, t, items, sugs) {
   const [ts, te] = st.turns[t];
   const cuts = new Set([ts, te]);
-  for (const c of items) {
+  for (const c of items.concat(sugs)) {
     if (c[1] > ts && c[1] < te) cuts.add(c[1]);
     if (c[2] > ts && c[2] < te) cuts.add(c[2]);
   }
@@ -217,6 +246,11 @@ function renderTurn(st, t, items) {
     while (next < sorted.length && sorted[next][1] <= a) {
       if (sorted[next][2] > a) active.push(sorted[next]);
       next++;
+    }
+    // Badges go before the text where a suggestion starts (or where the turn starts, for one
+    // that runs in from the turn before); they are not text: offsets never count them.
+    for (const g of sugs) {
+      if (g[1] === a || (a === ts && g[1] < ts)) frag.appendChild(suggestionBadge(st, g));
     }
     const span = plainSeg(a, st.text.slice(a, b));
     if (active.length) {
@@ -239,9 +273,102 @@ function renderTurn(st, t, items) {
     } else {
       prevHidden = 0;
     }
+    const over = sugs.filter((g) => g[1] <= a && g[2] > a);
+    if (over.length) {
+      span.classList.add('qcs-g');
+      span.dataset.g = over.map((g) => g[0]).join(' ');
+      span.style.setProperty('--qcs-g', st.sugCodes[over[0][3]][1]);
+    }
     frag.appendChild(span);
   }
   st.textEls[t].replaceChildren(frag);
+}
+
+// ---- suggestions: badges, focus, keyboard ---------------------------------------------------------
+
+function suggestionBadge(st, g) {
+  const [path, colour] = st.sugCodes[g[3]];
+  const badge = document.createElement('span');
+  badge.className = 'qcs-gbadge';
+  badge.dataset.gk = g[0];
+  badge.style.setProperty('--qcs-g', colour);
+  const name = path.split('/').pop();
+  badge.textContent = `${name} ${Math.round(g[4] * 100)}%`;
+  badge.title = `Suggested: ${path} (confidence ${g[4].toFixed(2)}). `
+    + 'Click, then A or Enter to accept, R or Delete to reject.';
+  return badge;
+}
+
+function clickSuggestion(st, e) {
+  const badge = e.target.closest && e.target.closest('.qcs-gbadge');
+  if (badge) {
+    focusSuggestion(st, badge.dataset.gk, true);
+    return true;
+  }
+  const seg = e.target.closest && e.target.closest('.qcs-g');
+  const sel = document.getSelection();
+  if (seg && (!sel || sel.isCollapsed)) {
+    focusSuggestion(st, seg.dataset.g.split(' ')[0], true);
+    return !seg.classList.contains('qcs-h');  // a coded passage still opens its coding
+  }
+  return false;
+}
+
+function focusSuggestion(st, key, scroll) {
+  st.sugFocus = key && st.sugById.has(key) ? key : null;
+  st.sugFocusPos = st.sugFocus ? st.sugById.get(key)[1] : st.sugFocusPos;
+  for (const el of st.root.querySelectorAll('.qcs-gfocus')) el.classList.remove('qcs-gfocus');
+  st.root.dataset.suggestion = st.sugFocus || '';
+  if (!st.sugFocus) return;
+  const esc = CSS.escape(st.sugFocus);
+  const els = st.root.querySelectorAll(`[data-g~="${esc}"], [data-gk="${esc}"]`);
+  for (const el of els) el.classList.add('qcs-gfocus');
+  if (scroll && els.length) {
+    const box = els[0].getBoundingClientRect(), rootBox = st.root.getBoundingClientRect();
+    if (box.top < rootBox.top || box.bottom > rootBox.bottom) {
+      st.root.scrollTop += box.top - rootBox.top - st.root.clientHeight / 3;
+    }
+  }
+}
+
+// After Python re-sends the suggestions (one was accepted or rejected), focus stays on the same
+// one, or moves to the next in the text, so a coder can go on pressing A and R.
+function keepSuggestionFocus(st) {
+  if (st.sugFocus !== null && st.sugById.has(st.sugFocus)) {
+    focusSuggestion(st, st.sugFocus, false);
+  } else if (st.sugFocusPos !== null && st.sugOrder.length) {
+    const next = st.sugOrder.find((g) => g[1] >= st.sugFocusPos) || st.sugOrder[st.sugOrder.length - 1];
+    focusSuggestion(st, next[0], true);
+  } else {
+    focusSuggestion(st, null, false);
+  }
+}
+
+function suggestionKey(st, e) {
+  if (!st.sugFocus || e.ctrlKey || e.metaKey || e.altKey || !st.root.isConnected) return;
+  const target = e.target;
+  if (target && target.closest && target.closest(
+    'input, textarea, select, button, [contenteditable="true"], [role="combobox"], [role="listbox"]')) return;
+  const key = e.key;
+  let action = null;
+  if (key === 'a' || key === 'A' || key === 'Enter') action = 'accept';
+  else if (key === 'r' || key === 'R' || key === 'Delete') action = 'reject';
+  else if (key === 'j' || key === 'J' || key === 'ArrowDown' || key === 'k' || key === 'K' || key === 'ArrowUp') {
+    const i = st.sugOrder.findIndex((g) => g[0] === st.sugFocus);
+    const step = (key === 'k' || key === 'K' || key === 'ArrowUp') ? -1 : 1;
+    const next = st.sugOrder[Math.min(st.sugOrder.length - 1, Math.max(0, i + step))];
+    e.preventDefault();
+    e.stopImmediatePropagation();
+    focusSuggestion(st, next[0], true);
+    return;
+  }
+  if (!action) return;
+  e.preventDefault();
+  e.stopImmediatePropagation();
+  const key0 = st.sugFocus;
+  for (const el of st.root.querySelectorAll('.qcs-gfocus')) el.classList.add('qcs-gpending');
+  st.sugFocus = null;  // the next one is focused when the list comes back without this one
+  st.send('event', { kind: action, key: key0, doc: st.docId, nonce: nonce(st) });
 }
 
 function describe(st, ids) {

@@ -10,10 +10,8 @@ A database made before projects could be chosen by name may hold two projects of
 schema never forbade it); the later ones get `` (N)`` appended (N their id) before the index is
 made, so the upgrade never fails on old data.
 
-The chain is 0005 → 0007 → 0006: this migration was written against 0005 while 0006 (code
-suggestions) was under way, and 0006 follows it, so the schema keeps one head.
 
-Revision ID: 0007
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-11-23
 """
@@ -21,7 +19,7 @@ Create Date: 2026-11-23
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
+revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None
