@@ -375,6 +375,15 @@ def test_agreement_can_leave_out_codings_accepted_from_suggestions_and_says_so(d
     assert f"{n} codings accepted from qualcode's learned code suggestions were left out" in text
     assert "were included" not in text
     assert "included; such codings are not fully independent" in methods_paragraph(build_report(kept, draws=50))
+    if db.path is not None:  # the command line offers the same choice
+        from click.testing import CliRunner
+
+        from qualcode.cli import main
+
+        out = CliRunner().invoke(main, ["--db", str(db.path), "agreement", "--coders", "ana,ben",
+                                        "--draws", "0", "--methods", "--exclude-suggested"])
+        assert out.exit_code == 0, out.output
+        assert f"{n} codings accepted from qualcode's learned code suggestions were left out" in out.output
 
 
 # -- models and the evaluation ------------------------------------------------------------------

@@ -115,6 +115,9 @@ def agreement_spans(file: Path, continuum: str, as_json: bool) -> None:
 @click.option("--documents", "documents", multiple=True, metavar="NAME,...",
               help="Only these documents (default: all).")
 @click.option("--rollup", is_flag=True, help="A coding of a subcode counts for the codes above it.")
+@click.option("--exclude-suggested", is_flag=True,
+              help="Leave out codings accepted from code suggestions (not independent judgements); "
+                   "the methods paragraph says so.")
 @click.option("--draws", type=click.IntRange(0), default=1000, show_default=True,
               help="Bootstrap resamples for alpha's 95% interval (0: none).")
 @click.option("--export", "export", type=click.Path(dir_okay=False, path_type=Path),
@@ -122,7 +125,7 @@ def agreement_spans(file: Path, continuum: str, as_json: bool) -> None:
 @click.option("--methods", is_flag=True, help="Print the methods paragraph.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
-def agreement(ctx, coders, unit, documents, rollup, draws, export, methods, as_json) -> None:
+def agreement(ctx, coders, unit, documents, rollup, exclude_suggested, draws, export, methods, as_json) -> None:
     """Inter-coder agreement per code on the project's codings, with overall figures."""
     from qualcode.agreement.report import build_report, export_table, methods_paragraph
     from qualcode.agreement.units import AgreementInputError, build_unit_matrix
@@ -131,7 +134,8 @@ def agreement(ctx, coders, unit, documents, rollup, draws, export, methods, as_j
         fail(f"--export {export.name}: the file must end in .csv or .xlsx")
     try:
         matrix = build_unit_matrix(open_db(ctx), coders=_split(coders), unit=unit, viewer=cli_user(),
-                                   documents=_split(documents), rollup=rollup)
+                                   documents=_split(documents), rollup=rollup,
+                                   exclude_suggested=exclude_suggested)
     except AgreementInputError as exc:
         fail(str(exc))
     report = build_report(matrix, draws=draws)

@@ -100,13 +100,17 @@ def page_agreement(db: Database) -> None:
                             help="A coding of a subcode also counts for the codes above it.")
     chosen_docs = st.multiselect("Documents (all when none is chosen)", doc_names,
                                  key="agr_documents")
+    exclude_suggested = st.checkbox(
+        "Leave out codings accepted from suggestions", key="agr_exclude_suggested",
+        help="Codings a coder accepted from learned suggestions are not independent judgements; "
+             "the methods paragraph says whether they were left out.")
     documents = chosen_docs or None
     if len(coders) < 2:
         st.warning("Choose two or more coders.")
         return
     try:
         matrix = build_unit_matrix(db, coders=coders, unit=unit, documents=documents, rollup=rollup,
-                                   viewer=me)
+                                   viewer=me, exclude_suggested=exclude_suggested)
     except AgreementInputError as exc:
         st.error(md_text(exc))
         return
