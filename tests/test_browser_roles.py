@@ -226,14 +226,14 @@ def test_owner_sees_every_page_and_the_members(browser_page):
     _visit_every_page(page, "owner")
 
     _visit(page, "Members")
-    # The Members table itself, not a table of the page visited before (still fading out).
-    grid = page.locator(".st-key-members_table").get_by_test_id("stDataFrame")
-    grid.wait_for()
     expected = [[name, role, "false"]
                 for name, (_pw, role, _shown) in sorted(ACCOUNTS.items())]
     deadline = time.time() + 30
-    while True:  # the grid fills its accessible cells just after it is attached
-        cells = grid.locator("td, [role='gridcell']").all_inner_texts()
+    while True:  # the grid fills its accessible cells just after it is attached; the table of
+        # the page visited before (Projects) may still be fading out, so read the Members one
+        grids = page.get_by_test_id("stDataFrame")
+        tables = [grids.nth(i).locator("td, [role='gridcell']").all_inner_texts() for i in range(grids.count())]
+        cells = next((c for c in tables if c and c[0] in ACCOUNTS), [])
         if cells or time.time() > deadline:
             break
         page.wait_for_timeout(250)
