@@ -56,9 +56,14 @@ def plotly_text(text) -> str:
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def is_colour(value) -> bool:
+    """Whether ``value`` is a ``#rrggbb`` colour (the only form qualcode stores or styles with)."""
+    return isinstance(value, str) and _HEX.match(value) is not None
+
+
 def safe_colour(colour: str | None, default: str = "#999999") -> str:
     """A colour that is safe to put in a style attribute: ``#rrggbb`` or the default."""
-    return colour if colour and _HEX.match(colour) else default
+    return colour if is_colour(colour) else default
 
 
 #: The escape character every LIKE built from user text declares (``like(..., escape=LIKE_ESCAPE)``).

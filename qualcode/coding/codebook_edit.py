@@ -14,7 +14,6 @@ same, and undo brings them back.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -22,13 +21,13 @@ from sqlalchemy.orm import Session
 
 from qualcode.project.codes import PALETTE, code_path, find_code, paths_by_id
 from qualcode.project.codings import twin
+from qualcode.guards import is_colour
 from qualcode.store.db import Database, read_only, retrying
 from qualcode.coding.editing import collapse
 from qualcode.store.models import Code, Coding, new_guid
 from qualcode.team.access import Visibility, visibility
 from qualcode.coding.undo import Edit, EditConflict, code_snapshot, coding_snapshot, memo_moves
 
-_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _TEXT_FIELDS = ("definition", "use_when", "do_not_use_when", "example")
 _UNSET = object()
 
@@ -94,7 +93,7 @@ def _name(name: str) -> str:
 
 
 def _colour(colour: str | None) -> str | None:
-    if colour is not None and not _COLOUR.match(colour):
+    if colour is not None and not is_colour(colour):
         raise CodebookEditError(f"colour {colour!r} is not of the form #rrggbb (e.g. #4e79a7)")
     return colour.lower() if colour else None
 

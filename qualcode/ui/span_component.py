@@ -23,6 +23,8 @@ from typing import Any
 
 import streamlit as st
 
+from qualcode.guards import safe_colour
+
 _STATIC = Path(__file__).resolve().parent / "static"
 _JS = (_STATIC / "span_component.js").read_text(encoding="utf-8")
 _CSS = (_STATIC / "span_component.css").read_text(encoding="utf-8")
@@ -34,7 +36,6 @@ _COMPONENT = st.components.v2.component(
 )
 
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
-_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 FALLBACK_COLOUR = "#888888"
 MAX_LANES = 4  # must match MAX_LANES in span_component.js
 
@@ -140,8 +141,7 @@ def codings_payload(offsets: OffsetMap, codings: list[dict]) -> dict[str, Any]:
     coders: dict[str, int] = {}
     items = []
     for c in sorted(kept, key=lambda c: (c["start"], c["end"], c["id"])):
-        colour = c.get("colour") or ""
-        colour = colour if _COLOUR.match(colour) else FALLBACK_COLOUR
+        colour = safe_colour(c.get("colour"), FALLBACK_COLOUR)
         code = codes.setdefault((str(c["code"]), colour), len(codes))
         coder = coders.setdefault(str(c.get("coder") or ""), len(coders))
         items.append([int(c["id"]), offsets.to_utf16(c["start"]), offsets.to_utf16(c["end"]),
@@ -159,8 +159,7 @@ def suggestions_payload(offsets: OffsetMap, suggestions: list[dict]) -> dict[str
         start, end = max(0, int(g["start"])), min(offsets.length, int(g["end"]))
         if start >= end:
             continue
-        colour = g.get("colour") or ""
-        colour = colour if _COLOUR.match(colour) else FALLBACK_COLOUR
+        colour = safe_colour(g.get("colour"), FALLBACK_COLOUR)
         code = codes.setdefault((str(g["code"]), colour), len(codes))
         items.append([str(g["key"]), offsets.to_utf16(start), offsets.to_utf16(end), code,
                       round(float(g["score"]), 3)])
