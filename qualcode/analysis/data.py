@@ -9,6 +9,14 @@ Positions follow the offset rule (code points into the canonical text, end exclu
 vectorised interval work every document also gets a *global* base offset
 (``documents.base``): ``base + start`` places a span on one line through all texts, with a gap
 of one between documents, so spans of different documents can never touch or overlap.
+
+**The coding set.** Every analysis runs on one explicitly chosen :class:`CodingSet`: one coder,
+several coders, or the ``consensus`` layer that adjudication builds (never pooled with the
+coders it was made from). Across several coders the unit of counting is the *passage*: the
+codings of one code in one document whose spans overlap (share a character), whoever made them,
+joined into one stretch of text (see :func:`passage_ids`). Without a choice the set is the
+consensus layer when it covers every document in scope, otherwise all coders as passages, with a
+note saying so (:attr:`CodingSet.note`).
 """
 
 from __future__ import annotations
@@ -28,10 +36,95 @@ from qualcode.project.documents import participant_attributes
 from qualcode.store.models import Coder, Coding
 
 _WORD = re.compile(r"\S+")
+#: The coder adjudication writes into (``qualcode.agreement.units.CONSENSUS``, a layer above).
+CONSENSUS = "consensus"
+SET_KINDS = ("coder", "coders", "consensus")
+SET_HELP = ("consensus | coders:A,B,... | coder:NAME (default: the consensus when it covers every "
+            "document in scope, else all coders as passages)")
 
 
 class AnalysisError(ValueError):
     """An analysis request that cannot be met (unknown coder, code, attribute...); says what to do."""
+
+
+@dataclass(frozen=True)
+class CodingSet:
+    """Whose codings an analysis counts.
+
+    ``kind``: ``"coder"`` (one coder's codings), ``"coders"`` (several coders, counted as
+    passages; co-occurrence only within one coder) or ``"consensus"`` (the adjudicated layer).
+    ``note``: why this set was chosen when nobody chose it (empty when chosen).
+    """
+
+    kind: str
+    coders: tuple[str, ...]
+    note: str = ""
+
+    @property
+    def label(self) -> str:
+        """Short words for headers: ``consensus``, ``coder ana``, ``coders ana, ben (passages)``."""
+        if self.kind == "consensus":
+            return "consensus (adjudicated codings)"
+        if self.kind == "coder":
+            return f"coder {self.coders[0]}" if self.coders else "coder (none)"
+        return f"coders {', '.join(self.coders)} (as passages)"
+
+    @property
+    def spec(self) -> str:
+        """The ``--set`` value that selects this set again."""
+        if self.kind == "consensus":
+            return "consensus"
+        if self.kind == "coder":
+            return f"coder:{self.coders[0]}"
+        return "coders:" + ",".join(self.coders)
+
+    def as_dict(self) -> dict:
+        """JSON form: ``{"kind": ..., "coders": [...]}`` (plus ``note`` when there is one)."""
+        out = {"kind": self.kind, "coders": list(self.coders)}
+        if self.note:
+            out["note"] = self.note
+        return out
+
+
+def parse_set(spec: str | None) -> tuple[str, tuple[str, ...]] | None:
+    """``"consensus"``, ``"coder:NAME"`` or ``"coders:A,B"`` → (kind, names); None/"" → None."""
+    if spec is None or not str(spec).strip():
+        return None
+    spec = str(spec).strip()
+    if spec.lower() == "consensus":
+        return "consensus", (CONSENSUS,)
+    kind, sep, rest = spec.partition(":")
+    kind = kind.strip().lower()
+    names = tuple(dict.fromkeys(n.strip() for n in rest.split(",") if n.strip()))
+    if not sep or kind not in ("coder", "coders") or not names:
+        raise AnalysisError(f"the coding set must be {SET_HELP.split(' (')[0]}, not {spec!r}")
+    if kind == "coder" and len(names) != 1:
+        raise AnalysisError(f"coder:NAME takes one name; for several use coders:{','.join(names)}")
+    return kind, names
+
+
+def passage_ids(code_pos: np.ndarray, gs: np.ndarray, ge: np.ndarray) -> np.ndarray:
+    """A passage number per coding: codings of one code whose global spans overlap share one.
+
+    Overlap is transitive here (A overlaps B, B overlaps C → one passage), as a union of
+    spans is. Spans that only touch (end == start) stay apart, as everywhere in qualcode.
+    """
+    n = len(gs)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    width = int(ge.max()) + 1
+    # Each code on its own stretch of the number line, so one running maximum never carries
+    # from one code into the next.
+    shift = code_pos.astype(np.int64) * width
+    s, e = gs + shift, ge + shift
+    order = np.lexsort((e, s))
+    s, e = s[order], e[order]
+    reach = np.maximum.accumulate(e)
+    new = np.ones(n, dtype=bool)
+    new[1:] = s[1:] >= reach[:-1]
+    ids = np.empty(n, dtype=np.int64)
+    ids[order] = np.cumsum(new) - 1
+    return ids
 
 
 @dataclass
@@ -39,15 +132,18 @@ class ProjectData:
     """A project's analysis tables (see the module docstring for the offsets).
 
     * ``codes``: code_id (index), path, name, parent_id, depth, top (the path of its root theme),
-      colour, order (tree order), ancestors (tuple of code ids from the root down to the code).
+      colour, level (the codebook's cross-branch level, or None), order (tree order), ancestors (tuple of code ids from the root down to the code).
     * ``documents``: document_id (index), document (name), participant_id, participant, length,
       base (global offset).
     * ``texts``: document_id → canonical text.
     * ``turns``: document_id, ordinal, speaker, start, end, media_start (seconds or NaN).
     * ``sentences``: document_id, ordinal, start, end.
     * ``attributes``: one row per participant_id (index), one column per attribute (typed).
-    * ``codings``: coding_id, document_id, code_id, coder, start, end, memo (quotes are read from
-      ``texts`` when needed).
+    * ``codings``: coding_id, document_id, code_id, coder, start, end, memo, key_quote, passage
+      (quotes are read from ``texts`` when needed): only the codings of ``coding_set``.
+    * ``coders``: every coder the viewer may see (names), whatever the set.
+    * ``document_groups``: group (name), document_id — one row per membership (kept documents only).
+    * ``coding_set``: whose codings are counted (see :class:`CodingSet`).
     * ``filters``: what was applied, in words, for result attrs.
     """
 
@@ -59,6 +155,10 @@ class ProjectData:
     attributes: pd.DataFrame
     codings: pd.DataFrame
     coders: list[str]
+    coding_set: CodingSet = field(default_factory=lambda: CodingSet("coders", ()))
+    document_groups: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame({"group": pd.Series(dtype=object),
+                                              "document_id": pd.Series(dtype=np.int64)}))
     filters: dict = field(default_factory=dict)
     _cache: dict = field(default_factory=dict, repr=False)
 
@@ -95,11 +195,23 @@ class ProjectData:
         return base + frame["start"].to_numpy(np.int64), base + frame["end"].to_numpy(np.int64)
 
     def words(self) -> tuple[np.ndarray, np.ndarray]:
-        """Global (start, end) of every word (a run of non-space characters), sorted; cached."""
+        """Global (start, end) of every spoken word, sorted; cached.
+
+        A word is a run of non-space characters. In a document with turns only the words inside
+        a turn count: speaker labels and clock times between turns are never coded words.
+        """
         if "words" not in self._cache:
             starts, ends = [], []
+            turn_docs = self.turns.groupby("document_id", sort=False)
             for doc_id, base in self.documents["base"].items():
                 bounds = np.array([m.span() for m in _WORD.finditer(self.texts[doc_id])], dtype=np.int64)
+                if len(bounds) and doc_id in turn_docs.groups:
+                    t = self.turns.loc[turn_docs.groups[doc_id]]
+                    ts, te = np.sort(t["start"].to_numpy(np.int64)), np.sort(t["end"].to_numpy(np.int64))
+                    # a word counts when it shares a character with some turn (turns never overlap)
+                    inside = np.searchsorted(ts, bounds[:, 1], side="left") > \
+                        np.searchsorted(te, bounds[:, 0], side="right")
+                    bounds = bounds[inside]
                 if len(bounds):
                     starts.append(bounds[:, 0] + base)
                     ends.append(bounds[:, 1] + base)
@@ -132,12 +244,13 @@ class ProjectData:
         return rows, order[np.repeat(first, counts) + offsets]
 
     def describe_coders(self) -> str:
-        """How the coders were chosen, for result attrs: ``pooled (ana, ben)`` or ``ana``."""
-        chosen = self.filters.get("coders")
-        if chosen and len(chosen) == 1:
-            return chosen[0]
-        names = chosen or self.coders
-        return f"pooled ({', '.join(names)})" if names else "pooled (no coders)"
+        """Whose codings are counted, for result attrs (:attr:`CodingSet.label`)."""
+        return self.coding_set.label
+
+    def result_attrs(self) -> dict:
+        """The attrs every analysis result carries: the coding set (as a dict) and the filters."""
+        return {"coders": self.coding_set.label, "set": self.coding_set.as_dict(),
+                "filters": dict(self.filters)}
 
 
 def _frame(conn, sql: str, columns: list[str]) -> pd.DataFrame:
@@ -167,10 +280,10 @@ def _codes_frame(session, pid: int) -> pd.DataFrame:
         ids_by_path[path] = code.id
         rows.append({
             "code_id": code.id, "path": "/".join(path), "name": code.name, "parent_id": code.parent_id,
-            "depth": len(path) - 1, "top": path[0], "colour": code.colour, "order": order,
+            "depth": len(path) - 1, "top": path[0], "colour": code.colour, "level": code.level, "order": order,
             "ancestors": tuple(ids_by_path[path[:i + 1]] for i in range(len(path))),
         })
-    cols = ["code_id", "path", "name", "parent_id", "depth", "top", "colour", "order", "ancestors"]
+    cols = ["code_id", "path", "name", "parent_id", "depth", "top", "colour", "level", "order", "ancestors"]
     return pd.DataFrame(rows, columns=cols).set_index("code_id")
 
 
@@ -181,6 +294,7 @@ def load(
     documents: Iterable[str] | None = None,
     attributes: Mapping[str, Iterable] | None = None,
     viewer: str | None = None,
+    coding_set: str | CodingSet | None = None,
 ) -> ProjectData:
     """Read the default project's analysis data in one transaction.
 
@@ -188,7 +302,9 @@ def load(
     ``qualcode.team.access.visibility``), so no table, chart, export or statistic built on the
     result can show anything else; with accounts a viewer is required.
 
-    ``coders``: only these coders' codings (names; unknown names are an error).
+    ``coding_set``: ``"consensus"``, ``"coder:NAME"``, ``"coders:A,B"`` (or a :class:`CodingSet`);
+    None chooses as the module docstring says. ``coders`` is the older spelling of the same
+    choice: one name is ``coder:NAME``, several ``coders:...``.
     ``documents``: only these documents (names). ``attributes``: ``{name: accepted values}``;
     a document is kept when its participant's value of every named attribute is among the
     accepted ones (compared as text, so ``{"years_in_role": ["5"]}`` and ``[5]`` both work).
@@ -233,20 +349,17 @@ def load(
                         for p in docs["participant_id"]]
                 docs = docs[keep]
             filters["attributes"] = {k: sorted(str(v) for v in vs) for k, vs in attributes.items()}
-        if coders is not None:
-            unknown = sorted(set(coders) - set(all_coders))
-            if unknown:
-                raise AnalysisError(
-                    f"no coder {unknown[0]!r} (coders: {', '.join(all_coders) or 'none yet'})")
-            filters["coders"] = sorted(coders)
         doc_ids = docs["document_id"].tolist()
         # The big tables go through the DB-API cursor (plain tuples, no SQLAlchemy rows) and
         # are sorted by pandas: several times faster than read_sql with ORDER BY and joins for a
         # million codings. ``pid`` is an integer from the database, so inlining it is safe.
         pid = int(pid)
-        codings = _frame(conn, 'SELECT c.id, c.document_id, c.code_id, c.coder_id, c.start, c."end", c.memo '
+        codings = _frame(conn, 'SELECT c.id, c.document_id, c.code_id, c.coder_id, c.start, c."end", c.memo, '
+                         "c.key_quote "
                          f"FROM coding c WHERE c.document_id IN (SELECT id FROM document WHERE project_id = {pid})",
-                         ["coding_id", "document_id", "code_id", "coder_id", "start", "end", "memo"])
+                         ["coding_id", "document_id", "code_id", "coder_id", "start", "end", "memo",
+                          "key_quote"])
+        codings["key_quote"] = codings["key_quote"].astype(bool)
         if not seen.everything:
             codings = codings[(codings["coder_id"] == seen.own)
                               | codings["document_id"].isin(list(seen.done))]
@@ -261,10 +374,16 @@ def load(
                            f"WHERE s.document_id IN (SELECT id FROM document WHERE project_id = {pid})",
                            ["document_id", "ordinal", "start", "end"])
         sentences = sentences.sort_values(["document_id", "start"], kind="stable")
+        groups = pd.read_sql(text(
+            "SELECT g.name AS \"group\", m.document_id FROM document_group g "
+            "JOIN document_group_member m ON m.group_id = g.id WHERE g.project_id = :pid "
+            "ORDER BY g.name, m.document_id"), conn, params={"pid": pid})
     keep_docs = set(doc_ids)
     codings = codings[codings["document_id"].isin(keep_docs)]
-    if coders is not None:
-        codings = codings[codings["coder"].isin(coders)]
+    chosen = _resolve_set(coding_set, coders, all_coders, codings)
+    codings = codings[codings["coder"].isin(chosen.coders)]
+    if chosen.note == "" and chosen.kind != "consensus":
+        filters["coders"] = sorted(chosen.coders)
     turns = turns[turns["document_id"].isin(keep_docs)].reset_index(drop=True)
     sentences = sentences[sentences["document_id"].isin(keep_docs)].reset_index(drop=True)
     texts = dict(zip(docs["document_id"], docs["text"]))
@@ -281,7 +400,64 @@ def load(
     rank = pd.Series(np.arange(len(docs)), index=docs.index)
     codings = codings.assign(_rank=rank.reindex(codings["document_id"]).to_numpy()) \
         .sort_values(["_rank", "start", "end", "coding_id"], kind="stable").drop(columns="_rank")
-    return ProjectData(
+    codings = codings.reset_index(drop=True)
+    data = ProjectData(
         codes=codes, documents=docs, texts=texts, turns=turns, sentences=sentences,
-        attributes=attr_frame, codings=codings.reset_index(drop=True), coders=all_coders, filters=filters,
+        attributes=attr_frame, codings=codings, coders=all_coders, coding_set=chosen, filters=filters,
+        document_groups=groups[groups["document_id"].isin(keep_docs)].reset_index(drop=True),
     )
+    code_pos = codes.index.get_indexer(codings["code_id"])
+    codings["passage"] = passage_ids(code_pos, *data.global_spans(codings))
+    return data
+
+
+def _resolve_set(requested, coders, visible: list[str], codings: pd.DataFrame) -> CodingSet:
+    """The :class:`CodingSet` for a request (see :func:`load`), checked against visible coders."""
+    if isinstance(requested, CodingSet):
+        kind, names = requested.kind, requested.coders
+    else:
+        parsed = parse_set(requested)
+        if parsed is None and coders:
+            names = tuple(dict.fromkeys(coders))
+            parsed = ("coder", names) if len(names) == 1 else ("coders", names)
+        if parsed is not None:
+            kind, names = parsed
+        else:
+            return _default_set(visible, codings)
+    if kind == "consensus":
+        names = (CONSENSUS,)
+    unknown = [n for n in names if n not in visible]
+    if unknown and not (kind == "consensus"):
+        raise AnalysisError(f"no coder {unknown[0]!r} (coders: {', '.join(visible) or 'none yet'})")
+    if kind == "consensus" and CONSENSUS not in visible:
+        raise AnalysisError("there is no consensus layer yet: adjudicate disagreements on the Agreement "
+                            "page (or `qualcode adjudicate`), or choose coders:A,B / coder:NAME")
+    if kind == "coders" and CONSENSUS in names and len(names) > 1:
+        raise AnalysisError("the consensus layer is never pooled with the coders it was made from: "
+                            "choose --set consensus, or coders without it")
+    if kind == "coders" and len(names) == 1:
+        kind = "consensus" if names[0] == CONSENSUS else "coder"
+    if kind == "coder" and names[0] == CONSENSUS:
+        kind = "consensus"
+    return CodingSet(kind, tuple(names))
+
+
+def _default_set(visible: list[str], codings: pd.DataFrame) -> CodingSet:
+    """Consensus when it covers every coded document in scope, else all coders as passages."""
+    coders = sorted(n for n in visible if n != CONSENSUS)
+    coded = set(codings.loc[codings["coder"] != CONSENSUS, "document_id"])
+    agreed = set(codings.loc[codings["coder"] == CONSENSUS, "document_id"])
+    if CONSENSUS in visible and agreed and coded <= agreed:
+        return CodingSet("consensus", (CONSENSUS,),
+                         "The consensus layer covers every document in scope, so it is counted.")
+    if len(coders) == 1:
+        return CodingSet("coder", (coders[0],), "")
+    if CONSENSUS in visible and agreed:
+        note = (f"The consensus layer covers {len(agreed & coded)} of {len(coded)} coded documents, so "
+                f"all coders ({', '.join(coders)}) are counted as passages; adjudicate the rest on the "
+                "Agreement page to count the consensus.")
+    else:
+        note = (f"No consensus layer yet, so all coders ({', '.join(coders)}) are counted as passages: "
+                "one code's overlapping spans from several coders count once. Adjudicate disagreements "
+                "on the Agreement page for a consensus layer.")
+    return CodingSet("coders", tuple(coders), note if coders else "")

@@ -6,10 +6,12 @@ people or as JSON with ``--json``. Errors go to stderr with exit status 1 (2 for
 commands to it with ``register(main)``.
 """
 
-from qualcode.cli import admin, agreement, analysis, groups, interchange, projects, suggest, users
+from qualcode.cli import (admin, agreement, analysis, attributes, groups, interchange, projects, quotes, report,
+                          suggest, users)
 from qualcode.cli.core import main
 
-for _family in (admin, agreement, analysis, groups, interchange, projects, suggest, users):
+for _family in (admin, agreement, analysis, attributes, groups, interchange, projects, quotes, report, suggest,
+                users):
     _family.register(main)
 
 __all__ = ["main"]

@@ -112,6 +112,22 @@ class AttributeValue(Base):
     attribute: Mapped[Attribute] = relationship()
 
 
+class AttributeGrouping(Base):
+    """How a derived attribute's values were made from another attribute's (migration 0008).
+
+    ``mapping`` is JSON ``{source value: group}``; the derived values are ordinary
+    ``attribute_value`` rows of ``attribute_id``.
+    """
+
+    __tablename__ = "attribute_grouping"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), index=True)
+    attribute_id: Mapped[int] = mapped_column(ForeignKey("attribute.id", ondelete="CASCADE"), unique=True)
+    source_attribute_id: Mapped[int] = mapped_column(ForeignKey("attribute.id", ondelete="CASCADE"))
+    mapping: Mapped[str] = mapped_column(Text)
+
+
 class Document(Base):
     __tablename__ = "document"
     __table_args__ = (UniqueConstraint("project_id", "name"),)
@@ -191,6 +207,9 @@ class Code(Base):
     # Optimistic locking as on codings (migration 0005): two people renaming one code cannot
     # silently overwrite each other.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # A level cutting across the tree (migration 0008), e.g. "Institutional" on both
+    # Barriers/Institutional and Enablers/Institutional; None when the codebook gives none.
+    level: Mapped[str | None] = mapped_column(String(200))
 
     parent: Mapped[Code | None] = relationship(remote_side="Code.id")
 
@@ -238,6 +257,8 @@ class Coding(Base):
     # an import, keyword autocoding); "suggested" when the coder accepted a learned suggestion
     # (``qualcode.suggest``), which agreement statistics can leave out.
     provenance: Mapped[str | None] = mapped_column(String(20))
+    # A representative quote for reports (migration 0008), starred by a coder.
+    key_quote: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
     document: Mapped[Document] = relationship()
     code: Mapped[Code] = relationship()

@@ -1,0 +1,5 @@
+"""Placeholder: the ``report`` command family is being written."""
+
+
+def register(main) -> None:
+    """Add this family's commands to ``main``."""

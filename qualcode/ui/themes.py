@@ -1,0 +1,3 @@
+"""Placeholder: the Themes page (theme × group table) is being written."""
+
+PAGES: dict = {}
