@@ -95,3 +95,25 @@ def test_consensus_example(example):
     assert (m.at[VISA, COST], m.at[VISA, MENTOR]) == (1, 0)
     assert "Barriers has 2 passages and 2\ncodings, and at the window N = 1 unit Visa–Cost is 1 and Visa–Mentoring 0" \
         in _page()
+
+
+def test_theme_table_example(db):
+    from qualcode.analysis.themes import theme_table
+
+    text = "I: Tell me.\nP: It was hard.\n"
+    docs = {f"d{i}": {"text": text, "turns": [("P", 15, 27)], "sentences": [(15, 27)], "participant": p}
+            for i, p in enumerate(["P01", "P02", "P03"], 1)}
+    build(db, documents=docs, codes=[VISA, COST, MENTOR],
+          codings=[("d1", VISA, "ana", 15, 27), ("d2", MENTOR, "ana", 15, 27),
+                   ("d3", VISA, "ana", 15, 27), ("d3", COST, "ana", 15, 27)],
+          attributes={"P01": {"stakeholder group": "Leadership"}, "P02": {"stakeholder group": "Leadership"},
+                      "P03": {"stakeholder group": "Trainees"}})
+    table = theme_table(load(db), by="attribute:stakeholder group", depth=0)
+    # Barriers: P01 (Leadership), P03 (Trainees); Enablers: P02 (Leadership)
+    expected = {"Barriers": ("1 (50%)", "1 (100%)", "2 (67%)"), "Enablers": ("1 (50%)", "0 (0%)", "1 (33%)")}
+    assert [table.header(g) for g in table.groups] + [table.header()] == \
+        ["Leadership (n = 2)", "Trainees (n = 1)", "Total (n = 3)"]
+    for theme, cells in expected.items():
+        got = tuple(table.cell(theme, g) for g in table.groups) + (table.cell(theme),)
+        assert got == cells
+        assert f"| {theme} | {' | '.join(cells)} |" in _page()
