@@ -178,3 +178,46 @@ def test_code_a_passage_reload_recode_undo_blind_and_script_as_text(app):
     expect(page.locator(".qcs-text").filter(has_text="<script>window.__qcPwned = 1</script>")).to_be_visible()
     assert page.evaluate("window.__qcPwned") is None
     page.screenshot(path=SHOTS / "5-script-as-text.png")
+
+
+def test_star_an_excerpt_in_retrieve_reload_and_it_is_still_starred(app):
+    """Retrieve: page 1 of the first theme's 50 excerpts, star one with its ☆ button, reload
+    (page and coder come back from the URL), it is ★ and the only one under "Key quotes only".
+    Screenshots: 6a (the starred excerpt on page 1), 6 (the key quotes after the reload)."""
+    from playwright.sync_api import expect
+
+    from qualcode.coding.key_quotes import key_quotes
+
+    page, url, db = app
+    page.goto(f"{url}/?page=Retrieve&coder=ana")
+    main = page.get_by_test_id("stMainBlockContainer")
+    expect(main.get_by_text(re.compile(r"Showing 1–50 of \d+ excerpts")).first).to_be_visible(timeout=60_000)
+    _settle(page)
+    every = [q for q in key_quotes(db, viewer="ana", code="Barriers", only_starred=False)]
+    assert len(every) > 50
+    target = next(q for q in every if q.coder == "ana")
+    # (Streamlit draws a hidden copy of a fit-content button to measure it: take the visible one)
+    star = page.locator(f".st-key-rt_star_{target.coding_id} button:visible")
+    expect(star).to_have_text("☆", timeout=60_000)
+    star.hover()
+    expect(page.get_by_text("Mark as key quote").first).to_be_visible()  # the tooltip
+    _settle(page)
+    star.click()
+    expect(main.get_by_text("Marked as a key quote")).to_be_visible(timeout=30_000)
+    expect(star).to_have_text("★")
+    star.scroll_into_view_if_needed()
+    page.screenshot(path=SHOTS / "6a-retrieve-starred.png")
+    assert [q.coding_id for q in key_quotes(db, viewer="ana")] == [target.coding_id]
+
+    page.reload()
+    expect(main.get_by_text(re.compile(r"Showing 1–50 of \d+ excerpts")).first).to_be_visible(timeout=60_000)
+    expect(page.locator(f".st-key-rt_star_{target.coding_id} button:visible")).to_have_text("★",
+                                                                                       timeout=60_000)
+    excerpt = main.locator(f".qc-excerpt[data-coding='{target.coding_id}']")
+    expect(excerpt).to_contain_text("★")
+    _settle(page)
+    main.get_by_text("Key quotes only").click()
+    expect(main.get_by_text("Showing 1–1 of 1 excerpt", exact=True)).to_be_visible(timeout=30_000)
+    assert main.locator(".qc-excerpt").count() == 1
+    expect(main.locator(".qc-excerpt mark")).to_have_text(target.quote)
+    page.screenshot(path=SHOTS / "6-retrieve-key-quote.png", full_page=True)

@@ -15,10 +15,12 @@ from streamlit.testing.v1 import AppTest
 from qualcode.coding import editing
 
 from qualcode.coding import undo
+from qualcode.project.documents import show_document
 from qualcode.store.db import Database
 from qualcode.ui.span_component import simulated_event
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
+PW = "correct horse battery"
 DOC = "p05_visiting_student_uganda"
 
 
@@ -102,10 +104,123 @@ def test_retrieval_lists_excerpts_in_context_and_links_back(at):
     assert not at.exception
     bodies = [h.proto.body for h in at.get("html")]
     assert any("Observership-only limits" in b for b in bodies)
-    count = int([c.value for c in at.caption if c.value.endswith("excerpts")][0].split()[0])
+    count = _shown(at)[2]
     assert count > 10
     next(b for b in at.button if b.key and b.key.startswith("rt_open_")).click().run()
     assert not at.exception and at.radio(key="page").value == "Code"
+
+
+def _shown(at) -> tuple[int, int, int]:
+    """(first, last, total) of Retrieve's "Showing 1–50 of 431 excerpts"."""
+    import re
+
+    [line] = [c.value for c in at.caption if c.value.startswith("Showing")][:1]
+    first, last, total = re.match(r"Showing (\d+)–(\d+) of (\d+) excerpts?", line).groups()
+    return int(first), int(last), int(total)
+
+
+def _excerpt_ids(at) -> list[int]:
+    import re
+
+    return [int(re.search(r'data-coding="(\d+)"', h.proto.body).group(1))
+            for h in at.get("html") if "qc-excerpt" in h.proto.body]
+
+
+def test_retrieve_shows_50_excerpts_a_page_with_a_page_selector_and_count(at):
+    from qualcode.coding.key_quotes import key_quotes
+
+    at.radio(key="page").set_value("Retrieve").run()
+    at.selectbox(key="rt_code").set_value("Barriers").run()
+    assert not at.exception
+    every = [q.coding_id for q in key_quotes(Database(at_db()), viewer="dana", code="Barriers",
+                                             only_starred=False)]
+    assert len(every) > 100
+    assert _shown(at) == (1, 50, len(every))
+    assert _excerpt_ids(at) == every[:50]
+    assert len([b for b in at.button if b.key and b.key.startswith("rt_open_")]) == 50
+    at.number_input(key="rt_page").set_value(2).run()
+    assert not at.exception
+    assert _shown(at) == (51, 100, len(every)) and _excerpt_ids(at) == every[50:100]
+    last = (len(every) + 49) // 50
+    at.number_input(key="rt_page").set_value(last).run()
+    assert _shown(at) == (50 * (last - 1) + 1, len(every), len(every))
+    at.selectbox(key="rt_code").set_value("Enablers").run()  # other excerpts: their first page
+    assert _shown(at)[0] == 1 and at.number_input(key="rt_page").value == 1
+
+
+def test_starring_in_retrieve_filters_key_quotes_and_undoes_on_the_code_page(at):
+    from qualcode.coding.key_quotes import key_quotes
+
+    db = Database(at_db())
+    at.radio(key="page").set_value("Retrieve").run()
+    at.selectbox(key="rt_code").set_value("Barriers/Regulatory and licensing").run()
+    first, second = _excerpt_ids(at)[:2]
+    star = at.button(key=f"rt_star_{first}")
+    assert (star.label, star.help, star.disabled) == ("☆", "Mark as key quote", False)
+    star.click().run()
+    assert not at.exception
+    assert [q.coding_id for q in key_quotes(db, viewer="dana")] == [first]
+    assert at.button(key=f"rt_star_{first}").label == "★"
+    assert any("Marked as a key quote" in m.value for m in at.success)
+    at.toggle(key="rt_key_only").set_value(True).run()
+    assert _excerpt_ids(at) == [first] and _shown(at) == (1, 1, 1)
+    assert "★ " in [h.proto.body for h in at.get("html") if "qc-excerpt" in h.proto.body][0]
+    at.button(key=f"rt_star_{first}").click().run()  # unstar: the list empties
+    assert key_quotes(db, viewer="dana") == []
+    assert any("No key quotes here yet" in i.value for i in at.info)
+    at.toggle(key="rt_key_only").set_value(False).run()
+    at.button(key=f"rt_star_{second}").click().run()
+    at.radio(key="page").set_value("Code").run()
+    assert undo.peek(db, "dana")["undo"].startswith("star ")
+    at.button(key="ws_undo").click().run()
+    assert not at.exception and key_quotes(db, viewer="dana") == []
+
+
+def test_a_signed_in_coder_may_star_only_their_own_excerpts_in_retrieve(sample_db, monkeypatch):
+    from qualcode.team import accounts
+
+    text = show_document(sample_db, DOC)["text"]
+    phrase = "does not cover me to touch patients"
+    start = text.index(phrase)
+    mine = editing.add(sample_db, DOC, "Barriers/Regulatory and licensing/Observership-only limits", "dana",
+                       start, start + len(phrase))
+    accounts.add_account(sample_db, "root", PW, role="admin")
+    accounts.add_account(sample_db, "dana", PW, role="coder", actor="root")
+    monkeypatch.setenv("QUALCODE_DB", str(sample_db.path))
+    monkeypatch.delenv("QUALCODE_SESSION_MINUTES", raising=False)
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.text_input(key="login_name").set_value("dana")
+    at.text_input(key="login_password").set_value(PW)
+    next(b for b in at.button if b.label == "Log in").click().run()
+    at.radio(key="page").set_value("Retrieve").run()
+    at.selectbox(key="rt_code").set_value("Barriers/Regulatory and licensing").run()
+    assert not at.exception
+    stars = {b.key: b for b in at.button if b.key and b.key.startswith("rt_star_")}
+    assert stars.pop(f"rt_star_{mine.id}").disabled is False
+    assert stars and all(b.disabled for b in stars.values())
+    assert "only its coder or an owner" in next(iter(stars.values())).help
+    at.button(key=f"rt_star_{mine.id}").click().run()
+    assert editing.get_coding(sample_db, mine.id, viewer="dana").key_quote is True
+
+
+def test_the_selected_coding_has_a_star_on_the_code_page(at):
+    phrase = "does not cover me to touch patients"
+    _select(at, phrase)
+    at.multiselect(key="ws_apply").set_value(["Barriers/Institutional/Liability and malpractice"]).run()
+    at.button(key="ws_do_apply").click().run()
+    db = Database(at_db())
+    [mine] = [c for c in editing.codings_for_document(db, DOC, viewer="dana") if c.coder == "dana"]
+    at.session_state[f"ws_span_{DOC}"] = _event(clicked_coding=mine.id, nonce=99)[1]
+    at.run()
+    assert at.button(key=f"ws_do_star_{mine.id}").label == "☆ Mark as key quote"
+    at.button(key=f"ws_do_star_{mine.id}").click().run()
+    assert not at.exception
+    assert editing.get_coding(db, mine.id).key_quote is True
+    assert at.button(key=f"ws_do_star_{mine.id}").label == "★ Key quote"
+    at.button(key="ws_undo").click().run()
+    assert editing.get_coding(db, mine.id).key_quote is False
+    at.button(key="ws_redo").click().run()
+    assert editing.get_coding(db, mine.id).key_quote is True
 
 
 def test_comparison_table_puts_each_coders_codes_side_by_side():

@@ -53,6 +53,7 @@ class CodingView:
     version: int
     document_id: int
     coder_id: int
+    key_quote: bool = False  # starred as a representative quote (``qualcode.coding.key_quotes``)
 
 
 @dataclass
@@ -103,7 +104,7 @@ def _view(session: Session, pid: int, coding: Coding) -> CodingView:
         colour=code.colour, coder=session.get(Coder, coding.coder_id).name, start=coding.start,
         end=coding.end, quote=coding.quote, memo=coding.memo, created_at=coding.created_at,
         updated_at=coding.updated_at, version=coding.version, document_id=coding.document_id,
-        coder_id=coding.coder_id,
+        coder_id=coding.coder_id, key_quote=bool(coding.key_quote),
     )
 
 
@@ -143,7 +144,7 @@ def codings_for_document(db: Database, document: int | str, *, viewer: str | Non
         # this runs on every rerun of the workspace.
         q = (select(Coding.id, Coding.code_id, Coder.name, Coding.start, Coding.end, Coding.quote,
                     Coding.memo, Coding.created_at, Coding.updated_at, Coding.version,
-                    Coding.coder_id)
+                    Coding.coder_id, Coding.key_quote)
              .join(Coder, Coder.id == Coding.coder_id)
              .where(Coding.document_id == doc.id)
              .order_by(Coding.start, Coding.end, Coding.code_id, Coding.coder_id, Coding.id))
@@ -153,9 +154,10 @@ def codings_for_document(db: Database, document: int | str, *, viewer: str | Non
             CodingView(id=i, document=doc.name, code_id=code_id, code_path=codes.paths[code_id],
                        colour=codes.by_id[code_id].colour, coder=coder, start=start, end=end,
                        quote=quote, memo=memo, created_at=created, updated_at=updated,
-                       version=version, document_id=doc.id, coder_id=coder_id)
-            for i, code_id, coder, start, end, quote, memo, created, updated, version, coder_id
-            in s.execute(q)
+                       version=version, document_id=doc.id, coder_id=coder_id,
+                       key_quote=bool(starred))
+            for i, code_id, coder, start, end, quote, memo, created, updated, version, coder_id,
+            starred in s.execute(q)
         ]
 
 
@@ -318,16 +320,21 @@ def _join_memos(a: str | None, b: str | None) -> str | None:
 def collapse(s: Session, edit: Edit, coding: Coding, same: Coding) -> bool:
     """Fold ``coding`` into ``same`` (the same coder's identical passage with the target code):
     its memos move over, it is deleted, and the memos are joined (the duplicate's memo is the
-    coder's work too). Returns whether ``same``'s memo changed. Used by recode and merge."""
+    coder's work too); the passage stays a key quote if either coding was starred. Returns
+    whether ``same``'s memo changed. Used by recode and merge."""
     memo = _join_memos(same.memo, coding.memo)
+    starred = bool(same.key_quote or coding.key_quote)
     for op in memo_moves(s, coding_ids=[coding.id], coding_guid=same.guid):
         edit.apply(op)
     edit.apply({"op": "delete_coding", "row": coding_snapshot(s, coding)})
+    before, after = {}, {}
     if memo != same.memo:
-        edit.apply({"op": "update_coding", "guid": same.guid, "before": {"memo": same.memo},
-                    "after": {"memo": memo}})
-        return True
-    return False
+        before["memo"], after["memo"] = same.memo, memo
+    if starred != bool(same.key_quote):
+        before["key_quote"], after["key_quote"] = bool(same.key_quote), starred
+    if after:
+        edit.apply({"op": "update_coding", "guid": same.guid, "before": before, "after": after})
+    return "memo" in after
 
 
 @retrying

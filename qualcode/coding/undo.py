@@ -4,11 +4,13 @@ Every workspace action (``qualcode.coding.editing``, ``qualcode.coding.codebook_
 list of *primitive operations* on codes and codings, applied through :class:`Edit`:
 
 - ``create_coding`` / ``delete_coding`` with the coding's full snapshot (guid, document id,
-  code guid, coder id, offsets, quote, memo, created_at);
+  code guid, coder id, offsets, quote, memo, created_at, key_quote);
 - ``update_coding`` with ``before`` and ``after`` values of the fields it changes;
 - ``create_code`` / ``delete_code`` / ``update_code`` likewise for codes (parent by guid);
 - ``update_memo``: re-attach a free memo (``memo`` table) to another code or coding, so memos
-  survive the merge or deletion of what they were about.
+  survive the merge or deletion of what they were about;
+- ``create_grouping`` / ``delete_grouping`` / ``update_grouping``: a derived participant
+  attribute, carried out by :mod:`qualcode.project.attribute_groups` (which records them).
 
 Codes and codings are named by GUID, not id, because undoing a delete re-creates the row with
 a new id but the same guid. The inverse of an action is its operations reversed, each one
@@ -30,15 +32,17 @@ from sqlalchemy.orm import Session
 
 from qualcode.team.access import reader
 from qualcode.team.changelog import log
+from qualcode.project import attribute_groups
 from qualcode.project.codes import code_path
 from qualcode.store.db import Database, read_only, retrying
 from qualcode.store.models import Code, Coder, Coding, Document, EditHistory, Memo
 
 #: The code fields an ``update_code`` operation may carry (``parent`` is the parent's guid).
 CODE_FIELDS = ("name", "parent", "colour", "definition", "use_when", "do_not_use_when",
-               "example", "ordinal")
-#: The coding fields an ``update_coding`` operation may carry (``code`` is the code's guid).
-CODING_FIELDS = ("code", "start", "end", "quote", "memo")
+               "example", "ordinal", "level")
+#: The coding fields an ``update_coding`` operation may carry (``code`` is the code's guid;
+#: ``key_quote`` is the star of ``qualcode.coding.key_quotes``).
+CODING_FIELDS = ("code", "start", "end", "quote", "memo", "key_quote")
 
 
 class EditConflict(ValueError):
@@ -60,6 +64,7 @@ def coding_snapshot(session: Session, coding: Coding) -> dict:
         "quote": coding.quote,
         "memo": coding.memo,
         "created_at": coding.created_at.isoformat() if coding.created_at else None,
+        "key_quote": bool(coding.key_quote),
     }
 
 
@@ -76,6 +81,7 @@ def code_snapshot(session: Session, code: Code) -> dict:
         "do_not_use_when": code.do_not_use_when,
         "example": code.example,
         "ordinal": code.ordinal,
+        "level": code.level,
     }
 
 
@@ -248,7 +254,9 @@ class Edit:
             )
         coding = Coding(guid=row["guid"], document_id=doc.id, code_id=code.id,
                         coder_id=row["coder_id"], start=row["start"], end=row["end"],
-                        quote=row["quote"], memo=row["memo"])
+                        quote=row["quote"], memo=row["memo"],
+                        # history written before key quotes existed has no star to restore
+                        key_quote=bool(row.get("key_quote", False)))
         if row.get("created_at"):
             coding.created_at = _parse_time(row["created_at"])
         s.add(coding)
@@ -260,7 +268,7 @@ class Edit:
     def _delete_coding(self, op: dict) -> None:
         row = op["row"]
         coding = _coding_by_guid(self.session, row["guid"])
-        fields = ("code", "start", "end", "quote", "memo")
+        fields = ("code", "start", "end", "quote", "memo") + (("key_quote",) if "key_quote" in row else ())
         now = _coding_values(self.session, coding, fields)
         if now != {f: row[f] for f in fields} or coding.coder_id != row["coder_id"]:
             raise EditConflict("the coding was changed since (by another action); reload and retry")
@@ -306,7 +314,8 @@ class Edit:
         if _sibling_taken(s, self.project_id, parent_id, row["name"]):
             raise EditConflict(f"another code named {row['name']!r} now stands in that place")
         code = Code(project_id=self.project_id, parent_id=parent_id, guid=row["guid"],
-                    **{f: row[f] for f in CODE_FIELDS if f != "parent"})
+                    **{f: row[f] for f in CODE_FIELDS if f not in ("parent", "level")},
+                    level=row.get("level"))  # history from before levels has none
         s.add(code)
         s.flush()
         self._log("create", "code", code.id, path=self.path(code.id))
@@ -316,7 +325,8 @@ class Edit:
         row = op["row"]
         s = self.session
         code = _code_by_guid(s, self.project_id, row["guid"], f"the code {row['name']!r}")
-        if _code_values(s, code, CODE_FIELDS) != {f: row[f] for f in CODE_FIELDS}:
+        fields = CODE_FIELDS if "level" in row else tuple(f for f in CODE_FIELDS if f != "level")
+        if _code_values(s, code, fields) != {f: row[f] for f in fields}:
             raise EditConflict(f"the code {row['name']!r} was changed since; reload and retry")
         if s.scalar(select(func.count()).select_from(Coding).where(Coding.code_id == code.id)):
             raise EditConflict(f"the code {self.path(code.id)!r} has codings now")
@@ -370,6 +380,17 @@ class Edit:
         s.flush()
         self._log("update", "memo", memo.id, before=op["before"], after=op["after"])
         return memo
+
+    # -- attribute groupings (the rows and their checks are attribute_groups') --
+
+    def _grouping(self, op: dict):
+        try:
+            return attribute_groups.apply_operation(self.session, self.project_id, op,
+                                                    actor=self.actor, kind=self.kind)
+        except attribute_groups.GroupingConflict as exc:
+            raise EditConflict(str(exc)) from exc
+
+    _create_grouping = _delete_grouping = _update_grouping = _grouping
 
     # -- history --
 

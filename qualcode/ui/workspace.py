@@ -2,35 +2,29 @@
 
 The page is a thin layer: the transcript component (``span_component``) reports selections in
 code points; everything that changes data goes through ``qualcode.coding.editing``,
-``qualcode.coding.codebook_edit``, ``qualcode.coding.undo`` and ``qualcode.coding.visibility``. Actions run in
-``on_click`` callbacks, which Streamlit runs before the script, so the new highlight appears in
-the same rerun. With "Suggest" on, ``qualcode.suggest`` adds learned code suggestions (drawn
-dashed; accepted or rejected with the keyboard in the transcript) and "Find similar"; with it
-off nothing of it runs. (The panel is deliberately not an ``st.fragment``: in Streamlit 1.67 a button
+``qualcode.coding.codebook_edit``, ``qualcode.coding.key_quotes`` (the star of the selected
+coding), ``qualcode.coding.undo`` and ``qualcode.coding.visibility``. Actions run in ``on_click``
+callbacks, which Streamlit runs before the script, so the new highlight appears in the same
+rerun. The Retrieve page, listed in :data:`PAGES`, lives in ``retrieve.py``. With "Suggest" on,
+``qualcode.suggest`` adds learned code suggestions (drawn dashed; accepted or rejected with the
+keyboard in the transcript) and "Find similar"; with it off nothing of it runs. (The panel is deliberately not an ``st.fragment``: in Streamlit 1.67 a button
 callback inside a fragment placed in a column did not fire in the browser; a full rerun costs
 little because the component re-sends only the codings, never the transcript.)
 """
 
 from __future__ import annotations
 
-import html
-
 import pandas as pd
 import streamlit as st
 
-from qualcode.coding import codebook_edit
-
-from qualcode.coding import editing
-
-from qualcode.coding import undo
-
-from qualcode.coding import visibility
+from qualcode.coding import codebook_edit, editing, key_quotes, undo, visibility
 from qualcode.team.access import AccessDenied
 from qualcode.team.settings import is_blind
 from qualcode.project.codes import tree
 from qualcode.store.db import Database
 from qualcode.project.documents import list_documents, show_document
 from qualcode.guards import md_text, safe_colour
+from qualcode.ui.retrieve import may_star, page_retrieve
 from qualcode.ui.span_component import pending_event, transcript_selector
 
 RECENT = 8  # recently used codes kept at hand
@@ -139,6 +133,12 @@ def _memo(db: Database, coding_id: int, coder: str, version: int | None = None) 
     memo = st.session_state.get(f"ws_memo_{coding_id}", "").strip() or None
     if _run(editing.set_memo, db, coding_id, memo, actor=coder, expected_version=version) is not None:
         _report("Memo saved.")
+
+
+def _star(db: Database, coding_id: int, starred: bool, coder: str, version: int | None = None) -> None:
+    done = _run(key_quotes.set_key_quote, db, coding_id, starred, actor=coder, expected_version=version)
+    if done is not None:
+        _report(done.message + (" (Undo takes it back.)" if done.changed else ""))
 
 
 def _undo(db: Database, coder: str, redo: bool = False) -> None:
@@ -322,6 +322,12 @@ def _coding_details(db: Database, coding_id: int, coder: str, paths: list[str]) 
                    "with this code yet.")
     if st.session_state.get("ws_similar") == c.id:
         _similar(db, c.id, coder)
+    st.button("★ Key quote" if c.key_quote else "☆ Mark as key quote", key=f"ws_do_star_{c.id}",
+              on_click=_star, args=(db, c.id, not c.key_quote, coder, c.version),
+              disabled=not may_star(c.coder, coder),
+              help="A representative quote of its code, for Retrieve and theme reports; click to "
+                   "unmark." if c.key_quote else "Mark as key quote: a representative quote of its "
+                   "code, for Retrieve (Key quotes only) and theme reports.")
     if c.coder != coder:
         if c.memo:
             st.markdown(f"*Memo:* {md_text(c.memo)}")
@@ -475,50 +481,6 @@ def _similar(db: Database, coding_id: int, coder: str) -> None:
             st.caption(md_text(_clip(x.text, 300)))
     st.button(f"Code the ticked sentences as {code.split('/')[-1]}", key=f"ws_sim_do_{coding_id}",
               on_click=_code_similar, args=(db, coding_id, coder, code, items))
-
-
-def _open_at(document: str, offset: int) -> None:
-    st.session_state["ws_document"] = document
-    st.session_state["ws_focus"] = offset
-    st.session_state["page"] = "Code"
-
-
-def page_retrieve(db: Database) -> None:
-    """Read a code's (or a theme's) excerpts in context, each linking back to its place."""
-    st.header("Retrieve")
-    coder = current_coder()
-    paths = [p for p, _, _ in _codes(db)]
-    if not paths:
-        st.info("The codebook is empty.")
-        return
-    path = st.selectbox("Code or theme", paths, key="rt_code")
-    rollup = st.toggle("Include the codes below it", value=True, key="rt_rollup")
-    width = st.slider("Context (characters each side)", 0, 600, 200, 50, key="rt_context")
-    wanted = {p for p in paths if p == path or (rollup and p.startswith(path + "/"))}
-    shown = 0
-    for name in [d["name"] for d in list_documents(db, viewer=st.session_state.get("coder") or None)]:
-        rows = [c for c in editing.codings_for_document(db, name, viewer=coder) if c.code_path in wanted]
-        if not rows:
-            continue
-        doc = show_document(db, name, viewer=st.session_state.get("coder") or None)
-        text = doc["text"]
-        st.subheader(md_text(name))
-        for c in rows:
-            turn = next((t for t in doc["turns"] if t["start"] <= c.start < t["end"]), None)
-            who = (turn or {}).get("speaker") or "—"
-            before = text[max(0, c.start - width):c.start]
-            after = text[c.end:c.end + width]
-            st.html(
-                '<div class="qc-excerpt" style="margin:.2rem 0 .2rem 0;line-height:1.5">'
-                f'<div style="font-size:.8rem;color:#666">{html.escape(who)} · '
-                f'{html.escape(c.code_path)} · {html.escape(c.coder)} · {c.start}–{c.end}</div>'
-                f'<span style="color:#888">…{html.escape(before)}</span>'
-                f'<mark style="background:{safe_colour(c.colour, "#ffe08a")}33">{html.escape(c.quote)}</mark>'
-                f'<span style="color:#888">{html.escape(after)}…</span></div>'
-            )
-            st.button("Open in transcript", key=f"rt_open_{c.id}", on_click=_open_at, args=(name, c.start))
-            shown += 1
-    st.caption(f"{shown} excerpts")
 
 
 PAGES = {"Code": page_workspace, "Retrieve": page_retrieve}
