@@ -664,7 +664,7 @@ def test_unknown_key_error_suggests_and_lists_the_allowed_keys():
     with pytest.raises(CodebookError) as caught:
         parse_yaml(b"codes:\n  - name: A\n    defintion: x\n", "book.yaml")
     assert caught.value.hint == (
-        "Did you mean 'definition'? Allowed keys: name, colour, definition, use_when, "
+        "Did you mean 'definition'? Allowed keys: name, colour, level, definition, use_when, "
         "do_not_use_when, example, children (colour may also be spelled color)")
 
 
@@ -692,3 +692,163 @@ def test_writers_refuse_codebooks_that_could_not_be_read_back(cb):
         to_yaml(cb)
     with pytest.raises(CodebookError):
         to_csv(cb)
+
+
+# --------------------------------------------------------------------------------------------
+# Levels: a label that cuts across the tree (Barriers/Institutional + Enablers/Institutional)
+
+LEVELS = ["Institutional", "Regulatory and licensing", "Immigration and visa", "Financial",
+          "Individual and cultural"]
+
+
+def test_shipped_barriers_and_enablers_share_the_five_levels(shipped):
+    for level in LEVELS:
+        assert shipped.get(f"Barriers/{level}").level == shipped.get(f"Enablers/{level}").level == level
+    for code in shipped.codes:
+        # defined once, on the branch: its sub-codes inherit it in tables by level
+        expected = code.path[1] if code.path[0] in ("Barriers", "Enablers") and len(code.path) == 2 else ""
+        assert code.level == expected, code.path_str()
+    by_level = {}
+    for code in shipped.codes:
+        if code.level and len(code.path) == 2:
+            by_level.setdefault(code.level, []).append(code.path_str())
+    assert by_level["Institutional"] == ["Barriers/Institutional", "Enablers/Institutional"]
+
+
+def test_a_codebook_without_levels_writes_exactly_as_before():
+    cb = Codebook("Book", [CodeSpec(("A",), definition="x"), CodeSpec(("A", "B"))])
+    assert to_csv(cb).split("\r\n")[0] == "path,definition,use_when,do_not_use_when,example,colour"
+    assert "level" not in to_yaml(cb)
+    assert to_csv(cb) == "path,definition,use_when,do_not_use_when,example,colour\r\nA,x,,,,\r\nA/B,,,,,\r\n"
+
+
+def test_levels_in_yaml_and_csv_read_write_and_round_trip():
+    data = (b"codes:\n  - name: Barriers\n    children:\n      - name: Institutional\n"
+            b"        colour: '#ab2b2f'\n        level: Institutional\n        definition: x\n"
+            b"  - name: Enablers\n    children:\n      - name: Policy\n        level: Policy/System\n")
+    cb = parse_yaml(data, "book.yaml")
+    assert [(c.path_str(), c.level) for c in cb.codes] == [
+        ("Barriers", ""), ("Barriers/Institutional", "Institutional"), ("Enablers", ""),
+        ("Enablers/Policy", "Policy/System")]
+    assert "      - name: Institutional\n        colour: \"#ab2b2f\"\n        level: Institutional\n" in to_yaml(cb)
+    csv_text = to_csv(cb)
+    assert csv_text.split("\r\n")[:3] == [
+        "path,definition,use_when,do_not_use_when,example,colour,level", "Barriers,,,,,,",
+        "Barriers/Institutional,x,,,,#ab2b2f,Institutional"]
+    assert parse_csv(csv_text.encode("utf-8")) == replace(cb, name=None)
+    assert parse_yaml(to_yaml(cb).encode("utf-8")) == cb
+    # any column order and letter case; a spreadsheet's own spelling of the column
+    read = parse_csv(b"Level,Path\nInstitutional,Barriers/Institutional\n,Barriers/Other\n")
+    assert [(c.path_str(), c.level) for c in read.codes] == [
+        ("Barriers", ""), ("Barriers/Institutional", "Institutional"), ("Barriers/Other", "")]
+
+
+@pytest.mark.parametrize("text", NASTY)
+def test_any_one_line_level_round_trips(text):
+    level = " ".join(text.split())[:200]
+    cb = normalise(Codebook("Book", [CodeSpec(("A",), level=level), CodeSpec(("A", "B"), level=level)]))
+    assert cb.codes[0].level == level.strip()
+    assert parse_yaml(to_yaml(cb).encode("utf-8")) == cb
+    assert parse_csv(to_csv(cb).encode("utf-8")) == replace(cb, name=None)
+    assert to_yaml(cb, template=to_yaml(cb).encode("utf-8")) == to_yaml(cb)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_random_codebooks_with_levels_round_trip(seed):
+    rnd = random.Random(seed)
+    cb = _random_codebook(seed)
+    cb = replace(cb, codes=[replace(c, level=rnd.choice(["", "Institutional", "Policy/System", "#1", "yes"]))
+                            for c in cb.codes])
+    yaml_text = to_yaml(cb)
+    assert parse_yaml(yaml_text.encode("utf-8")) == cb
+    assert parse_csv(to_csv(cb).encode("utf-8")) == replace(cb, name=None)
+    assert to_yaml(cb, template=yaml_text.encode("utf-8")) == yaml_text
+
+
+def test_template_export_adds_and_removes_a_level_on_its_own_line(shipped, shipped_bytes):
+    path = "Recommendations/Licensure pathway reform"
+    edited = Codebook(shipped.name, [replace(c, level="Policy/System") if c.path_str() == path else c
+                                     for c in shipped.codes])
+    out = to_yaml(edited, template=shipped_bytes)
+    assert parse_yaml(out.encode("utf-8")) == edited
+    assert _changed_lines(shipped_bytes.decode("utf-8"), out) == ["+        level: Policy/System"]
+    cleared = Codebook(shipped.name, [replace(c, level="") if c.path_str() == "Barriers/Financial" else c
+                                      for c in shipped.codes])
+    out = to_yaml(cleared, template=shipped_bytes)
+    assert _changed_lines(shipped_bytes.decode("utf-8"), out) == ["-        level: Financial"]
+
+
+LEVEL_ERRORS = [
+    ("block.yaml", b"codes:\n  - name: A\n    level: |\n      two\n      lines\n", 3,
+     "contains a line break or tab"),
+    ("long.yaml", b"codes:\n  - name: A\n    level: " + b"x" * 201 + b"\n", 3, "the limit is 200"),
+    ("list.yaml", b"codes:\n  - name: A\n    level: [a, b]\n", 3, "must be text, not a list"),
+    ("long.csv", b"path,level\nA," + b"x" * 201 + b"\n", 2, "the limit is 200"),
+    ("tab.csv", b'path,level\nA,"a\tb"\n', 2, "contains a line break or tab"),
+    ("column.csv", b"path,levle\nA,x\n", 1, "unknown column 'levle'"),
+]
+
+
+@pytest.mark.parametrize("filename,data,line,reason", LEVEL_ERRORS, ids=[c[0] for c in LEVEL_ERRORS])
+def test_level_errors_name_the_file_and_line(filename, data, line, reason):
+    with pytest.raises(CodebookError) as caught:
+        parse_codebook(data, filename)
+    error = caught.value
+    assert (error.filename, error.line, reason in error.reason) == (filename, line, True)
+    assert error.hint
+    if filename == "column.csv":
+        assert error.hint.startswith("Did you mean 'level'?")
+
+
+# -- levels in the database: codebook import/export, the code editor, undo --------------------
+
+
+def test_levels_go_into_the_database_and_come_back_out(db):
+    from qualcode.project.codes import apply_codebook, to_codebook, tree
+    from qualcode.store.models import Code
+
+    book = parse_yaml(SHIPPED.read_bytes(), SHIPPED.name)
+    with db.session() as s:
+        apply_codebook(s, db.project_id(s), book)
+    with db.session() as s:
+        stored = {"/".join(p): c.level for p, c in tree(s, db.project_id(s))}
+        assert stored["Barriers/Financial"] == stored["Enablers/Financial"] == "Financial"
+        assert stored["Barriers"] is None and stored["Recommendations/Licensure pathway reform"] is None
+        assert to_codebook(s, db.project_id(s), name=book.name) == book  # the file, exactly
+        assert to_yaml(to_codebook(s, db.project_id(s), name=book.name),
+                       template=SHIPPED.read_bytes()) == SHIPPED.read_text(encoding="utf-8")
+    # a codebook that changes a level updates it; "" clears it (NULL, not an empty string)
+    changed = Codebook(book.name, [replace(c, level="Policy/System") if c.path_str() == "Barriers/Immigration and visa"
+                                   else replace(c, level="") if c.path_str() == "Enablers/Financial" else c
+                                   for c in book.codes])
+    with db.session() as s:
+        report = apply_codebook(s, db.project_id(s), changed)
+    assert report.updated == ["Barriers/Immigration and visa", "Enablers/Financial"]
+    with db.session() as s:
+        rows = {"/".join(p): c.level for p, c in tree(s, db.project_id(s))}
+        empty = s.query(Code).filter(Code.level == "").count()
+    assert rows["Barriers/Immigration and visa"] == "Policy/System"
+    assert rows["Enablers/Financial"] is None and empty == 0
+
+
+def test_the_code_editor_sets_and_clears_a_level_and_undo_restores_it(db):
+    from qualcode.coding import codebook_edit as ce
+    from qualcode.coding import undo
+
+    ce.create_code(db, "Barriers", actor="ana")
+    view = ce.create_code(db, "Institutional", parent="Barriers", level=" Institutional ", actor="ana")
+    assert view.level == "Institutional"
+    view = ce.update_code(db, "Barriers/Institutional", level="Policy/System", actor="ana")
+    assert view.level == "Policy/System"
+    assert undo.undo(db, "ana") == "Undid: update level of code Barriers/Institutional"
+    assert ce.update_code(db, "Barriers/Institutional", actor="ana").level == "Institutional"
+    assert ce.update_code(db, "Barriers/Institutional", level="", actor="ana").level is None
+    undo.undo(db, "ana")
+    # deleting the code and undoing the delete brings its level back
+    ce.delete_code(db, "Barriers/Institutional", confirm=0, actor="ana")
+    undo.undo(db, "ana")
+    assert ce.update_code(db, "Barriers/Institutional", actor="ana").level == "Institutional"
+    with pytest.raises(ce.CodebookEditError, match="one line"):
+        ce.update_code(db, "Barriers/Institutional", level="a\nb", actor="ana")
+    with pytest.raises(ce.CodebookEditError, match="at most 200"):
+        ce.create_code(db, "Other", level="x" * 201, actor="ana")

@@ -1,8 +1,9 @@
 """Codebooks: read and write the code tree with its team-codebook fields; no database, no UI.
 
-A codebook is a tree of codes. Each code has a name, an optional colour and the four text
-fields of a team codebook (MacQueen et al. 1998): a definition, when to use the code, when not
-to use it, and an example.
+A codebook is a tree of codes. Each code has a name, an optional colour, an optional level (a
+label that cuts across the tree, e.g. ``Institutional`` on both Barriers/Institutional and
+Enablers/Institutional) and the four text fields of a team codebook (MacQueen et al. 1998): a
+definition, when to use the code, when not to use it, and an example.
 
 * :mod:`.model`: the dataclasses (:class:`CodeSpec`, :class:`Codebook`), :class:`CodebookError`
   (file, 1-based line, what is wrong, what to do) and the rules for names, colours and the

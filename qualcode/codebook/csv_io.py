@@ -1,9 +1,11 @@
 """CSV codebooks: one row per code, for spreadsheets.
 
 The header row names the columns ``path`` (required), ``definition``, ``use_when``,
-``do_not_use_when``, ``example`` and ``colour``, in any order and any letter case; ``path`` is
-the code's place in the tree with ``/`` between levels (``Barriers/Financial``) and missing
-parent rows are created.
+``do_not_use_when``, ``example``, ``colour`` and ``level``, in any order and any letter case;
+``path`` is the code's place in the tree with ``/`` between levels (``Barriers/Financial``) and
+missing parent rows are created. ``level`` (a code's cross-branch level, e.g. Institutional) is
+optional: :func:`to_csv` writes it, as the last column, only when some code has a level, so a
+codebook without levels comes out exactly as it always did.
 
 Every cell :func:`to_csv` writes goes through :func:`qualcode.guards.spreadsheet_cell`, so a
 code named ``=1+2`` is written ``'=1+2`` and a spreadsheet shows it as text instead of running
@@ -22,6 +24,7 @@ from qualcode.guards import spreadsheet_cell
 from .decode import decode
 from .model import (
     CSV_COLUMNS,
+    CSV_LEVEL,
     DEFAULT_MAX_BYTES,
     PATH_SEPARATOR,
     TEXT_FIELDS,
@@ -30,6 +33,7 @@ from .model import (
     CodeSpec,
     CodeTree,
     canon_key,
+    check_level,
     check_name,
     did_you_mean,
     normalise,
@@ -134,12 +138,13 @@ def _csv_header(row: list[str], filename: str, line: int, delimiter: str) -> lis
             + f"; this file's first row has {found}"
             + ("" if delimiter == "," else f" (separated by {delimiter!r})"))
     seen: set[str] = set()
+    allowed = (*CSV_COLUMNS, CSV_LEVEL)
     for cell, key in zip(row, columns, strict=True):
-        if key and key not in CSV_COLUMNS:
+        if key and key not in allowed:
             raise CodebookError(
                 filename, line, f"unknown column '{cell.strip()}'",
-                f"{did_you_mean(key, CSV_COLUMNS)}Allowed columns: "
-                f"{', '.join(CSV_COLUMNS)} (colour may also be spelled color)")
+                f"{did_you_mean(key, allowed)}Allowed columns: "
+                f"{', '.join(allowed)} (colour may also be spelled color)")
         if key and key in seen:
             raise CodebookError(filename, line, f"the column '{cell.strip()}' appears twice",
                                 "Keep one of them")
@@ -175,21 +180,24 @@ def _csv_row(row: list[str], columns: list[str], tree: CodeTree, filename: str,
     path = tuple(check_name(part, filename, line) for part in parts)
     colour = parse_colour(cells.get("colour", ""), filename, line)
     fields = {key: norm_text(cells.get(key, "")) for key in TEXT_FIELDS}
-    tree.add(CodeSpec(path, colour, **fields), line)
+    level = check_level(cells.get(CSV_LEVEL, ""), filename, line)
+    tree.add(CodeSpec(path, colour, **fields, level=level), line)
 
 
 def to_csv(cb: Codebook) -> str:
     """The codebook as RFC 4180 CSV (CRLF row ends), one row per code, parents first.
 
     Encode the result as UTF-8 (prepend ``"\\ufeff"`` for Excel, which otherwise assumes the
-    local code page). Cells a spreadsheet would run as formulas start with an apostrophe.
+    local code page). Cells a spreadsheet would run as formulas start with an apostrophe. A
+    ``level`` column follows the others when some code has a level.
     """
     cb = normalise(cb)
+    levels = any(spec.level for spec in cb.codes)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([_cell_out(column) for column in CSV_COLUMNS])
+    writer.writerow([_cell_out(column) for column in (*CSV_COLUMNS, *((CSV_LEVEL,) if levels else ()))])
     for spec in cb.codes:
         writer.writerow([_cell_out(cell) for cell in (
             spec.path_str(), spec.definition, spec.use_when, spec.do_not_use_when, spec.example,
-            spec.colour or "")])
+            spec.colour or "", *((spec.level,) if levels else ()))])
     return buffer.getvalue()

@@ -24,9 +24,14 @@ DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 TEXT_FIELDS = ("definition", "use_when", "do_not_use_when", "example")
 #: Columns written by :func:`to_csv`, in this order.
 CSV_COLUMNS = ("path", "definition", "use_when", "do_not_use_when", "example", "colour")
+#: The optional column of a code's level: read when present, written only when some code has a
+#: level (so a codebook without levels is written exactly as before levels existed).
+CSV_LEVEL = "level"
+#: Longest allowed level, in characters.
+MAX_LEVEL_LENGTH = 200
 
 #: Keys of a code in a YAML file, in the order they are written.
-CODE_KEYS = ("name", "colour", *TEXT_FIELDS, "children")
+CODE_KEYS = ("name", "colour", "level", *TEXT_FIELDS, "children")
 #: Keys at the top of a YAML codebook.
 TOP_KEYS = ("name", "codes")
 _KEY_ALIASES = {"color": "colour"}
@@ -46,6 +51,11 @@ class CodeSpec:
     use_when: str = ""
     do_not_use_when: str = ""
     example: str = ""
+    #: A level that cuts across the tree ("Institutional" on both Barriers/Institutional and
+    #: Enablers/Institutional), so tables can gather codes by level as well as by branch; ""
+    #: for none. Stored as written; a table by level counts a code without one under its
+    #: nearest ancestor's (``qualcode.analysis.themes``), so a level on a branch covers it.
+    level: str = ""
 
     @property
     def name(self) -> str:
@@ -153,6 +163,25 @@ def check_name(raw: str, filename: str, line: int | None) -> str:
     return name
 
 
+def check_level(raw: str, filename: str, line: int | None) -> str:
+    """Normalise a code's level (``""`` for none) and check it; raises :class:`CodebookError`.
+
+    A level is a short label on one line; unlike a name it may contain ``/`` ("Policy/System").
+    """
+    level = norm_text(raw)
+    if "\n" in level or "\t" in level:
+        shown = level.replace("\n", " ").replace("\t", " ")
+        raise CodebookError(filename, line, f"the level '{shown}' contains a line break or tab",
+                            "Write a level on one line, e.g. 'level: Institutional'")
+    if len(level) > MAX_LEVEL_LENGTH:
+        raise CodebookError(
+            filename, line,
+            f"the level '{level[:40]}...' is {len(level)} characters long; the limit is "
+            f"{MAX_LEVEL_LENGTH}",
+            "A level is a short label shared by codes of several branches, e.g. Institutional")
+    return level
+
+
 def parse_colour(raw: str, filename: str, line: int | None) -> str | None:
     """``"#rgb"``/``"#rrggbb"`` (any case) to lower-case ``#rrggbb``; empty to ``None``."""
     value = raw.strip()
@@ -258,7 +287,8 @@ def normalise(cb: Codebook) -> Codebook:
                                 "Every code needs at least a name")
         colour = parse_colour(spec.colour or "", "codebook", None)
         fields = {key: norm_text(getattr(spec, key) or "") for key in TEXT_FIELDS}
-        tree.add(CodeSpec(path, colour, **fields), None)
+        level = check_level(spec.level or "", "codebook", None)
+        tree.add(CodeSpec(path, colour, **fields, level=level), None)
     name = norm_text(cb.name) if cb.name else ""
     return Codebook(name or None, tree.specs())
 

@@ -1,7 +1,7 @@
 """YAML codebooks: the human-editable format, read with line-exact errors and written cleanly.
 
 A top-level mapping with an optional ``name:`` and a ``codes:`` list; each code is a mapping
-with ``name``, optional ``colour`` (or ``color``), ``definition``, ``use_when``,
+with ``name``, optional ``colour`` (or ``color``), ``level``, ``definition``, ``use_when``,
 ``do_not_use_when``, ``example`` and ``children`` (a list of codes)::
 
     name: My codebook
@@ -11,6 +11,7 @@ with ``name``, optional ``colour`` (or ``color``), ``definition``, ``use_when``,
         definition: Anything that gets in the way.
         children:
           - name: Financial
+            level: Financial     # a level shared across branches (Enablers/Financial too)
 
 Reading walks ruamel.yaml's composed node tree rather than loaded data: nodes keep the text
 exactly as written (``0x1F`` stays ``0x1F``, not 31) and the line of every key and value, so
@@ -48,6 +49,7 @@ from .model import (
     CodeTree,
     TreeNode,
     canon_key,
+    check_level,
     check_name,
     did_you_mean,
     norm_text,
@@ -234,6 +236,10 @@ class _Reader:
         path = (*parent, name)
         colour = self.colour(*pairs["colour"]) if "colour" in pairs else None
         fields = {key: self.text(*pairs[key]) for key in TEXT_FIELDS if key in pairs}
+        if "level" in pairs:
+            knode, vnode = pairs["level"]
+            fields["level"] = check_level(self.text(knode, vnode), self.filename,
+                                          vnode.start_mark.line + 1)
         out.append(CodeSpec(path, colour, **fields))
         if "children" in pairs:
             self.code_list(*pairs["children"], path, out)
@@ -321,7 +327,7 @@ def styled(key: str, value: str, column: int, style: str | None = None) -> objec
     if _ODD_SPACE.search(value):
         # ruamel may wrap a plain or folded line at a run of spaces and lose one of them
         return LiteralScalarString(value) if "\n" in value else DoubleQuotedScalarString(value)
-    if key == "name":
+    if key in ("name", "level"):  # one-line labels: plain (ruamel quotes them when it must)
         return value
     if "\n" in value:
         return LiteralScalarString(value)
@@ -341,6 +347,8 @@ def code_map(node: TreeNode, column: int) -> CommentedMap:
     data["name"] = styled("name", spec.name, column)
     if spec.colour:
         data["colour"] = styled("colour", spec.colour, column)
+    if spec.level:
+        data["level"] = styled("level", spec.level, column)
     for key in TEXT_FIELDS:
         value = getattr(spec, key)
         if value:

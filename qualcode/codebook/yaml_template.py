@@ -385,7 +385,7 @@ class _Editor:
 
 
 def _fields(spec: CodeSpec) -> dict[str, str]:
-    return {"name": spec.name, "colour": spec.colour or "",
+    return {"name": spec.name, "colour": spec.colour or "", "level": spec.level,
             **{key: getattr(spec, key) for key in TEXT_FIELDS}}
 
 

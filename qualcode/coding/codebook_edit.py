@@ -52,6 +52,7 @@ class CodeView:
     ordinal: int
     guid: str
     version: int = 1
+    level: str | None = None  # the code's cross-branch level (``Code.level``), None for none
 
 
 class StaleCode(EditConflict):
@@ -62,7 +63,7 @@ def _view(s: Session, pid: int, code: Code) -> CodeView:
     s.flush()  # the version column moves on flush
     return CodeView(code.id, code_path(s, pid, code.id), code.name, code.parent_id, code.colour,
                     code.definition, code.use_when, code.do_not_use_when, code.example,
-                    code.ordinal, code.guid, code.version)
+                    code.ordinal, code.guid, code.version, code.level)
 
 
 def _check_version(s: Session, pid: int, row: Code, expected_version: int | None) -> None:
@@ -96,6 +97,20 @@ def _colour(colour: str | None) -> str | None:
     if colour is not None and not is_colour(colour):
         raise CodebookEditError(f"colour {colour!r} is not of the form #rrggbb (e.g. #4e79a7)")
     return colour.lower() if colour else None
+
+
+def _level(level: str | None) -> str | None:
+    """A code's level as stored: one line of at most 200 characters; None or "" for none."""
+    if level is None:
+        return None
+    if not isinstance(level, str):
+        raise CodebookEditError("a level is text (None or '' to clear it)")
+    level = level.strip()
+    if "\n" in level or "\r" in level:
+        raise CodebookEditError("a level is one line, e.g. Institutional")
+    if len(level) > 200:
+        raise CodebookEditError(f"a level has at most 200 characters ({len(level)} given)")
+    return level or None
 
 
 def _siblings(s: Session, pid: int, parent_id: int | None) -> list[Code]:
@@ -135,10 +150,13 @@ def _guid(s: Session, code_id: int | None) -> str | None:
 @retrying
 def create_code(db: Database, name: str, *, parent: int | str | None = None,
                 colour: str | None = None, definition: str = "", use_when: str = "",
-                do_not_use_when: str = "", example: str = "", actor: str,
-                record: bool = True) -> CodeView:
-    """Add a code (last among its siblings; a palette colour when none is given)."""
-    name, colour = _name(name), _colour(colour)
+                do_not_use_when: str = "", example: str = "", level: str | None = None,
+                actor: str, record: bool = True) -> CodeView:
+    """Add a code (last among its siblings; a palette colour when none is given).
+
+    ``level``: the code's cross-branch level (e.g. ``Institutional``), None for none.
+    """
+    name, colour, level = _name(name), _colour(colour), _level(level)
     with db.session() as s:
         pid = db.project_id(s)
         parent_row = _code(s, pid, parent, "parent") if parent is not None else None
@@ -153,7 +171,7 @@ def create_code(db: Database, name: str, *, parent: int | str | None = None,
         row = {"guid": new_guid(), "name": name, "parent": parent_row.guid if parent_row else None,
                "colour": colour, "definition": definition, "use_when": use_when,
                "do_not_use_when": do_not_use_when, "example": example,
-               "ordinal": max((c.ordinal for c in siblings), default=-1) + 1}
+               "ordinal": max((c.ordinal for c in siblings), default=-1) + 1, "level": level}
         edit = Edit(s, pid, actor=actor, kind="create code")
         code = edit.apply({"op": "create_code", "row": row})
         view = _view(s, pid, code)
@@ -201,15 +219,18 @@ def rename_code(db: Database, code: int | str, new_name: str, *, actor: str,
 
 @retrying
 def update_code(db: Database, code: int | str, *, colour=_UNSET, definition=_UNSET,
-                use_when=_UNSET, do_not_use_when=_UNSET, example=_UNSET, actor: str,
-                record: bool = True, expected_version: int | None = None) -> CodeView:
-    """Change a code's colour and definition fields; arguments left out stay as they are.
+                use_when=_UNSET, do_not_use_when=_UNSET, example=_UNSET, level=_UNSET,
+                actor: str, record: bool = True, expected_version: int | None = None) -> CodeView:
+    """Change a code's colour, level and definition fields; arguments left out stay as they are.
 
-    ``expected_version`` as for :func:`rename_code`.
+    ``level``: the cross-branch level (None or "" clears it). ``expected_version`` as for
+    :func:`rename_code`.
     """
     changes: dict = {}
     if colour is not _UNSET:
         changes["colour"] = _colour(colour)
+    if level is not _UNSET:
+        changes["level"] = _level(level)
     for field, value in zip(_TEXT_FIELDS, (definition, use_when, do_not_use_when, example)):
         if value is not _UNSET:
             if not isinstance(value, str):

@@ -212,6 +212,7 @@ def apply_codebook(
                 do_not_use_when=spec.do_not_use_when,
                 example=spec.example,
                 ordinal=ordinal,
+                level=spec.level or None,
             )
             session.add(code)
             session.flush()
@@ -227,6 +228,8 @@ def apply_codebook(
         }
         if code.name != spec.name:  # same path, different capitalisation: take the file's
             changes["name"] = spec.name
+        if (spec.level or None) != code.level:  # "" in a file is no level: NULL in the database
+            changes["level"] = spec.level or None
         if code.ordinal != ordinal:
             code.ordinal = ordinal
         if changes:
@@ -255,6 +258,7 @@ def to_codebook(session: Session, project_id: int, name: str | None = None) -> C
                 use_when=code.use_when,
                 do_not_use_when=code.do_not_use_when,
                 example=code.example,
+                level=code.level or "",
             )
             for path, code in tree(session, project_id)
         ],

@@ -25,7 +25,7 @@ from qualcode.project.documents import (
     show_document,
 )
 from qualcode.guards import md_text, safe_colour
-from qualcode.ui import agreement, analysis, interchange, members, projects, themes, workspace
+from qualcode.ui import agreement, analysis, interchange, members, participants, projects, themes, workspace
 from qualcode.ui.codebook_editor import codebook_editor
 from qualcode.ui.roles import current_role, may
 from qualcode.importers import SUPPORTED_EXTENSIONS, describe_recognised
@@ -481,5 +481,5 @@ PAGES = {
 }
 
 PAGES = {"Documents": page_documents, **workspace.PAGES, **{k: v for k, v in PAGES.items() if k != "Documents"}}
-for _family in (analysis, themes, agreement, interchange, members, projects):
+for _family in (participants, analysis, themes, agreement, interchange, members, projects):
     PAGES.update(_family.PAGES)
