@@ -139,7 +139,7 @@ def test_the_consensus_layer_is_never_pooled_with_its_coders(hand):
 def test_code_by_document_and_attribute_matrices(hand):
     m = code_by_document(load(hand))
     assert list(m.columns) == ["d1", "d2"]
-    assert m.to_dict("index") == {"Barriers/A": {"d1": 3, "d2": 0}, "Barriers/B": {"d1": 2, "d2": 0},
+    assert m.to_dict("index") == {"Barriers/A": {"d1": 2, "d2": 0}, "Barriers/B": {"d1": 2, "d2": 0},
                                   "Enablers/C": {"d1": 2, "d2": 1}}
     w = code_by_attribute(load(hand), "role", value="words")
     assert w.to_dict("index") == {"Barriers/A": {"IMG": 0, "faculty": 3}, "Barriers/B": {"IMG": 0, "faculty": 4},
@@ -159,6 +159,6 @@ def test_notebook_api_opens_a_path_and_returns_the_same_tables(tmp_path):
     assert project.frequencies(by="coder").attrs["by"] == "coder"
     assert project.cooccurrence(unit="sentence").to_numpy().tolist() == [[2, 1, 0], [1, 2, 1], [0, 1, 4]]
     assert project.excerpts(code="Barriers/B")["start"].tolist() == [11, 37]
-    assert project.filter(coders=["ben"]).excerpts()["coder"].tolist() == ["ben"]
+    assert project.filter(coders=["ben"]).excerpts()["coders"].tolist() == ["ben"]
     assert project.code_by_document().shape == (3, 2) and project.wide("turn").shape == (3, 9)
     project.db.close()

@@ -18,24 +18,38 @@ def hand(db):
 
 
 @pytest.mark.parametrize("kwargs, expected", [
-    # sentences: A in d1 0, 1; B in d1 1, 3; C in d1 0, 2, 3 and d2 0
+    # sentences: ana's A in d1 0, 1; ana's B in d1 1, 3; ana's C in d1 2, 3 and d2 0; ben's C in d1 0
     ({"all_of": ["Barriers/A", "Barriers/B"]}, [("d1", 1)]),
     ({"any_of": ["Barriers/A", "Barriers/B"]}, [("d1", 0), ("d1", 1), ("d1", 3)]),
+    # ben's C alone in sentence 0, but ana coded A there: a Barriers passage is there, so NOT excludes it
     ({"all_of": ["Enablers/C"], "none_of": ["Barriers"]}, [("d1", 2), ("d2", 0)]),
-    ({"all_of": ["Barriers"], "any_of": ["Enablers"]}, [("d1", 0), ("d1", 3)]),
+    # sentence 0 has ana's A and ben's C: a disagreement, not Barriers AND Enablers (it used to match)
+    ({"all_of": ["Barriers"], "any_of": ["Enablers"]}, [("d1", 3)]),
+    ({"all_of": ["Barriers/A", "Enablers/C"]}, []),
 ])
 def test_code_query_within_sentences(hand, kwargs, expected):
     found = q.code_query(load(hand), unit="sentence", **kwargs)
     assert [(r.document, r.unit) for r in found.itertuples()] == expected
 
 
+def test_codes_together_must_come_from_one_coder_and_the_result_names_them(hand):
+    found = q.code_query(load(hand), any_of=["Barriers/A", "Enablers/C"], unit="sentence")
+    assert [(r.unit, r.codes, r.coders) for r in found.itertuples() if r.document == "d1"] == [
+        (0, "Barriers/A; Enablers/C", "ana, ben"), (1, "Barriers/A; Barriers/B", "ana"),
+        (2, "Enablers/C", "ana"), (3, "Barriers/B; Enablers/C", "ana")]
+    assert found.attrs["set"]["coders"] == ["ana", "ben"] and found.attrs["coders"] == "coders ana, ben (as passages)"
+    # one coder's set: plain set logic on ben's codings only
+    ben = q.code_query(load(hand, coding_set="coder:ben"), all_of=["Enablers/C"], none_of=["Barriers"])
+    assert [(r.document, r.unit, r.coders) for r in ben.itertuples()] == [("d1", 0, "ben")]
+
+
 def test_code_query_by_turn_lists_codes_and_text(hand):
     found = q.code_query(load(hand), all_of=["Barriers/B"], unit="turn")
     assert found.to_dict("records") == [
         {"document": "d1", "unit": 0, "start": 3, "end": 23, "text": "One two. Three four.",
-         "codes": "Barriers/A; Barriers/B; Enablers/C"},
+         "codes": "Barriers/A; Barriers/B; Enablers/C", "coders": "ana"},
         {"document": "d1", "unit": 1, "start": 27, "end": 49, "text": "Five six. Seven eight.",
-         "codes": "Barriers/B; Enablers/C"}]
+         "codes": "Barriers/B; Enablers/C", "coders": "ana"}]
     with pytest.raises(AnalysisError, match="name at least one code"):
         q.code_query(load(hand))
 

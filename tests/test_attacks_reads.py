@@ -44,7 +44,7 @@ from xml.etree import ElementTree
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 import qualcode
 import qualcode.api
@@ -54,8 +54,8 @@ from qualcode.analysis import excerpts as ex
 from qualcode.analysis import frequencies as fr
 from qualcode.analysis import matrices as mx
 from qualcode.analysis import queries
-from qualcode.analysis.data import ProjectData, load
-from qualcode.coding import codebook_edit, editing, undo, visibility
+from qualcode.analysis.data import ProjectData, load, passage_ids
+from qualcode.coding import codebook_edit, editing, key_quotes, undo, visibility
 from qualcode.project import codings, documents, projects, sample
 from qualcode.project.codes import tree
 from qualcode.project.participants import parse_attributes
@@ -177,8 +177,10 @@ class Truth:
         ids = {r.id for r in self.visible}
         full = self.full
         kept = full.codings[full.codings["coding_id"].isin(ids)].reset_index(drop=True)
-        return dataclasses.replace(full, codings=kept, coders=sorted(set(kept["coder"])),
-                                   _cache={})
+        out = dataclasses.replace(full, codings=kept, coders=sorted(set(kept["coder"])), _cache={})
+        # passages joined over the visible codings only (a hidden coding never bridges two)
+        kept["passage"] = passage_ids(full.codes.index.get_indexer(kept["code_id"]), *out.global_spans(kept))
+        return out
 
 
 def _setup(db: Database) -> Database:
@@ -414,7 +416,10 @@ def _check_coders(got, t: Truth) -> list[str]:
 
 def _check_data(got, t: Truth) -> list[str]:
     expected = t.data
-    return (_differs(got.codings, expected.codings, "the codings table")
+    # passage numbers are dense over the codings loaded (so they cannot count hidden ones):
+    # compare the rows without them
+    return (_differs(got.codings.drop(columns="passage"), expected.codings.drop(columns="passage"),
+                     "the codings table")
             + _differs(got.coders, expected.coders, "the coders"))
 
 
@@ -455,6 +460,29 @@ def _check_summaries(got, t: Truth) -> list[str]:
                     [(t.count(), len({r.coder for r in t.visible}))], "project (codings, coders)")
 
 
+def _starred(db: Database, who: str | None, t: Truth):
+    """Every coding of the project starred as a key quote (ben's too), then the list as ``who``,
+    whole and for one code; the stars are taken off again (the PostgreSQL sweep runs every read
+    on one database, and the analysis tables carry the star)."""
+    with db.session() as s:
+        s.execute(update(Coding).values(key_quote=True))
+    try:
+        return (key_quotes.key_quotes(db, viewer=who),
+                key_quotes.key_quotes(db, viewer=who, code="Enablers"))
+    finally:
+        with db.session() as s:
+            s.execute(update(Coding).values(key_quote=False))
+
+
+def _check_starred(got, t: Truth) -> list[str]:
+    everything, enablers = got
+    hidden = {r.id for r in t.hidden}
+    return ([f"coding id {q.coding_id}" for q in everything + enablers if q.coding_id in hidden]
+            + _differs(sorted(q.coding_id for q in everything), sorted(r.id for r in t.visible),
+                       "key quotes listed")
+            + _differs(len(enablers), t.count(code="Enablers"), "Enablers key quotes listed"))
+
+
 def _project(db: Database, who: str | None) -> qualcode.api.Project:
     return qualcode.open(db, user=who)
 
@@ -479,6 +507,9 @@ READS: dict[str, Read] = {
         lambda db, who, t: {c: codebook_edit.code_usage(db, c, viewer=who) for c in USAGE_CODES},
         "a code's codings/documents/coders counts that include ben's (Enablers: only his)",
         _check_usage),
+    "qualcode.coding.key_quotes.key_quotes": Read(
+        _starred, "ben's starred codings (quote, coder, memo) in the list of key quotes",
+        _check_starred),
     "qualcode.coding.undo.peek": Read(
         lambda db, who, t: undo.peek(db, who),
         "the description of ben's last action (“quote”)"),
@@ -515,6 +546,10 @@ READS: dict[str, Read] = {
         lambda db, who, t: _project(db, who).filter(documents=["int1"]).data,
         "ben's int1 codings in a filtered view (the viewer dropped by filter())",
         lambda got, t: _differs(len(got.codings), t.count(document="int1"), "int1 codings")),
+    "qualcode.api.Project.coding_set": Read(
+        lambda db, who, t: _project(db, who).coding_set,
+        "ben among the coders of the default coding set",
+        lambda got, t: [] if t.ben_visible or BEN not in got.coders else [f"the coding set names {BEN}: {got}"]),
     "qualcode.api.Project.frequencies": Read(
         lambda db, who, t: _project(db, who).frequencies(),
         "codings/documents counts per code that include ben's", same_as_visible(fr.frequencies)),
@@ -640,6 +675,7 @@ NO_CODINGS: dict[str, str] = {
     "qualcode.analysis.synthetic.build": "writes a generated project (test data); returns None",
     "qualcode.analysis.synthetic.random_project": "writes a generated project; returns its sizes",
     "qualcode.analysis.synthetic.hand_project": "writes the hand-built test project",
+    "qualcode.analysis.synthetic.two_coders_project": "writes a hand-built two-coder test project",
     "qualcode.analysis.synthetic.code_random_sentences": "writes generated codings; returns how "
                                                          "many it wrote (its own argument)",
     "qualcode.api.Project.refresh": "forgets the loaded tables; reads nothing",
@@ -652,6 +688,11 @@ NO_CODINGS: dict[str, str] = {
     "qualcode.project.projects.backup_dir": "computes a folder name",
     "qualcode.project.projects.default_backup_path": "computes a file name",
     "qualcode.team.project_backup.close_project_file": "closes a file opened for a restore",
+    "qualcode.project.attribute_groups.list_groupings": "groupings: attribute names, value → group "
+                                                        "mappings, participant counts",
+    "qualcode.project.attribute_groups.list_attributes": "participant attributes with their values and counts",
+    "qualcode.project.attribute_groups.participant_table": "participants, their documents' names and "
+                                                           "attribute values",
 }
 
 #: Steps that copy codings server-side and take no acting user, so they serve nobody's read:

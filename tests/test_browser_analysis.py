@@ -1,8 +1,10 @@
 """The analysis pages in a real browser: `streamlit run app.py` + Playwright + Debian's Chromium.
 
-Journey: a researcher with a coded project reads theme frequencies broken down by role,
-downloads the bar chart as PNG, looks at the co-occurrence heatmap, and downloads the coded
-excerpts as XLSX. Screenshots go to test-artifacts/browser-analysis/.
+Journey: a researcher with a coded project reads theme frequencies broken down by role (on the
+default coding set, which the page names), downloads the bar chart as PNG, looks at the
+co-occurrence heatmap, switches the coding set to one coder, and downloads the coded excerpts —
+one row per passage — as XLSX, whose About sheet names the set. Screenshots go to
+test-artifacts/browser-analysis/.
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ def test_frequencies_chart_png_and_excerpts_xlsx_downloads(page):
     page.get_by_role("heading", name="Documents").wait_for(timeout=120_000)
 
     _go(page, "Frequencies")
+    expect(page.get_by_text("Coding set: coders ana, ben, chen (as passages)")).to_be_visible()
+    expect(page.get_by_text("No consensus layer yet").first).to_be_visible()
     page.get_by_test_id("stSelectbox").filter(has_text="Break down by").click()
     page.get_by_role("option", name="attribute:role").click()
     page.locator(".js-plotly-plot").first.wait_for()
@@ -67,10 +71,17 @@ def test_frequencies_chart_png_and_excerpts_xlsx_downloads(page):
     page.screenshot(path=SHOTS / "2-cooccurrence.png", full_page=True)
 
     _go(page, "Excerpts")
-    expect(page.get_by_text(re.compile(r"^\d+ excerpts$"))).to_be_visible()
+    page.locator("[data-testid='stSidebar'] label").filter(has_text="One coder").first.click()
+    expect(page.get_by_text("Coding set: coder ana")).to_be_visible()
+    count = page.get_by_text(re.compile(r"^\d+ passages \(\d+ codings\)"))
+    expect(count).to_be_visible()
+    passages = int(count.inner_text().split()[0])
     page.screenshot(path=SHOTS / "3-excerpts.png")
     with page.expect_download() as info:
         page.locator(".st-key-ex_xlsx button").click()
-    ws = load_workbook(io.BytesIO(Path(info.value.path()).read_bytes())).active
-    rows = list(ws.values)
-    assert rows[0][:3] == ("document", "participant", "role") and len(rows) >= 121
+    book = load_workbook(io.BytesIO(Path(info.value.path()).read_bytes()))
+    rows = list(book.active.values)
+    assert rows[0][:3] == ("document", "participant", "role") and len(rows) == 1 + passages
+    coders = rows[0].index("coders")
+    assert {r[coders] for r in rows[1:]} == {"ana"}
+    assert ("set", "coder ana") in list(book["About"].values)

@@ -1,4 +1,8 @@
-"""The analysis pages with AppTest on a copy of the sample project with seeded codings."""
+"""The analysis pages with AppTest on a copy of the sample project with seeded codings.
+
+The sample's coders are ana, ben and chen, with no consensus layer: the default coding set is
+all three as passages, with the library's note.
+"""
 
 from __future__ import annotations
 
@@ -28,10 +32,17 @@ def _goto(page):
     return at
 
 
+SAMPLE_SET = "Coding set: coders ana, ben, chen \\(as passages\\)"  # md_text escapes the parentheses
+
+
 @pytest.mark.parametrize("page", PAGES)
-def test_every_analysis_page_renders(coded_sample, page):
+def test_every_analysis_page_renders_and_states_the_coding_set(coded_sample, page):
     at = _goto(page)
     assert at.header[0].value == page
+    assert SAMPLE_SET in [c.value for c in at.caption]
+    assert any(i.value.startswith("No consensus layer yet") for i in at.info)
+    assert at.radio(key="an_set_kind").value == "Several coders"
+    assert at.multiselect(key="an_set_coders").value == ["ana", "ben", "chen"]
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -46,10 +57,50 @@ def test_frequencies_by_attribute_and_coder_filter(coded_sample):
     at.selectbox(key="freq_by").set_value("attribute:role").run()
     assert not at.exception
     table = at.dataframe[0].value
-    assert list(table.columns[:3]) == ["code", "depth", "role"] and table["codings"].sum() > 0
-    at.multiselect(key="an_coders").set_value(["ana"]).run()
+    assert list(table.columns[:4]) == ["code", "depth", "role", "passages"]
+    assert 0 < table["passages"].sum() <= table["codings"].sum()
+    at.radio(key="an_set_kind").set_value("One coder").run()
+    at.selectbox(key="an_set_coder").set_value("ben").run()
     assert not at.exception
-    assert any(c.value == "Coders: ana" for c in at.caption)
+    assert "Coding set: coder ben" in [c.value for c in at.caption]
+    assert not any(i.value.startswith("No consensus layer yet") for i in at.info)  # chosen, not defaulted
+    mine = at.dataframe[0].value
+    assert (mine["passages"] <= mine["codings"]).all() and mine["codings"].sum() < table["codings"].sum()
+    at.radio(key="an_set_kind").set_value("Several coders").run()
+    at.multiselect(key="an_set_coders").set_value([]).run()
+    assert any("Choose at least one coder" in i.value for i in at.info)
+
+
+def test_the_note_points_to_the_agreement_page(coded_sample):
+    at = _goto("Matrices")
+    at.button(key="an_to_agreement").click().run()
+    assert not at.exception
+    assert at.radio(key="page").value == "Agreement"
+
+
+def test_the_project_is_read_once_per_change_and_files_only_when_asked(coded_sample, monkeypatch):
+    from qualcode.analysis import data as data_module
+    from qualcode.analysis import excerpts as ex
+    from qualcode.project.codings import add_coding
+    from qualcode.ui import analysis as ui_analysis
+
+    reads, files = [], []
+    real_load = data_module.load
+    monkeypatch.setattr(ui_analysis, "load", lambda *a, **k: reads.append(k) or real_load(*a, **k))
+    for name in ("to_csv", "to_xlsx", "to_docx", "to_markdown", "to_json"):
+        real = getattr(ex, name)
+        monkeypatch.setattr(ex, name, lambda *a, _real=real, _name=name, **k: files.append(_name) or _real(*a, **k))
+    at = _goto("Excerpts")
+    assert len(reads) == 1  # the default set, unfiltered: one read serves the choices and the page
+    at.selectbox(key="ex_context").set_value("none").run()
+    at.selectbox(key="ex_code").set_value("Barriers").run()
+    assert len(reads) == 1 and files == []  # reruns reuse the read; no file is built unasked
+    at.radio(key="an_set_kind").set_value("One coder").run()
+    assert len(reads) == 2 and reads[-1]["coding_set"].startswith("coder:")
+    doc = "p01_program_director_internal_medicine"
+    add_coding(coded_sample, doc, "Barriers", "dana", start=200, end=260)  # a change: read again
+    at.run()
+    assert len(reads) == 4 and files == []  # the unfiltered choices and the chosen set, afresh
 
 
 def test_cooccurrence_options(coded_sample):
@@ -78,10 +129,14 @@ def test_query_search_autocode_and_undo(coded_sample):
     assert any("Removed" in s.value for s in at.success)
 
 
-def test_excerpts_page_lists_codings(coded_sample):
+def test_excerpts_page_lists_passages_with_their_coders(coded_sample):
     at = _goto("Excerpts")
     table = at.dataframe[0].value
-    assert len(table) >= 80 and {"excerpt", "context_before", "role", "speaker"} <= set(table.columns)
+    assert {"excerpt", "context_before", "role", "speaker", "coders", "codings", "key_quote"} <= set(table.columns)
+    passages, codings = len(table), int(table["codings"].sum())
+    assert passages < codings  # ana and ben coded many passages alike: one row each
+    assert any(c.value.startswith(f"{passages} passages ({codings} codings)") for c in at.caption)
+    assert (table["coders"] == "ana, ben").any()
     at.selectbox(key="ex_code").set_value("Barriers").run()
     assert not at.exception
     assert set(at.dataframe[0].value["code"].str.split("/").str[0]) == {"Barriers"}

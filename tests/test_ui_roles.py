@@ -34,9 +34,9 @@ CODINGS = (
     (DOCS[1], "Barriers/Institutional/Administrative burden", "ben", "leaf blower outside"),
 )
 QUOTES = {coder: [phrase for *_, who, phrase in CODINGS if who == coder] for coder in ("ana", "ben")}
-ALL_PAGES = ["Documents", "Code", "Retrieve", "Transcript", "Codebook", "Import", "Frequencies",
-             "Co-occurrence", "Matrices", "Query", "Excerpts", "Agreement", "Interchange", "Members",
-             "Projects"]
+ALL_PAGES = ["Documents", "Code", "Retrieve", "Transcript", "Codebook", "Import", "Participants",
+             "Frequencies", "Co-occurrence", "Matrices", "Query", "Excerpts", "Themes", "Agreement",
+             "Interchange", "Members", "Projects"]
 #: The pages each role finds in the sidebar, in the sidebar's order.
 ROLE_PAGES = {
     "owner": ALL_PAGES,
@@ -253,7 +253,7 @@ def test_blind_coding_hides_the_other_coders_codings_from_a_coder(at):
     assert not at.exception
     table = at.dataframe[0].value
     cells = " ".join(table.astype(str).values.ravel())
-    assert set(table["coder"]) == {"ana"} and len(table) == len(QUOTES["ana"])
+    assert set(table["coders"]) == {"ana"} and len(table) == len(QUOTES["ana"])
     assert all(q in cells for q in QUOTES["ana"]) and not any(q in cells for q in QUOTES["ben"])
     at.radio(key="page").set_value("Agreement").run()
     assert any("Blind coding is on" in i.value for i in at.info)

@@ -4,6 +4,11 @@ PNG and SVG go through kaleido 1.x, which drives a Chromium it finds on the mach
 (Debian's ``/usr/bin/chromium``; ``BROWSER_PATH`` overrides it). Each export starts a browser
 (about 2–3 s). When kaleido or a browser is missing, :func:`to_png`/:func:`to_svg` raise
 :class:`ImageExportUnavailable` with what to install; HTML never needs either.
+
+Every figure's subtitle states the coding set its table was computed on (the table's
+``attrs["coders"]``, e.g. "coders ana, ben (as passages)"), so a chart pasted alone still says
+whose codings it counts. Code names, coder names and breakdown values are the user's text and
+go through ``guards.plotly_text``.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-from qualcode.analysis.data import ProjectData
+from qualcode.analysis.data import AnalysisError, ProjectData
 from qualcode.guards import plotly_text
 
 
@@ -23,13 +28,35 @@ class ImageExportUnavailable(RuntimeError):
     """PNG/SVG export needs kaleido and a Chromium browser; the message says what is missing."""
 
 
-def frequency_bars(freq: pd.DataFrame, *, value: str = "codings", stack: str | None = None,
+def subtitle(table: pd.DataFrame) -> str:
+    """The coding set of ``table`` (from its attrs) as safe Plotly text, or ``""``."""
+    label = table.attrs.get("coders")
+    return f"Coding set: {plotly_text(label)}" if label else ""
+
+
+def _title(fig: go.Figure, title: str | None, table: pd.DataFrame) -> go.Figure:
+    """Set the title (already safe text) and the coding-set subtitle of ``table``."""
+    sub = subtitle(table)
+    fig.update_layout(title={"text": title or "", "subtitle": {"text": sub}},
+                      margin={"t": 110 if sub else 80})
+    return fig
+
+
+def _column(freq: pd.DataFrame, value: str) -> None:
+    if value not in freq.columns:
+        counted = [c for c in ("passages", "codings", "documents", "participants", "words") if c in freq.columns]
+        raise AnalysisError(f"value must be one of {', '.join(counted)}, not {value!r}")
+
+
+def frequency_bars(freq: pd.DataFrame, *, value: str = "passages", stack: str | None = None,
                    depth: int | None = None) -> go.Figure:
     """Horizontal bars of ``value`` per code, stacked by the breakdown column ``stack``.
 
     ``freq`` is a :func:`~qualcode.analysis.frequencies.frequencies` result (with ``by=stack``);
-    ``depth`` keeps codes of one tree level only (0 = themes).
+    ``value``: passages (default), codings, documents, participants or words; ``depth`` keeps
+    codes of one tree level only (0 = themes). The subtitle states the coding set.
     """
+    _column(freq, value)
     frame = freq if depth is None else freq[freq["depth"] == depth]
     frame = frame[frame[value] > 0].copy()
     # Code names and breakdown values are the user's text, not Plotly markup.
@@ -38,9 +65,9 @@ def frequency_bars(freq: pd.DataFrame, *, value: str = "codings", stack: str | N
         frame[stack] = frame[stack].map(lambda v: plotly_text(v) if isinstance(v, str) else v)
     order = list(dict.fromkeys(frame["code"]))
     fig = px.bar(frame, x=value, y="code", color=stack, orientation="h",
-                 category_orders={"code": order}, barmode="stack",
-                 title=f"{value.capitalize()} per code" + (f" by {plotly_text(stack)}" if stack else ""))
-    fig.update_layout(height=max(320, 22 * len(order) + 140), yaxis_title=None,
+                 category_orders={"code": order}, barmode="stack")
+    _title(fig, f"{value.capitalize()} per code" + (f" by {plotly_text(stack)}" if stack else ""), freq)
+    fig.update_layout(height=max(320, 22 * len(order) + 170), yaxis_title=None,
                       legend_title_text=plotly_text(stack) if stack else "")
     return fig
 
@@ -50,7 +77,8 @@ def heatmap(matrix: pd.DataFrame, *, title: str | None = None, cluster: bool = F
     columns by average-linkage hierarchical clustering (scipy) so similar codes sit together.
 
     A code's cell with itself (n1, or 1) is left blank, so the colour scale shows co-occurrence
-    rather than the codes' own frequencies.
+    rather than the codes' own frequencies. ``title`` is used as given (pass safe text); the
+    subtitle states the coding set.
     """
     m = matrix.astype(float)
     for code in set(m.index) & set(m.columns):
@@ -66,10 +94,10 @@ def heatmap(matrix: pd.DataFrame, *, title: str | None = None, cluster: bool = F
     n = max(m.shape)
     measure = matrix.attrs.get("measure", "")
     fig = px.imshow(m, color_continuous_scale="Blues", aspect="auto", text_auto=n <= 15,
-                    labels={"color": measure or "value"},
-                    title=title or (f"Co-occurrence ({measure}, unit: {matrix.attrs.get('unit')})"
-                                    if measure else None))
-    fig.update_layout(height=max(420, 18 * m.shape[0] + 200))
+                    labels={"color": measure or matrix.attrs.get("value") or "value"})
+    _title(fig, title or (f"Co-occurrence ({measure}, unit: {matrix.attrs.get('unit')})" if measure else None),
+           matrix)
+    fig.update_layout(height=max(420, 18 * m.shape[0] + 230))
     return fig
 
 
@@ -112,21 +140,24 @@ def network(matrix: pd.DataFrame, *, min_weight: float = 0) -> go.Figure:
                              hoverinfo="text",
                              marker={"size": [8 + 30 * s / (biggest or 1) for s in sizes], "color": "#4e79a7"},
                              showlegend=False))
-    fig.update_layout(title=f"Co-occurrence network ({matrix.attrs.get('measure', '')}, "
-                            f"unit: {matrix.attrs.get('unit', '')})", height=700,
-                      xaxis={"visible": False}, yaxis={"visible": False, "scaleanchor": "x"})
+    _title(fig, f"Co-occurrence network ({matrix.attrs.get('measure', '')}, unit: {matrix.attrs.get('unit', '')})",
+           matrix)
+    fig.update_layout(height=700, xaxis={"visible": False}, yaxis={"visible": False, "scaleanchor": "x"})
     return fig
 
 
-def sunburst(data: ProjectData, freq: pd.DataFrame, *, value: str = "codings") -> go.Figure:
-    """The code tree as a sunburst, each code sized by its own ``value`` (freq without roll-up)."""
+def sunburst(data: ProjectData, freq: pd.DataFrame, *, value: str = "passages") -> go.Figure:
+    """The code tree as a sunburst, each code sized by its own ``value`` (freq without roll-up);
+    the subtitle states the coding set."""
+    _column(freq, value)
     codes = data.codes.sort_values("order")
     own = freq.set_index("code")[value].reindex(codes["path"]).fillna(0).to_numpy()
     parents = [plotly_text(data.codes.at[p, "path"]) if pd.notna(p) else "" for p in codes["parent_id"]]
     fig = go.Figure(go.Sunburst(ids=[plotly_text(c) for c in codes["path"]],
                                 labels=[plotly_text(c) for c in codes["name"]], parents=parents, values=own,
                                 branchvalues="remainder", hovertemplate="%{id}: %{value}<extra></extra>"))
-    fig.update_layout(title=f"Code tree ({value})", height=650, margin={"t": 50, "l": 0, "r": 0, "b": 0})
+    _title(fig, f"Code tree ({value})", freq)
+    fig.update_layout(height=650, margin={"l": 0, "r": 0, "b": 0})
     return fig
 
 

@@ -62,28 +62,40 @@ def code_query(
     none of ``none_of``; each code includes the codes below it.
 
     A code is in a unit when one of its codings shares at least one character with the unit.
-    Columns: document, unit (ordinal), start, end, text, codes (the matching codes' paths).
+    Codes found together are a co-occurrence, so ``all_of``/``any_of`` must be met by **one
+    coder** of the coding set (or the consensus layer): ana's A and ben's B in one sentence are a
+    disagreement, not "A AND B". ``none_of`` leaves out a unit where any coder of the set applied
+    the code (there is a passage of it there). Under one coder or the consensus layer this is
+    plain set logic. Columns: document, unit (ordinal), start, end, text, codes (every code of
+    the set in the unit), coders (the coders whose codings meet ``all_of``/``any_of`` there).
     """
     if not all_of and not any_of:
         raise AnalysisError("name at least one code to look for (all of / any of)")
     table, us, ue = _unit_table(data, unit)
     cs, ce = data.global_spans(data.codings)
     spans, units = _span_units(cs, ce, us, ue)
-    coded = pd.DataFrame({"unit": units, "code_id": data.codings["code_id"].to_numpy()[spans]})
+    coded = pd.DataFrame({"unit": units, "code_id": data.codings["code_id"].to_numpy()[spans],
+                          "coder": data.codings["coder"].to_numpy()[spans]})
 
-    def having(path: str) -> set[int]:
-        return set(coded.loc[coded["code_id"].isin(data.code_ids(path)), "unit"])
+    def having(path: str) -> set[tuple[str, int]]:
+        """(coder, unit) pairs where that coder applied ``path`` (or a code below it)."""
+        hit = coded[coded["code_id"].isin(data.code_ids(path))]
+        return set(zip(hit["coder"], hit["unit"]))
 
-    keep = set(range(len(table)))
+    pairs = set(zip(coded["coder"], coded["unit"]))
     for path in all_of:
-        keep &= having(path)
+        pairs &= having(path)
     if any_of:
-        keep &= set().union(*(having(p) for p in any_of))
+        pairs &= set().union(*(having(p) for p in any_of))
+    keep = {u for _, u in pairs}
     for path in none_of:
-        keep -= having(path)
+        keep -= {u for _, u in having(path)}
     rows = sorted(keep)
+    coders_in: dict[int, list[str]] = {}
+    for coder, u in sorted(pairs):
+        coders_in.setdefault(u, []).append(coder)
     names = data.documents["document"]
-    named = coded[coded["unit"].isin(rows)].drop_duplicates()
+    named = coded[coded["unit"].isin(rows)][["unit", "code_id"]].drop_duplicates()
     paths_in = named.groupby("unit")["code_id"].agg(
         lambda ids: "; ".join(data.codes["path"].reindex(sorted(ids, key=lambda i: data.codes.at[i, "order"]))))
     out = pd.DataFrame({
@@ -93,9 +105,10 @@ def code_query(
         "end": [int(table.at[i, "end"]) for i in rows],
         "text": [data.texts[table.at[i, "document_id"]][table.at[i, "start"]:table.at[i, "end"]] for i in rows],
         "codes": [paths_in.get(i, "") for i in rows],
+        "coders": [", ".join(coders_in.get(i, [])) for i in rows],
     })
     out.attrs.update({"unit": unit, "all_of": list(all_of), "any_of": list(any_of),
-                      "none_of": list(none_of), "coders": data.describe_coders()})
+                      "none_of": list(none_of), **data.result_attrs()})
     return out
 
 
@@ -179,7 +192,8 @@ def search(
             if not speaker[p] and isinstance(sp, str):
                 speaker[p] = sp
     out.insert(2, "speaker", speaker)
-    out.attrs.update({"pattern": pattern, "regex": regex, "case": case, "lemma": lemma})
+    out.attrs.update({"pattern": pattern, "regex": regex, "case": case, "lemma": lemma,
+                      **data.result_attrs()})
     return out.drop(columns="document_id")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+from collections.abc import Iterable
 
 from sqlalchemy import insert
 
@@ -49,6 +50,7 @@ def build(
     codings: list[tuple[str, str, str, int, int]] = (),
     attributes: dict[str, dict[str, str]] | None = None,
     memos: dict[int, str] | None = None,
+    key_quotes: Iterable[int] = (),
 ) -> None:
     """Write a hand-built project.
 
@@ -56,8 +58,10 @@ def build(
     "sentences": [(start, end)], "participant": "P01" or None}``. ``codes``: code paths (parents
     are created). ``codings``: ``(document, code path, coder, start, end)``. ``attributes``:
     participant → {attribute: value} (all typed ``text``). ``memos``: coding index → memo.
+    ``key_quotes``: indexes of the codings starred as key quotes.
     """
     memos = memos or {}
+    starred = set(key_quotes)
     with db.session() as s:
         pid = db.project_id(s)
         apply_codebook(s, pid, _codebook(codes), actor="synthetic")
@@ -105,7 +109,8 @@ def build(
                 s.flush()
                 coder_ids[coder] = c.id
             s.add(Coding(document_id=doc_ids[doc], code_id=code_ids[path], coder_id=coder_ids[coder],
-                         start=start, end=end, quote=documents[doc]["text"][start:end], memo=memos.get(i)))
+                         start=start, end=end, quote=documents[doc]["text"][start:end], memo=memos.get(i),
+                         key_quote=i in starred))
         log(s, project_id=pid, actor="synthetic", action="generate", entity="project",
             documents=len(documents), codings=len(codings))
 
@@ -238,6 +243,29 @@ def hand_project(db: Database) -> None:
         "d2": {"text": HAND_TEXT_2, "turns": [("I", 3, 12)], "sentences": [(3, 12)], "participant": "P2"},
     }, codes=["Barriers/A", "Barriers/B", "Enablers/C"], codings=HAND_CODINGS,
         attributes={"P1": {"role": "faculty"}, "P2": {"role": "IMG"}}, memos={0: "=first memo"})
+
+
+#: Two coders on one passage (the excerpt and CLI tests of coding sets). "d":
+#: "I: Visas took months. Fees were high.\nP: We paid twice.\n" — turns I 3-37 (at 0 s),
+#: P 41-55 (at 9 s); sentences 3-21, 22-37, 41-55; participant P1 (role faculty).
+TWO_CODERS_TEXT = "I: Visas took months. Fees were high.\nP: We paid twice.\n"
+TWO_CODERS_CODINGS = [
+    ("d", "Barriers/Visa", "ana", 3, 21),   # 0: "Visas took months." (memo "slow")
+    ("d", "Barriers/Visa", "ben", 3, 21),   # 1: ben, the very same span (memo "months")
+    ("d", "Barriers/Cost", "ana", 22, 37),  # 2: "Fees were high."
+    ("d", "Barriers/Cost", "ben", 27, 55),  # 3: ben, from "were" across the turn change (starred)
+    ("d", "Barriers/Cost", "ana", 41, 55),  # 4: "We paid twice.", inside coding 3
+]
+
+
+def two_coders_project(db: Database, *, consensus: list[tuple[str, str, int, int]] = ()) -> None:
+    """Write the two-coder project (see TWO_CODERS_* above); ``consensus``: (code, start, end)
+    codings of the ``consensus`` coder in "d" as well."""
+    codings = TWO_CODERS_CODINGS + [("d", code, "consensus", a, b) for code, a, b in consensus]
+    build(db, documents={"d": {"text": TWO_CODERS_TEXT, "turns": [("I", 3, 37, 0.0), ("P", 41, 55, 9.0)],
+                               "sentences": [(3, 21), (22, 37), (41, 55)], "participant": "P1"}},
+          codes=["Barriers/Visa", "Barriers/Cost"], codings=codings, attributes={"P1": {"role": "faculty"}},
+          memos={0: "slow", 1: "months"}, key_quotes=[3])
 
 
 def code_random_sentences(db: Database, *, seed: int = 1, codings: int = 60,

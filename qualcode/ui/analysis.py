@@ -1,13 +1,21 @@
 """Streamlit pages for analysis: Frequencies, Co-occurrence, Matrices, Query, Excerpts.
 
-Every page reads its filters (coders, documents, attribute values) from the sidebar, asks
-``qualcode.analysis`` for DataFrames and figures, and offers downloads: charts as PNG/SVG
-(generated only when clicked: each starts a browser through kaleido) and HTML, tables as CSV
-and XLSX. Transcript text in tables is shown by ``st.dataframe``, which renders it as text.
+Every page reads its filters from the sidebar — the **coding set** (the consensus layer, one
+coder, or several coders counted as passages; by default what the library resolves), documents
+and attribute values — asks ``qualcode.analysis`` for DataFrames and figures, and says on the
+page which set it counted (with the library's note and a way to the Agreement page when the
+default had to fall back to all coders). Counts of text are *passages*.
+
+**Once per change, not per click.** The project is read through :func:`_cached_load`, kept by
+Streamlit (``st.cache_resource``) under the database, project, viewer, set and filters and the
+change log's newest id: every change in qualcode writes one change-log entry, so a new id means
+the data may have changed and anything older is never shown. Downloads hand Streamlit a
+function, run only when the button is clicked (PNG/SVG start a browser through kaleido; XLSX
+and DOCX cost a moment each), never on every rerun. Transcript text in tables is shown by
+``st.dataframe``, which renders it as text.
 """
 
 from __future__ import annotations
-
 
 import pandas as pd
 import streamlit as st
@@ -16,7 +24,7 @@ from qualcode.team.access import AccessDenied
 from qualcode.analysis import charts
 from qualcode.analysis import excerpts as ex
 from qualcode.analysis.cooccurrence import MEASURES, UNITS, cooccurrence
-from qualcode.analysis.data import AnalysisError, ProjectData, load
+from qualcode.analysis.data import CONSENSUS, AnalysisError, ProjectData, load
 from qualcode.analysis.frequencies import frequencies
 from qualcode.analysis.matrices import code_by_attribute, code_by_document
 from qualcode.analysis.queries import (
@@ -31,6 +39,65 @@ from qualcode.analysis.queries import (
 from qualcode.guards import md_text
 from qualcode.store.db import Database
 
+#: The coding-set choices of the sidebar, and the CodingSet kind each stands for.
+SET_CHOICES = {"Consensus": "consensus", "One coder": "coder", "Several coders": "coders"}
+PASSAGES_HELP = ("A passage is one code's overlapping codings in a document, from any coder of the set: "
+                 "two coders coding one sentence alike give 1 passage and 2 codings.")
+
+
+def last_change(db: Database) -> int:
+    """The change log's newest id (0 for none): one indexed read that moves with every change."""
+    from sqlalchemy import func, select
+
+    from qualcode.store.models import ChangeLog
+
+    with db.session(readonly=True) as s:
+        return int(s.scalar(select(func.max(ChangeLog.id))) or 0)
+
+
+@st.cache_resource(show_spinner="Reading the project…", max_entries=8, ttl=1800)
+def _cached_load(_db: Database, database: str, project, viewer: str | None, changed: int,
+                 coding_set: str | None, documents: tuple, attributes: tuple) -> ProjectData:
+    """:func:`~qualcode.analysis.data.load`, kept per (database, project, viewer, change-log id,
+    set, filters); ``_db`` is not part of the key (``database``/``project`` name it)."""
+    return load(_db, coding_set=coding_set, documents=list(documents) or None,
+                attributes={k: list(v) for k, v in attributes} or None, viewer=viewer)
+
+
+def _load(db: Database, viewer: str | None, changed: int, coding_set: str | None = None,
+          documents: tuple = (), attributes: tuple = ()) -> ProjectData:
+    return _cached_load(db, db.display_name, db.project, viewer, changed, coding_set, documents, attributes)
+
+
+def _choose_set(base: ProjectData, me: str | None) -> str | None:
+    """The sidebar's coding-set choice as a ``--set`` spec, starting at the library's default."""
+    people = [c for c in base.coders if c != CONSENSUS]
+    if not base.coders:
+        return None
+    choices = [c for c, kind in SET_CHOICES.items() if kind != "consensus" or CONSENSUS in base.coders]
+    if not people:
+        choices = ["Consensus"]
+    default = {v: k for k, v in SET_CHOICES.items()}[base.coding_set.kind]
+    kind = SET_CHOICES[st.radio("Coding set", choices, index=choices.index(default) if default in choices else 0,
+                                key="an_set_kind",
+                                help="Whose codings every count, chart and export on these pages uses. "
+                                     + PASSAGES_HELP)]
+    if kind == "consensus":
+        return "consensus"
+    if kind == "coder":
+        first = base.coding_set.coders[0] if base.coding_set.kind == "coder" else me if me in people else people[0]
+        name = st.selectbox("Coder", people, index=people.index(first) if first in people else 0,
+                            key="an_set_coder")
+        return f"coder:{name}"
+    chosen = base.coding_set.coders if base.coding_set.kind == "coders" else people
+    names = st.multiselect("Coders (counted as passages)", people,
+                           default=[c for c in chosen if c in people], key="an_set_coders")
+    return "coders:" + ",".join(names) if names else ""
+
+
+def _to_agreement() -> None:
+    st.session_state["page"] = "Agreement"
+
 
 def _filters(db: Database) -> ProjectData | None:
     """Sidebar filters, then the filtered project data (None, with a message, when unusable).
@@ -41,45 +108,69 @@ def _filters(db: Database) -> ProjectData | None:
     from qualcode.team.settings import is_blind
 
     me = (st.session_state.get("coder") or "").strip() or None
-    everything = load(db, viewer=me)
     blind = is_blind(db)
     if blind and me is None:
         st.info("Blind coding is on: choose your coder name in the sidebar to analyse your own codings.")
+        return None
+    changed = last_change(db)
+    try:
+        base = _load(db, me, changed)
+    except AnalysisError as exc:
+        st.error(md_text(exc))
         return None
     with st.sidebar:
         st.subheader("Filters")
         if blind:
             st.caption(f"Blind coding is on: only {md_text(me)}'s codings are analysed.")
-            coders = [me] if me in everything.coders else []
-            if not coders:
+            if me not in base.coders:
                 st.info("You have no codings yet.")
                 return None
+            spec = f"coder:{me}"
         else:
-            coders = st.multiselect("Coders (none = all, pooled)", everything.coders, key="an_coders")
-        docs = st.multiselect("Documents (none = all)", everything.documents["document"].tolist(),
+            spec = _choose_set(base, me)
+        docs = st.multiselect("Documents (none = all)", base.documents["document"].tolist(),
                               key="an_documents")
         attributes = {}
-        for name in everything.attributes.columns:
-            values = sorted({str(v) for v in everything.attributes[name].dropna()})
+        for name in base.attributes.columns:
+            values = sorted({str(v) for v in base.attributes[name].dropna()})
             chosen = st.multiselect(name, values, key=f"an_attr_{name}")
             if chosen:
                 attributes[name] = chosen
+    if spec == "":
+        st.info("Choose at least one coder for the coding set (sidebar).")
+        return None
+    default = spec is None or spec == base.coding_set.spec
     try:
-        data = load(db, coders=coders or None, documents=docs or None, attributes=attributes or None,
-                    viewer=me)
+        if default and not docs and not attributes:
+            data = base  # the same read: never load twice in one rerun
+        else:
+            data = _load(db, me, changed, spec, tuple(docs),
+                         tuple((k, tuple(v)) for k, v in sorted(attributes.items())))
     except AnalysisError as exc:
         st.error(md_text(exc))
         return None
+    st.caption(f"Coding set: {md_text(data.coding_set.label)}")
+    note = data.coding_set.note or (base.coding_set.note if default else "")
+    if note and not blind:
+        st.info(md_text(note))
+        if base.coding_set.kind != "consensus":
+            st.button("Open the Agreement page to adjudicate", key="an_to_agreement", on_click=_to_agreement)
     if data.codings.empty:
         st.info("No codings match these filters yet: code some passages (or widen the filters).")
     return data
 
 
 def _table_downloads(frame: pd.DataFrame, name: str, key: str, *, index: bool = False) -> None:
+    """CSV and XLSX buttons; each file is written only when its button is clicked."""
     c1, c2, _ = st.columns([1, 1, 4])
-    c1.download_button("CSV", ex.to_csv(frame.reset_index() if index else frame), f"{name}.csv", "text/csv",
-                       key=f"{key}_csv", on_click="ignore")
-    c2.download_button("XLSX", ex.to_xlsx(frame, index=index), f"{name}.xlsx",
+
+    def as_csv() -> bytes:
+        table = frame.reset_index() if index else frame
+        table.attrs.update(frame.attrs)
+        return ex.to_csv(table)
+
+    c1.download_button("CSV", as_csv, f"{name}.csv", "text/csv", key=f"{key}_csv", on_click="ignore")
+    c2.download_button("XLSX", lambda: ex.to_xlsx(frame, index=index), f"{name}.xlsx",
                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        key=f"{key}_xlsx", on_click="ignore")
 
@@ -98,12 +189,8 @@ def _chart(fig, name: str, key: str) -> None:
 
     c1.download_button("PNG", image("png"), f"{name}.png", "image/png", key=f"{key}_png", on_click="ignore")
     c2.download_button("SVG", image("svg"), f"{name}.svg", "image/svg+xml", key=f"{key}_svg", on_click="ignore")
-    c3.download_button("HTML", charts.to_html(fig), f"{name}.html", "text/html", key=f"{key}_html",
+    c3.download_button("HTML", lambda: charts.to_html(fig), f"{name}.html", "text/html", key=f"{key}_html",
                        on_click="ignore")
-
-
-def _scope(frame: pd.DataFrame) -> None:
-    st.caption(f"Coders: {md_text(frame.attrs.get('coders', ''))}")
 
 
 def page_frequencies(db: Database) -> None:
@@ -115,10 +202,11 @@ def page_frequencies(db: Database) -> None:
     by = st.selectbox("Break down by", options, key="freq_by")
     by = None if by == "(none)" else by
     rollup = st.checkbox("Roll sub-codes up into their themes", value=True, key="freq_rollup")
-    value = st.selectbox("Bar length", ["codings", "documents", "participants", "words"], key="freq_value")
+    value = st.selectbox("Bar length", ["passages", "codings", "documents", "participants", "words"],
+                         key="freq_value", help=PASSAGES_HELP)
     freq = frequencies(data, by=by, rollup=rollup)
-    _scope(freq)
-    st.caption("Words coded count the union of coded text: overlapping codings are not counted twice.")
+    st.caption(f"{PASSAGES_HELP} Words coded count the union of coded text: overlapping codings are not "
+               "counted twice.")
     column = by.split(":", 1)[1] if by and by.startswith("attribute:") else by
     if not data.codings.empty:
         _chart(charts.frequency_bars(freq, value=value, stack=column), "frequencies", "freq")
@@ -150,8 +238,9 @@ def page_cooccurrence(db: Database) -> None:
     except AnalysisError as exc:
         st.error(md_text(exc))
         return
-    _scope(matrix)
-    st.caption(f"Unit: {unit}; measure: {measure}" + ("; P(column | row)" if measure == "conditional" else ""))
+    st.caption(f"Unit: {unit}; measure: {measure}" + ("; P(column | row)" if measure == "conditional" else "")
+               + f". {md_text(matrix.attrs.get('counted', ''))}; a co-occurrence needs one coder to have "
+                 "applied both codes.")
     if matrix.empty:
         st.info("No codes to compare yet.")
         return
@@ -171,12 +260,12 @@ def page_matrices(db: Database) -> None:
     data = _filters(db)
     if data is None:
         return
-    value = st.selectbox("Cell value", ["codings", "words"], key="mx_value")
+    value = st.selectbox("Cell value", ["passages", "codings", "words"], key="mx_value", help=PASSAGES_HELP)
     by_doc = code_by_document(data, value=value)
-    _scope(by_doc)
     st.subheader("Code × document")
     if not by_doc.empty:
-        _chart(charts.heatmap(by_doc, title=f"{value} per code and document"), "code-by-document", "mxdoc")
+        _chart(charts.heatmap(by_doc, title=f"{value.capitalize()} per code and document"), "code-by-document",
+               "mxdoc")
     st.dataframe(by_doc, width="stretch", key="mx_doc_table")
     _table_downloads(by_doc, "code-by-document", "mxdoc", index=True)
     if len(data.attributes.columns):
@@ -201,7 +290,8 @@ def page_query(db: Database) -> None:
     unit = c4.selectbox("Unit", QUERY_UNITS, key="q_unit")
     if all_of or any_of:
         found = code_query(data, all_of=all_of, any_of=any_of, none_of=none_of, unit=unit)
-        st.caption(f"{len(found)} {unit}s")
+        st.caption(f"{len(found)} {unit}s. Codes asked for together must come from one coder of the set "
+                   "(the coders column says whose codings matched).")
         st.dataframe(found, hide_index=True, width="stretch", key="q_codes_table")
         _table_downloads(found, "code-query", "qcodes")
     st.subheader("Text search")
@@ -269,23 +359,22 @@ def page_excerpts(db: Database) -> None:
     context = c2.selectbox("Context", ["sentence", "100 characters", "300 characters", "none"], key="ex_context")
     ctx = {"sentence": "sentence", "100 characters": 100, "300 characters": 300, "none": 0}[context]
     table = ex.excerpts(data, code=None if code == "(all codes)" else code, context=ctx)
-    _scope(table)
-    st.caption(f"{len(table)} excerpts")
+    st.caption(f"{len(table)} passages ({int(table['codings'].sum())} codings). One row per passage: "
+               "overlapping codings of one code are shown once, with the coders who coded them.")
     st.dataframe(table, hide_index=True, width="stretch", key="ex_table")
     cols = st.columns(6)
-    cols[0].download_button("CSV", ex.to_csv(table), "excerpts.csv", "text/csv", key="ex_csv", on_click="ignore")
-    cols[1].download_button("XLSX", ex.to_xlsx(table), "excerpts.xlsx",
-                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                            key="ex_xlsx", on_click="ignore")
-    cols[2].download_button("DOCX", lambda: ex.to_docx(table), "excerpts.docx",
-                            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                            key="ex_docx", on_click="ignore")
-    cols[3].download_button("Markdown", ex.to_markdown(table), "excerpts.md", "text/markdown", key="ex_md",
-                            on_click="ignore")
-    cols[4].download_button("JSON", ex.to_json(table), "excerpts.json", "application/json", key="ex_json",
-                            on_click="ignore")
-    cols[5].download_button("Wide 0/1 CSV", lambda: ex.to_csv(ex.wide_form(data)), "units-by-code.csv",
-                            "text/csv", key="ex_wide", on_click="ignore")
+    files = [
+        ("CSV", lambda: ex.to_csv(table), "excerpts.csv", "text/csv", "ex_csv"),
+        ("XLSX", lambda: ex.to_xlsx(table), "excerpts.xlsx",
+         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "ex_xlsx"),
+        ("DOCX", lambda: ex.to_docx(table), "excerpts.docx",
+         "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "ex_docx"),
+        ("Markdown", lambda: ex.to_markdown(table), "excerpts.md", "text/markdown", "ex_md"),
+        ("JSON", lambda: ex.to_json(table), "excerpts.json", "application/json", "ex_json"),
+        ("Wide 0/1 CSV", lambda: ex.to_csv(ex.wide_form(data)), "units-by-code.csv", "text/csv", "ex_wide"),
+    ]
+    for col, (label, make, file_name, mime, key) in zip(cols, files):
+        col.download_button(label, make, file_name, mime, key=key, on_click="ignore")
 
 
 #: Sidebar label → page function(db), merged into qualcode.ui.PAGES.
