@@ -387,3 +387,17 @@ def test_exported_png_and_svg_keep_every_label_inside(forty, tmp_path):
     assert len(ticks) == 40 and set(labels) == set(table.themes)
     for x, label in ticks:
         assert float(x) - text_width(unescape(label).rstrip()) >= 0
+
+
+def test_stars_of_the_coders_reach_the_consensus_layer(db):
+    """ana starred her d2 Enablers/Inst coding (0-4) and both coders their d3 Visa codings; the
+    consensus holds d2 Enablers/Inst 0-4 and d3 Visa 0-14, so both are key quotes on the consensus
+    set, while the consensus d4 Enablers/Inst 5-9 (nobody starred there) is not."""
+    build_project(db)
+    add_consensus(db)
+    data = load(db)
+    assert data.coding_set.kind == "consensus"
+    starred = data.codings[data.codings["key_quote"]]
+    names = data.documents["document"].to_dict()
+    assert sorted((names[r.document_id], r.start, r.end) for r in starred.itertuples()) == \
+        [("d2", 0, 4), ("d3", 0, 14)]

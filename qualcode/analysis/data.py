@@ -381,6 +381,8 @@ def load(
     keep_docs = set(doc_ids)
     codings = codings[codings["document_id"].isin(keep_docs)]
     chosen = _resolve_set(coding_set, coders, all_coders, codings)
+    if chosen.kind == "consensus":
+        codings = _stars_onto_consensus(codings)
     codings = codings[codings["coder"].isin(chosen.coders)]
     if chosen.note == "" and chosen.kind != "consensus":
         filters["coders"] = sorted(chosen.coders)
@@ -409,6 +411,23 @@ def load(
     code_pos = codes.index.get_indexer(codings["code_id"])
     codings["passage"] = passage_ids(code_pos, *data.global_spans(codings))
     return data
+
+
+def _stars_onto_consensus(codings: pd.DataFrame) -> pd.DataFrame:
+    """Coders star their own codings; the consensus layer is written by adjudication. A
+    consensus coding counts as a key quote when a coder starred a coding of the same code in the
+    same document that overlaps it, so reports on the consensus keep the team's quotes."""
+    starred = codings.loc[(codings["coder"] != CONSENSUS) & codings["key_quote"],
+                          ["document_id", "code_id", "start", "end"]]
+    consensus = codings[codings["coder"] == CONSENSUS]
+    if starred.empty or consensus.empty:
+        return codings
+    pairs = consensus[["coding_id", "document_id", "code_id", "start", "end"]].merge(
+        starred, on=["document_id", "code_id"], suffixes=("", "_star"))
+    hit = pairs.loc[(pairs["start"] < pairs["end_star"]) & (pairs["start_star"] < pairs["end"]), "coding_id"]
+    codings = codings.copy()
+    codings.loc[codings["coding_id"].isin(set(hit)), "key_quote"] = True
+    return codings
 
 
 def _resolve_set(requested, coders, visible: list[str], codings: pd.DataFrame) -> CodingSet:
