@@ -537,7 +537,7 @@ def test_unitizing_rejects_bad_input(continuum, spans_, message):
 
 
 # =============================================================================================
-# Many binary codes at once, and the prevalence note.
+# Many binary codes at once, and the kappa paradox.
 
 
 @pytest.mark.parametrize("coders", [2, 3])
@@ -567,17 +567,25 @@ def test_binary_batch_equals_the_single_table_functions(coders):
     assert batch.as_dict(5)["alpha"] is None
 
 
-def test_prevalence_note_flags_the_kappa_paradox():
-    rows = rows_from_table([[1, 3], [2, 94]], ["yes", "no"])  # a rare code
-    pa = ag.percent_agreement(rows).value
-    kappa = ag.cohen_kappa(rows).value
+def test_kappa_paradox_needs_skewed_prevalence_and_agreement_where_applied():
+    # A rare code the coders apply to different units (1 of 6 agreed): 95% agreement, low
+    # kappa, but no paradox; the coders do disagree.
+    rare = rows_from_table([[1, 3], [2, 94]], ["yes", "no"])
+    pa = ag.percent_agreement(rare).value
+    kappa = ag.cohen_kappa(rare).value
     assert pa == pytest.approx(0.95) and kappa < 0.3
-    note = ag.prevalence_note(pa, kappa)
-    assert note and "95.0%" in note and f"{kappa:.3f}" in note and "paradox" in note
-    assert ag.prevalence_note(0.95, 0.8) is None
-    assert ag.prevalence_note(0.85, 0.2) is None
-    assert ag.prevalence_note(0.95, float("nan")) is None
-    assert "alpha" in ag.prevalence_note(0.92, 0.4, statistic="alpha")
+    # By hand: "yes" is 1 + 3 + 1 + 2 = 7 of 200 ratings; chance .035² + .965² = .9325.
+    assert not ag.kappa_paradox(pa, kappa, chance=0.035**2 + 0.965**2, where_applied=1 / 6)
+    # The same table the other way up: a code applied almost everywhere, agreed on 94 of the
+    # 99 units any coder applied it to.
+    common = rows_from_table([[94, 2], [3, 1]], ["yes", "no"])
+    pa, kappa = ag.percent_agreement(common).value, ag.cohen_kappa(common).value
+    assert pa == pytest.approx(0.95) and kappa < 0.3
+    assert ag.kappa_paradox(pa, kappa, chance=0.965**2 + 0.035**2, where_applied=94 / 99)
+    assert not ag.kappa_paradox(0.95, 0.8, chance=0.93, where_applied=0.9)
+    assert not ag.kappa_paradox(0.85, 0.2, chance=0.93, where_applied=0.9)
+    assert not ag.kappa_paradox(0.95, float("nan"), chance=0.93, where_applied=0.9)
+    assert not ag.kappa_paradox(0.95, 0.2, chance=None, where_applied=0.9)
 
 
 # =============================================================================================

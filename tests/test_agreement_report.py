@@ -70,7 +70,8 @@ def test_two_coder_statistics_per_code_match_scikit_learn_and_nltk(project):
     table = report.table.set_index("code")
     assert list(table.index) == [FIN, VISA, STIPEND]
     for code in table.index:
-        m = hand_matrix(code, ["ana", "ben"])
+        # By default only the comparable units: int01's seven sentences (ben never coded int02).
+        m = hand_matrix(code, ["ana", "ben"], slice(0, 7))
         pair = both_rated(m)
         task = nltk_task(pair.astype(float))  # nltk's pairwise statistics need complete data
         row = table.loc[code]
@@ -81,18 +82,35 @@ def test_two_coder_statistics_per_code_match_scikit_learn_and_nltk(project):
         assert row["alpha"] == pytest.approx(nltk_task(m).alpha(), abs=1e-12)
         assert row["bp"] == pytest.approx(task.S(), abs=1e-12)
         assert row["alpha_low"] <= row["alpha"] <= row["alpha_high"]
-    assert table[[f"coded by {c}" for c in ("ana", "ben")]].values.tolist() == [[2, 1], [1, 2], [1, 1]]
+    # ana's coding of int02 is outside the comparable units, so it is not counted here.
+    assert table[[f"coded by {c}" for c in ("ana", "ben")]].values.tolist() == [[1, 1], [1, 2], [1, 1]]
     assert table["verdict"].tolist() == ["reliable", "unreliable", "unreliable"]
+    # Gwet's treatment keeps int02's three sentences, which only ana rated: alpha (pairable
+    # values only) and Cohen (units both rated) are unchanged, Fleiss' pi_k takes them in.
+    gwet = build_report(build_unit_matrix(project, coders=["ana", "ben"]), draws=0,
+                        missing="gwet").table.set_index("code")
+    for code in gwet.index:
+        m = hand_matrix(code, ["ana", "ben"])
+        assert gwet.loc[code, "alpha"] == pytest.approx(nltk_task(m).alpha(), abs=1e-12)
+        assert gwet.loc[code, "fleiss"] == pytest.approx(ag.fleiss_kappa(m).value, abs=1e-12)
+        assert gwet.loc[code, "cohen"] == pytest.approx(table.loc[code, "cohen"], abs=1e-12)
+    assert gwet[[f"coded by {c}" for c in ("ana", "ben")]].values.tolist() == [[2, 1], [1, 2], [1, 1]]
 
 
 def test_three_coders_with_a_document_one_coder_skipped_match_nltk(project):
-    report = build_report(build_unit_matrix(project, coders=["ana", "ben", "cleo"]), draws=0)
-    table = report.table.set_index("code")
+    matrix = build_unit_matrix(project, coders=["ana", "ben", "cleo"])
+    table = build_report(matrix, draws=0).table.set_index("code")
+    gwet = build_report(matrix, draws=0, missing="gwet").table.set_index("code")
     for code in table.index:
-        m = hand_matrix(code, ["ana", "ben", "cleo"])
+        # Default: the seven sentences of int01, the one document all three coded.
+        m = hand_matrix(code, ["ana", "ben", "cleo"], slice(0, 7))
         assert table.loc[code, "alpha"] == pytest.approx(nltk_task(m).alpha(), abs=1e-12)
-        assert table.loc[code, "units"] == 10
+        assert table.loc[code, "units"] == 7
         assert math.isnan(table.loc[code, "cohen"])  # Cohen's kappa is for two coders
+        # Gwet's treatment: all ten sentences (int02's rated by ana and cleo).
+        m = hand_matrix(code, ["ana", "ben", "cleo"])
+        assert gwet.loc[code, "alpha"] == pytest.approx(nltk_task(m).alpha(), abs=1e-12)
+        assert gwet.loc[code, "units"] == 10
     complete = build_report(build_unit_matrix(project, coders=["ana", "ben", "cleo"],
                                               documents=["int01"]), draws=0).table.set_index("code")
     for code in complete.index:
@@ -104,17 +122,21 @@ def test_three_coders_with_a_document_one_coder_skipped_match_nltk(project):
 def test_overall_figures_are_pooled_and_averaged_and_say_so(project):
     metrics = oracle("sklearn.metrics")
     report = build_report(build_unit_matrix(project, coders=["ana", "ben"]), draws=0)
-    stacked = np.vstack([both_rated(hand_matrix(c, ["ana", "ben"])) for c in (FIN, VISA, STIPEND)])
+    int01 = slice(0, 7)
+    stacked = np.vstack([both_rated(hand_matrix(c, ["ana", "ben"], int01))
+                         for c in (FIN, VISA, STIPEND)])
     pooled = report.overall["pooled"]
     assert pooled["units"] == 21
     assert pooled["cohen"] == pytest.approx(metrics.cohen_kappa_score(stacked[:, 0], stacked[:, 1]),
                                             abs=1e-12)
-    assert pooled["alpha"] == pytest.approx(
-        nltk_task(np.vstack([hand_matrix(c, ["ana", "ben"]) for c in (FIN, VISA, STIPEND)])).alpha(),
-        abs=1e-12)
-    per_code = [nltk_task(hand_matrix(c, ["ana", "ben"])).alpha() for c in (FIN, VISA, STIPEND)]
+    assert pooled["alpha"] == pytest.approx(nltk_task(stacked.astype(float)).alpha(), abs=1e-12)
+    per_code = [nltk_task(hand_matrix(c, ["ana", "ben"], int01)).alpha() for c in (FIN, VISA, STIPEND)]
     assert report.overall["mean"]["alpha"] == pytest.approx(np.mean(per_code), abs=1e-12)
     assert report.overall["pooled_method"].startswith("pooled: every code × unit pair")
+    # Of the 21 code × sentence pairs, 16 are 0/0 (by hand: FIN 6, VISA 5, STIPEND 5).
+    assert report.overall["absent_share"] == pytest.approx(16 / 21)
+    assert "no coder applied the code in 76.2% of the code × sentence pairs" in \
+        report.overall["pooled_method"]
     assert report.overall["mean_method"].startswith("mean: the unweighted average")
 
 
@@ -139,22 +161,75 @@ def test_thresholds(alpha, expected):
 
 
 def synthetic(columns: dict[str, list[list[int]]], coders=("ana", "ben"), unit="sentence",
-              documents=("d1",)) -> UnitMatrix:
-    """A UnitMatrix from literal per-code columns (one list per coder), all in one document."""
+              documents=("d1",), unit_document=None) -> UnitMatrix:
+    """A UnitMatrix from literal per-code columns (one list per coder), in the first document
+    unless ``unit_document`` says which document each unit lies in."""
     codes = tuple(columns)
     x = np.array([np.array(columns[c]).T for c in codes], dtype=np.int8)
     n = x.shape[1]
-    return UnitMatrix(unit, tuple(coders), codes, tuple(documents), x,
-                      np.zeros(n, dtype=np.int64), np.arange(n), np.arange(1, n + 1))
+    where = np.zeros(n, dtype=np.int64) if unit_document is None else np.array(unit_document)
+    return UnitMatrix(unit, tuple(coders), codes, tuple(documents), x, where, np.arange(n),
+                      np.arange(1, n + 1))
 
 
-def test_prevalence_note_flags_a_rare_code_with_high_agreement_and_low_kappa():
-    rare = [[1, 0] + [0] * 38, [0, 1] + [0] * 38]  # 38 of 40 units agreed, kappa negative
-    common = [[1] * 20 + [0] * 20, [1] * 19 + [0] * 21]
-    table = build_report(synthetic({"Rare": rare, "Common": common}), draws=0).table
-    assert table.loc[0, "percent"] == 0.95 and table.loc[0, "cohen"] < 0
-    assert table.loc[0, "note"].startswith("Percent agreement is 95.0% but Cohen's kappa is -0.026")
-    assert pd.isna(table.loc[1, "note"])
+def pair(both: int, first_only: int, second_only: int, neither: int) -> list[list[int]]:
+    """Two coders' columns from the four cells of their 2 × 2 table."""
+    a = [1] * both + [1] * first_only + [0] * second_only + [0] * neither
+    b = [1] * both + [0] * first_only + [1] * second_only + [0] * neither
+    return [a, b]
+
+
+def test_the_kappa_paradox_is_noted_only_where_true_and_once_naming_its_codes():
+    metrics = oracle("sklearn.metrics")
+    columns = {
+        # Applied to nearly every unit; the coders agree on 90 of the 100 units where either
+        # applied it, yet kappa is negative: the paradox.
+        "Everywhere": pair(90, 5, 5, 0),
+        "Nearly everywhere": pair(94, 3, 3, 0),
+        # The issue's case: 92% agreement, kappa low, but the coders agree on 1 of the 9 units
+        # either applied the code to. Low kappa is the finding, not a paradox.
+        "Rare, disagreed": pair(1, 4, 4, 91),
+        "Agreed": pair(50, 0, 0, 50),
+    }
+    report = build_report(synthetic(columns), draws=0)
+    table = report.table.set_index("code")
+    # By hand. Everywhere: p_o = 90/100; each coder applied it to 95, so Cohen's p_e = .95² + .05²
+    # = .905 and kappa = (.9 - .905)/(1 - .905) = -.0526; prevalence π = 190/200 = .95, chance
+    # π² + (1 - π)² = .905 ≥ .80; agreement where applied 90/100 = .9 > .5.
+    for code, (po, kappa, prevalence, where) in {
+        "Everywhere": (0.90, (0.90 - 0.905) / 0.095, 0.95, 0.90),
+        "Nearly everywhere": (0.94, (0.94 - 0.9418) / 0.0582, 0.97, 0.94),
+        "Rare, disagreed": (0.92, (0.92 - 0.905) / 0.095, 0.05, 1 / 9),
+    }.items():
+        row = table.loc[code]
+        a, b = columns[code]
+        assert row["cohen"] == pytest.approx(metrics.cohen_kappa_score(a, b), abs=1e-12)
+        assert row["cohen"] == pytest.approx(kappa, abs=1e-12)
+        assert (row["percent"], row["prevalence"]) == (pytest.approx(po), pytest.approx(prevalence))
+        assert row["where_applied"] == pytest.approx(where)
+    assert table["paradox"].tolist() == [True, True, False, False]
+    assert report.paradox["codes"] == ["Everywhere", "Nearly everywhere"]
+    note = report.paradox["note"]
+    assert note.startswith("Kappa paradox for 2 codes: Everywhere (percent 90.0%, Cohen's kappa "
+                           "-.053, applied in 95% of ratings); Nearly everywhere (percent 94.0%")
+    assert "Rare, disagreed" not in note and note.count("paradox") == 1
+    text = methods_paragraph(report)
+    assert text.count("kappa paradox") == 1
+    assert "For two codes (Everywhere and Nearly everywhere) percent agreement was high and the " \
+           "coders agreed on most units where either of them applied the code" in text
+    # Without the paradox codes there is no note at all.
+    calm = build_report(synthetic({k: columns[k] for k in ("Rare, disagreed", "Agreed")}), draws=0)
+    assert calm.paradox is None and "paradox" not in methods_paragraph(calm)
+    assert not calm.table["paradox"].any()
+
+
+def test_kappa_paradox_rule_needs_every_part():
+    assert ag.kappa_paradox(0.9, -0.05, chance=0.905, where_applied=0.9)
+    assert not ag.kappa_paradox(0.9, -0.05, chance=0.905, where_applied=0.5)  # not most
+    assert not ag.kappa_paradox(0.9, -0.05, chance=0.75, where_applied=0.9)  # not skewed
+    assert not ag.kappa_paradox(0.85, -0.05, chance=0.905, where_applied=0.9)  # not high
+    assert not ag.kappa_paradox(0.95, 0.7, chance=0.905, where_applied=0.9)  # not low
+    assert not ag.kappa_paradox(0.95, float("nan"), chance=0.905, where_applied=0.9)
 
 
 def test_bootstrap_interval_is_seeded_and_brackets_alpha():
@@ -176,50 +251,96 @@ def test_methods_paragraph_states_unit_coders_documents_statistics_and_values():
     c = [0, 0, 1, 1, 0, 0, 0, 0, 0, 0]
     d = [0, 0, 1, 0, 0, 0, 0, 0, 0, 0]
     m = synthetic({"Barriers/Cost": [a, b], "Enablers/Mentors": [c, d]}, unit="turn",
-                  documents=("p01", "p02"))
+                  documents=("p01", "p02"), unit_document=[0] * 5 + [1] * 5)
     report = build_report(m, draws=100)
     # The values in the paragraph, from the oracles and by hand: pooled over both codes the
     # coders agree on 18 of 20 turns; each marked 5 of 20, so AC1's chance agreement is
-    # 2 * .25 * .75 = .375 and AC1 = (.9 - .375) / .625 = .840.
+    # 2 * .25 * .75 = .375 and AC1 = (.9 - .375) / .625 = .840. No coder applied the code in
+    # 6 + 8 = 14 of the 20 code × turn pairs (70.0%).
     assert round(metrics.cohen_kappa_score(a + c, b + d), 3) == 0.733
     assert round(nltk_task(np.array([a + c, b + d], dtype=float).T).alpha(), 3) == 0.740
     per_code = [nltk_task(np.array([a, b], dtype=float).T).alpha(),
                 nltk_task(np.array([c, d], dtype=float).T).alpha()]
     assert [round(v, 3) for v in per_code] == [0.791, 0.627]
-    assert round(np.mean(per_code), 3) == 0.709
+    assert round(np.mean(per_code), 3) == round(np.median(per_code), 3) == 0.709
     assert methods_paragraph(report) == (
-        "Two coders (ana and ben) independently coded two documents with two codes. Agreement "
-        "was assessed per speaker turn: for each code, a speaker turn counted as coded by a "
-        "coder when that coder applied the code to any part of it (10 speaker turns in total, "
-        "a document a coder had not coded at all counting as not rated by that coder). We "
-        "computed percent agreement, Cohen's (1960) kappa, Krippendorff's alpha (nominal; "
-        "Krippendorff 2011), and Gwet's (2008) AC1 for each code, with a 95% bootstrap "
+        "Two coders (ana and ben) coded independently with two codes: ana and ben coded both "
+        "documents. Agreement was assessed per speaker turn: for each code, a speaker turn "
+        "counted as coded by a coder when that coder applied the code to any part of it. "
+        "Statistics were computed on all 10 speaker turns, in the two documents both coders "
+        "coded. We computed percent agreement, Cohen's (1960) kappa, Krippendorff's alpha "
+        "(nominal; Krippendorff 2011), and Gwet's (2008) AC1 for each code, with a 95% bootstrap "
         "confidence interval for alpha (a percentile bootstrap over 100 resamples of units, after "
-        "Hayes & Krippendorff 2007, who resample pairs of values instead), "
-        "using qualcode. Pooled over all codes (every code × speaker turn pair counted once), "
-        "percent agreement was 90.0%, Cohen's kappa .733, alpha .740 and AC1 .840; averaged "
-        "over the 2 codes where it is defined, alpha was .709. Per-code alpha ranged from "
-        ".627 to .791; 0 of 2 codes reached alpha ≥ .800, 1 lay between .667 and .800 "
-        "(acceptable for tentative conclusions only) and 1 fell below .667 (Krippendorff 2004)."
+        "Hayes & Krippendorff 2007, who resample pairs of values instead), using qualcode. "
+        "Across the two codes for which alpha is defined, per-code alpha had a mean of .709 and "
+        "a median of .709 (range .627 to .791); 0 of 2 reached .800, the level Krippendorff "
+        "(2004) requires for firm conclusions, and 1 of 2 reached at least .667, the lowest he "
+        "accepts for tentative ones. Pooled over all codes (every code × speaker turn pair "
+        "counted as one unit), percent agreement was 90.0%, Cohen's kappa .733, alpha .740 and "
+        "AC1 .840; this figure is dominated by the 70.0% of code × speaker turn pairs in which "
+        "no coder applied the code, on which coders trivially agree, so the per-code values "
+        "above are the ones to read."
     )
 
 
-def test_exports_csv_with_bom_and_crlf_and_xlsx_with_four_sheets(project, tmp_path):
+def test_methods_paragraph_without_draws_mentions_no_bootstrap():
+    m = synthetic({"Cost": pair(3, 1, 0, 6)})
+    text = methods_paragraph(build_report(m, draws=0))
+    assert "bootstrap" not in text.lower() and "resample" not in text
+    assert "for each code, using qualcode." in text
+    assert "bootstrap over 1,000 resamples" in methods_paragraph(build_report(m, draws=1000))
+
+
+def test_methods_paragraph_names_who_coded_which_documents(db):
+    """Four documents: ana codes three, cleo two, ben one, nobody the fourth (derived by hand
+    from the codings below); the paragraph says so, never "coded four documents"."""
+    build_project(db, cleo=True)  # ana: int01, int02; ben: int01; cleo: int01, int02
+    from qualcode.project.documents import import_files
+
+    assert not import_files(db, [("int03.txt", b"Interviewer: Hello?\nP03: Fine.\n"),
+                                 ("int04.txt", b"Interviewer: Hi?\nP04: Good.\n")]).errors
+    from qualcode.project.codings import add_coding
+
+    add_coding(db, "int03", FIN, "ana", match="Fine.")
+    report = build_report(build_unit_matrix(db, coders=["ana", "ben", "cleo"]), draws=0)
+    text = methods_paragraph(report)
+    assert text.startswith(
+        "Three coders (ana, ben, and cleo) coded independently with three codes: ana coded all "
+        "but 1 (int04); cleo coded 2 (int01 and int02); ben coded 1 (int01); nobody coded 1 "
+        "(int04). ")
+    assert "independently coded" not in text and "four documents" not in text
+    # Only int01 was coded by all three: its seven sentences are the comparable units (the
+    # document is not named twice: "ben coded 1 (int01)" has just named it).
+    assert "the comparable units only, the 7 sentences (of 14) in the one document every coder " \
+           "coded; pairwise" in text
+    assert "pairwise, ana and ben shared 7 sentences in one document, ana and cleo 10 in two " \
+           "documents, and ben and cleo 7 in one document" in text
+
+
+def test_exports_csv_with_bom_and_crlf_and_xlsx_with_five_sheets(project, tmp_path):
     openpyxl = pytest.importorskip("openpyxl")
     report = build_report(build_unit_matrix(project, coders=["ana", "ben"]), draws=100)
     path = export_table(report, tmp_path / "agreement.csv")
     raw = path.read_bytes()
-    assert raw.startswith(b"\xef\xbb\xbfcode,units,coders,applied,coded by ana,coded by ben,percent,")
+    assert raw.startswith(b"\xef\xbb\xbfcode,units,coders,applied,applied_by_all,coded by ana,"
+                          b"coded by ben,percent,")
     assert raw.count(b"\r\n") == 4 and raw.decode("utf-8-sig") == table_csv(report)
     back = pd.read_csv(path, encoding="utf-8-sig")
     assert back["code"].tolist() == [FIN, VISA, STIPEND]
     assert back["alpha"].round(6).tolist() == report.table["alpha"].round(6).tolist()
     book = openpyxl.load_workbook(io.BytesIO(table_xlsx(report)))
-    assert book.sheetnames == ["Agreement", "Overall", "By document", "Methods"]
+    assert book.sheetnames == ["Agreement", "Compared", "Overall", "By document", "Methods"]
     rows = list(book["Agreement"].iter_rows(values_only=True))
     assert rows[0][:3] == ("code", "units", "coders") and [r[0] for r in rows[1:]] == [FIN, VISA, STIPEND]
     assert book["Methods"]["A2"].value == methods_paragraph(report)
-    assert [r[0] for r in book["Overall"].iter_rows(values_only=True)] == ["figure", "pooled", "mean"]
+    # The per-code summary leads the Overall sheet; the pooled figure comes last.
+    assert [r[0] for r in book["Overall"].iter_rows(values_only=True)] == \
+        ["figure", "per code: alpha", "mean", "pooled"]
+    compared = list(book["Compared"].iter_rows(values_only=True))
+    assert compared[0][:5] == ("coders", "comparable units", "units", "comparable documents",
+                               "documents")
+    assert compared[1][:6] == ("ana, ben", 7, 10, 1, 2, "int01")
+    assert compared[2][0] == "statistics on" and "comparable units only" in compared[2][5]
     with pytest.raises(ValueError, match="export to .csv or .xlsx"):
         export_table(report, tmp_path / "agreement.ods")
 
@@ -281,7 +402,8 @@ def test_batched_document_breakdown_equals_one_computation_per_document():
     docs = tuple(f"d{i}" for i in range(len(lengths)))
     m = UnitMatrix("sentence", ("a", "b", "c"), ("K1", "K2", "K3", "K4"), docs, x,
                    np.repeat(np.arange(len(lengths)), lengths), np.arange(n), np.arange(1, n + 1))
-    batched = document_breakdown(m, max_cells=800)  # forces several batches
+    # Gwet's treatment: every unit, whoever rated it (the mask above is per unit).
+    batched = document_breakdown(m, max_cells=800, missing="gwet")  # forces several batches
     bounds = np.concatenate([[0], np.cumsum(lengths)])
     expected = []
     for d, name in enumerate(docs):
@@ -294,6 +416,20 @@ def test_batched_document_breakdown_equals_one_computation_per_document():
     assert [r[:3] for r in got] == [r[:3] for r in expected]
     np.testing.assert_allclose(np.array([r[3:] for r in got], dtype=float),
                                np.array([r[3:] for r in expected], dtype=float), equal_nan=True)
+    # Comparable (default): each document's units that all three coders rated.
+    comparable = document_breakdown(m, max_cells=800)
+    keep = (x[0] >= 0).all(axis=1)
+    expected = []
+    for d, name in enumerate(docs):
+        part = x[:, bounds[d]:bounds[d + 1]][:, keep[bounds[d]:bounds[d + 1]]]
+        if part.shape[1] == 0:
+            continue
+        res = ag.binary_agreement(part)
+        expected += [[name, code, int(res.units[k]), res.alpha[k]] for k, code in enumerate(m.codes)]
+    got = comparable[["document", "code", "units", "alpha"]].values.tolist()
+    assert [r[:3] for r in got] == [r[:3] for r in expected]
+    np.testing.assert_allclose(np.array([r[3] for r in got], dtype=float),
+                               np.array([r[3] for r in expected], dtype=float), equal_nan=True)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -306,7 +442,7 @@ def test_binary_bootstrap_is_alpha_bootstrap_without_the_encoding(seed):
     assert ag.binary_alpha_bootstrap(x, draws=300, rng=seed) == ag.alpha_bootstrap(f, draws=300, rng=seed)
 
 
-def test_large_tables_are_computed_in_batches_and_skip_only_the_pooled_figure(monkeypatch):
+def test_large_tables_are_computed_in_batches_with_the_same_results(monkeypatch):
     from qualcode.agreement import report as agreement_report
 
     rng = np.random.default_rng(4)
@@ -315,12 +451,27 @@ def test_large_tables_are_computed_in_batches_and_skip_only_the_pooled_figure(mo
     m = synthetic(cols)
     whole = build_report(m, draws=50)
     monkeypatch.setattr(agreement_report, "MAX_CELLS", 150)  # one or two codes a batch
-    monkeypatch.setattr(agreement_report, "POOLED_MAX_CELLS", 100)
     small = build_report(m, draws=50)
     pd.testing.assert_frame_equal(small.table, whole.table)
-    assert small.overall["pooled"] is None and small.overall["mean"] == whole.overall["mean"]
-    assert "not computed for more than 100 code × unit × coder cells" in small.overall["pooled_method"]
-    assert "Averaged over the 5 codes where it is defined" in methods_paragraph(small)
+    assert small.overall == whole.overall
+    pd.testing.assert_frame_equal(small.by_document, whole.by_document)
+
+
+def test_bootstrap_intervals_from_counts_follow_a_naive_resampling_of_units():
+    """The report's intervals (drawn from pattern counts, all codes at once) against a plain
+    loop that resamples the units of each code and recomputes alpha with nltk-checked code."""
+    rng = np.random.default_rng(9)
+    a = rng.integers(0, 2, 120)
+    b = np.where(rng.random(120) < 0.8, a, 1 - a)
+    table = build_report(synthetic({"Code": [a.tolist(), b.tolist()]}), draws=2000).table.loc[0]
+    units = np.stack([a, b], axis=1).astype(float)
+    draws = []
+    for _ in range(2000):
+        pick = units[rng.integers(0, 120, 120)]
+        draws.append(ag.krippendorff_alpha(pick).value)
+    low, high = np.nanpercentile(draws, [2.5, 97.5])
+    assert table["alpha_low"] == pytest.approx(low, abs=0.03)
+    assert table["alpha_high"] == pytest.approx(high, abs=0.03)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -399,7 +550,7 @@ def test_exports_never_write_a_name_as_a_live_formula(tmp_path):
     # The Agreement page's download (table_xlsx) and the export file.
     for raw in (table_xlsx(report), export_table(report, tmp_path / "a.xlsx").read_bytes()):
         book = openpyxl.load_workbook(io.BytesIO(raw))
-        assert book.sheetnames == ["Agreement", "Overall", "By document", "Methods"]
+        assert book.sheetnames == ["Agreement", "Compared", "Overall", "By document", "Methods"]
         seen = _assert_no_formula_cells(book)
         # The names are kept as text, behind the guard's apostrophe.
         assert {"'" + HOSTILE_CODE, "'" + HOSTILE_DOCUMENT, f"coded by {HOSTILE_CODER}"} <= seen
@@ -426,3 +577,43 @@ def test_cli_export_never_writes_a_name_as_a_live_formula(tmp_path):
     seen = _assert_no_formula_cells(openpyxl.load_workbook(tmp_path / "t.xlsx"))
     assert "'" + HOSTILE_CODE in seen
     assert "'" + HOSTILE_CODE in _assert_no_formula_csv((tmp_path / "t.csv").read_bytes())
+
+
+def test_the_documented_worked_example_by_hand(project):
+    """The agreement example of docs/analysis.md: ana and ben per sentence on the two
+    interviews (ben never coded int02). Every number derived by hand from HAND above."""
+    report = build_report(build_unit_matrix(project, coders=["ana", "ben"]), draws=0)
+    assert (report.comparable.units, report.comparable.documents) == (7, ("int01",))
+    table = report.table.set_index("code")
+    # Two coders, no missing: alpha = 1 - (n - 1)(b + c) / (n0 n1), n = 14 values.
+    # FIN: both on s2 -> 1. VISA: both s1, ben alone s2: n1 = 3, n0 = 11 -> 1 - 13/33 = 20/33.
+    # STIPEND: ana s5, ben s6: n1 = 2, n0 = 12 -> 1 - 26/24 = -1/12.
+    alphas = {FIN: 1.0, VISA: 20 / 33, STIPEND: -1 / 12}
+    for code, alpha in alphas.items():
+        assert table.loc[code, "alpha"] == pytest.approx(alpha, abs=1e-12)
+    s = report.overall["per_code"]
+    assert s["mean_alpha"] == pytest.approx((1 + 20 / 33 - 1 / 12) / 3)  # .508
+    assert (s["median_alpha"], s["min_alpha"], s["max_alpha"]) == \
+        (pytest.approx(20 / 33), pytest.approx(-1 / 12), 1.0)
+    assert (s["reach_800"], s["reach_667"]) == (1, 1)
+    # Pooled: a = 2, b = 1, c = 2, d = 16 over 21 pairs; n = 42, n1 = 7, n0 = 35:
+    # alpha = 1 - 41 * 3 / (35 * 7) = 122/245 (.498); 16 of 21 pairs (76.2%) are 0/0.
+    assert report.overall["pooled"]["alpha"] == pytest.approx(122 / 245)
+    assert report.overall["absent_share"] == pytest.approx(16 / 21)
+    # Fleiss' kappa for VISA: p_a = 6/7. Comparable: pi_1 = (1 + 1/2)/7 = 3/14, p_e =
+    # (3/14)² + (11/14)² = 130/196, kappa = 38/66 (.576). Gwet's treatment adds int02's three
+    # sentences rated by ana alone (0, 0, 0): pi_1 = 1.5/10, p_e = .745, kappa = .440.
+    assert table.loc[VISA, "fleiss"] == pytest.approx(38 / 66)
+    gwet = build_report(build_unit_matrix(project, coders=["ana", "ben"]), draws=0,
+                        missing="gwet").table.set_index("code")
+    assert gwet.loc[VISA, "fleiss"] == pytest.approx((6 / 7 - 0.745) / 0.255)
+    assert gwet.loc[VISA, "alpha"] == pytest.approx(20 / 33)  # unpairable units drop out
+
+
+def test_methods_paragraph_with_uncoded_documents_counted_as_absent(project):
+    m = build_unit_matrix(project, coders=["ana", "ben"], uncoded_documents="absent")
+    text = methods_paragraph(build_report(m, draws=0))
+    assert "ana coded both documents; ben coded 1 (int01)." in text
+    assert "a document a coder had not coded at all counted as coded with no code." in text
+    assert "Statistics were computed on all 10 sentences of the two documents." in text
+    assert "both coders coded" not in text

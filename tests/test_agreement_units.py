@@ -163,3 +163,27 @@ def test_paragraphs_are_non_blank_lines_without_surrounding_blanks():
     text = "  First para.\n\nSecond,\nwith a break.  \n \n\tLast 🙏"
     assert [text[s:e] for s, e in paragraph_spans(text)] == [
         "First para.", "Second,", "with a break.", "Last 🙏"]
+
+
+def test_comparable_units_are_the_units_every_compared_coder_rated(project):
+    """Two coders, two documents, ben coded only int01. By hand (sentences listed at the top):
+    int01 has 7 sentences, int02 3; the comparable units are int01's 7, in 1 document."""
+    from qualcode.agreement.report import build_report
+    from qualcode.agreement.summary import comparability, coder_documents
+
+    m = build_unit_matrix(project, coders=["ana", "ben"])
+    assert m.coded.tolist() == [[True, True], [True, False]]  # documents × coders
+    assert coder_documents(m) == {"ana": ("int01", "int02"), "ben": ("int01",)}
+    comp = comparability(m)
+    assert (comp.units, comp.documents, comp.total_units, comp.total_documents) == \
+        (7, ("int01",), 10, 2)
+    report = build_report(m, draws=0)
+    out = report.as_dict()
+    assert (out["comparable_units"], out["comparable_documents"], out["units"]) == (7, 1, 10)
+    assert report.table["units"].tolist() == [7, 7, 7]
+    gwet = build_report(m, draws=0, missing="gwet")
+    assert gwet.as_dict()["missing"] == "gwet" and gwet.as_dict()["comparable_units"] == 7
+    # Documents that nobody left uncoded count as rated everywhere with "absent".
+    absent = build_unit_matrix(project, coders=["ana", "ben"], uncoded_documents="absent")
+    assert comparability(absent).units == 10
+    assert coder_documents(absent) == {"ana": ("int01", "int02"), "ben": ("int01",)}

@@ -8,11 +8,12 @@ test-artifacts/browser-agreement/.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
-from test_agreement_units import VISA, build_project
 from browser_support import chromium_page, streamlit_server
+from test_agreement_units import VISA, build_project
 
 from qualcode.project.codings import list_codings
 from qualcode.store.db import Database
@@ -47,7 +48,8 @@ def test_open_a_disagreement_and_adjudicate_it_into_the_consensus_coder(page, pr
     page.get_by_role("heading", name="Agreement").wait_for()
 
     # The table per code, with the thresholds and the unit stated
-    expect(page.get_by_text("10 sentence units in 2 documents", exact=False)).to_be_visible()
+    expect(page.get_by_text("ana and ben: 7 of 10 sentence units comparable (rated by both), in 1 "
+                            "of 2 documents (int01)", exact=False)).to_be_visible()
     expect(page.get_by_text("alpha ≥ 0.800 reliable", exact=False)).to_be_visible()
     page.locator("[data-testid='stDataFrame'] canvas").first.wait_for()
     page.wait_for_timeout(1000)  # the grid paints its canvas just after it is attached
@@ -83,3 +85,62 @@ def test_open_a_disagreement_and_adjudicate_it_into_the_consensus_coder(page, pr
         db.close()
     assert consensus == [("int01", VISA, 44, 67, "It took months. The fee")]
     assert ben == ["It took months. The fee"]  # the coder's own coding is untouched
+
+
+@pytest.fixture
+def three_coders_page(tmp_path):
+    """The Agreement page of the two-interview project coded by ana, ben (int01 only) and cleo."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = tmp_path / "three-coders.db"
+    db = Database(path)
+    build_project(db, cleo=True)
+    db.close()
+    with streamlit_server("app.py", tmp_path / "streamlit.log", QUALCODE_DB=str(path)) as url, \
+            chromium_page(url, height=1600) as pg:
+        pg.get_by_role("heading", name="Documents").wait_for(timeout=120_000)
+        pg.locator("[data-testid='stSidebar'] label").filter(has_text="Agreement").click()
+        pg.get_by_role("heading", name="Agreement").wait_for()
+        yield pg
+
+
+def _methods_box(page):
+    box = page.get_by_label("Ready to paste")
+    box.scroll_into_view_if_needed()
+    return box
+
+
+def test_the_methods_paragraph_follows_the_unit_and_the_coders(three_coders_page):
+    """The "ready to paste" paragraph describes the current settings after every change: unit
+    sentence → turn, then ben dropped from the coders."""
+    from playwright.sync_api import expect
+
+    page = three_coders_page
+    box = _methods_box(page)
+    expect(box).to_have_value(re.compile(r"^Three coders \(ana, ben, and cleo\) coded independently"))
+    expect(box).to_have_value(re.compile(r"Agreement was assessed per sentence"))
+    expect(page.get_by_text("ana, ben, and cleo: 7 of 10 sentence units comparable", exact=False)) \
+        .to_be_visible()
+    page.screenshot(path=SHOTS / "4-methods-sentence.png", full_page=True)
+
+    # Unit: sentence -> turn
+    page.get_by_test_id("stSelectbox").filter(has=page.get_by_text("Unit", exact=True)).click()
+    page.get_by_role("option", name="turn", exact=True).click()
+    box = _methods_box(page)
+    expect(box).to_have_value(re.compile(r"Agreement was assessed per speaker turn"))
+    expect(box).not_to_have_value(re.compile(r"per sentence"))
+    expect(box).to_have_value(re.compile(r"^Three coders \(ana, ben, and cleo\)"))
+    expect(page.get_by_text("ana, ben, and cleo: 4 of 6 turn units comparable", exact=False)) \
+        .to_be_visible()
+    page.screenshot(path=SHOTS / "5-methods-turn.png", full_page=True)
+
+    # Coders: drop ben, leaving ana and cleo (who both coded both interviews)
+    coders = page.get_by_test_id("stMultiSelect").filter(has=page.get_by_text("Coders", exact=True))
+    coders.get_by_role("button", name="Remove ben").click()
+    box = _methods_box(page)
+    expect(box).to_have_value(re.compile(r"^Two coders \(ana and cleo\) coded independently"))
+    expect(box).to_have_value(re.compile(r"per speaker turn"))
+    expect(box).to_have_value(re.compile(r"Cohen's \(1960\) kappa"))
+    expect(box).not_to_have_value(re.compile(r"\bben\b"))
+    expect(page.get_by_text("ana and cleo: 6 of 6 turn units comparable", exact=False)).to_be_visible()
+    page.wait_for_timeout(500)
+    page.screenshot(path=SHOTS / "6-methods-two-coders.png", full_page=True)

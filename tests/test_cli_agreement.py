@@ -161,9 +161,83 @@ def test_agreement_on_the_project_gives_the_issue_json(project):
                                                                     [0, 1, 1, 0, 0, 0, 0]), abs=1e-12)
     assert visa["units"] == 7 and visa["percent"] == pytest.approx(6 / 7)
     assert {"code", "units", "percent", "cohen", "fleiss", "alpha", "ac1", "bp", "scott",
-            "alpha_low", "alpha_high", "verdict", "note"} <= set(visa)
-    assert set(data["overall"]) == {"codes", "pooled", "mean", "pooled_method", "mean_method"}
+            "alpha_low", "alpha_high", "verdict", "prevalence", "where_applied", "paradox"} <= set(visa)
+    assert visa["paradox"] is False and data["paradox"] is None
+    assert set(data["overall"]) == {"codes", "per_code", "pooled", "mean", "absent_share",
+                                    "pooled_method", "mean_method"}
+    assert (data["comparable_units"], data["comparable_documents"], data["missing"]) == \
+        (7, 1, "comparable")
     json.dumps(data, allow_nan=False)  # strict JSON: undefined values are null, never NaN
+
+
+def test_agreement_json_states_the_comparable_units_overall_and_per_pair(project):
+    """ben coded only int01 (7 sentences), ana and cleo both documents (7 + 3 sentences): by
+    hand, ana and ben can be compared on 7 sentences in 1 document, ana and cleo on 10 in 2."""
+    data = json.loads(project("agreement", "--coders", "ana,ben", "--draws", "0", "--json").stdout)
+    assert (data["units"], data["comparable_units"], data["comparable_documents"]) == (10, 7, 1)
+    assert data["comparable_document_names"] == ["int01"]
+    assert data["coder_documents"] == {"ana": ["int01", "int02"], "ben": ["int01"]}
+    assert all(c["units"] == 7 for c in data["codes"])  # the statistics use those 7 only
+    assert data["pairs"] == [{"coders": ["ana", "ben"], "comparable_units": 7,
+                              "comparable_documents": 1, "comparable_document_names": ["int01"],
+                              "units": 10, "documents": 2}]
+    three = json.loads(project("agreement", "--draws", "0", "--json").stdout)
+    assert (three["comparable_units"], three["comparable_documents"]) == (7, 1)
+    assert [(p["coders"], p["comparable_units"], p["comparable_documents"]) for p in three["pairs"]] \
+        == [(["ana", "ben"], 7, 1), (["ana", "cleo"], 10, 2), (["ben", "cleo"], 7, 1)]
+    text = project("agreement", "--draws", "0").stdout.splitlines()
+    assert text[0] == "ana, ben, and cleo: 7 of 10 sentence units comparable (rated by all 3), " \
+                      "in 1 of 2 documents (int01)"
+    assert text[1] == "pairs: ana–ben 7 units in 1 document; ana–cleo 10 units in 2 documents; " \
+                      "ben–cleo 7 units in 1 document"
+
+
+def test_gwet_missing_data_treatment_is_an_option_and_is_named(project):
+    data = json.loads(project("agreement", "--coders", "ana,ben", "--missing", "gwet",
+                              "--draws", "0", "--methods", "--json").stdout)
+    assert data["missing"] == "gwet" and data["missing_method"].startswith("Gwet's (2014)")
+    assert all(c["units"] == 7 for c in data["codes"])  # units rated by both: int02 has ana only
+    assert "with Gwet's (2014) treatment of missing ratings" in data["methods"]
+    assert data["comparable_units"] == 7  # still stated
+    text = project("agreement", "--coders", "ana,ben", "--missing", "gwet", "--draws", "0").stdout
+    assert "statistics with Gwet's (2014) missing-data treatment: all 10 units, 3 of them rated " \
+           "by fewer than all coders" in text
+    default = project("agreement", "--coders", "ana,ben", "--draws", "0").stdout
+    assert "Gwet's (2014)" not in default and "statistics on the comparable units only" in default
+    out = project("agreement", "--missing", "pairwise", "--json", expect=2)
+    assert "'pairwise' is not one of 'comparable', 'gwet'" in out.stderr
+
+
+def test_text_output_leads_with_per_code_results_and_pools_second(project):
+    """ana and cleo on both documents (ten sentences). Per-code alpha by hand (nominal, two
+    coders, no missing: alpha = 1 - (n - 1)(b + c) / (n0 n1) with n = 20 values):
+    FIN: both on sentence 9, ana alone on 2, cleo alone on 3 -> n1 = 4, n0 = 16, b + c = 2:
+    1 - 19*2/64 = .406; VISA: both on 1 -> 1.000; STIPEND: ana alone on 5 -> n1 = 1, n0 = 19,
+    1 - 19/19 = 0. Mean .469, median .406, range 0 to 1; 1 reaches .800, 1 reaches .667.
+    No coder applied FIN in 7 sentences, VISA in 9, STIPEND in 9: 25 of 30 pairs (83.3%)."""
+    import numpy as np
+    from test_agreement import nltk_task
+    from test_agreement_report import HAND
+
+    by_hand = {FIN: 1 - 19 * 2 / (16 * 4), VISA: 1.0, STIPEND: 1 - 19 * 1 / (19 * 1)}
+    for code, alpha in by_hand.items():  # the independent implementation agrees
+        m = np.array([HAND[code]["ana"], HAND[code]["cleo"]], dtype=float).T
+        assert nltk_task(m).alpha() == pytest.approx(alpha, abs=1e-12)
+    values = sorted(by_hand.values())
+    assert (round(sum(values) / 3, 3), round(values[1], 3)) == (0.469, 0.406)
+    lines = project("agreement", "--coders", "ana,cleo", "--draws", "0").stdout.splitlines()
+    assert lines[0] == "ana and cleo: 10 of 10 sentence units comparable (rated by both), in 2 " \
+                       "of 2 documents"
+    assert lines[1].startswith("statistics on the comparable units only")
+    assert lines[2] == ("Per code (3 of 3 codes with alpha defined): mean alpha .469, median "
+                        ".406, range .000 to 1.000; 1 of 3 reach .800, 1 of 3 reach .667.")
+    assert lines[3].startswith("Pooled over codes: percent ") and \
+        "dominated by absent/absent pairs: no coder applied the code in 83.3% of the code × " \
+        "sentence pairs" in lines[3]
+    assert lines[4].startswith(f"{FIN}: ")
+    methods = project("agreement", "--coders", "ana,cleo", "--draws", "0", "--methods").stdout
+    assert methods.index("per-code alpha had a mean of .469") < methods.index("Pooled over all codes")
+    assert "bootstrap" not in methods
 
 
 def test_agreement_three_coders_has_no_cohen_and_rollup_adds_parents(project):
@@ -178,15 +252,18 @@ def test_agreement_exports_and_prints_the_methods_paragraph(project, tmp_path):
     openpyxl = pytest.importorskip("openpyxl")
     out = project("agreement", "--coders", "ana", "--coders", "ben", "--unit", "turn",
                   "--export", str(tmp_path / "t.xlsx"), "--methods")
-    assert out.stdout.startswith("Two coders (ana and ben) independently coded two documents")
+    assert out.stdout.startswith("Two coders (ana and ben) coded independently with three codes: "
+                                 "ana coded both documents; ben coded 1 (int01).")
     assert "Agreement was assessed per speaker turn" in out.stdout
+    assert "bootstrap over 1,000 resamples" in out.stdout
     book = openpyxl.load_workbook(tmp_path / "t.xlsx")
-    assert book.sheetnames == ["Agreement", "Overall", "By document", "Methods"]
+    assert book.sheetnames == ["Agreement", "Compared", "Overall", "By document", "Methods"]
     project("agreement", "--coders", "ana,ben", "--export", str(tmp_path / "t.csv"), "--draws", "0")
     assert (tmp_path / "t.csv").read_bytes().startswith(b"\xef\xbb\xbfcode,units,coders,")
     text = project("agreement", "--coders", "ana,ben", "--draws", "0").stdout
-    assert text.splitlines()[0] == "10 sentence units, coders ana, ben, 2 documents"
-    assert text.splitlines()[1].startswith(f"{FIN}: percent 1.000, cohen 1.000, alpha 1.000")
+    assert text.splitlines()[0] == ("ana and ben: 7 of 10 sentence units comparable (rated by "
+                                    "both), in 1 of 2 documents (int01)")
+    assert text.splitlines()[4].startswith(f"{FIN}: percent 1.000, cohen 1.000, alpha 1.000")
 
 
 @pytest.mark.parametrize("args, message", [
@@ -198,3 +275,46 @@ def test_agreement_exports_and_prints_the_methods_paragraph(project, tmp_path):
 def test_agreement_errors(project, args, message):
     out = project("agreement", *args, "--json", expect=1)
     assert message in out.stderr
+
+
+def test_ana_and_chen_on_the_sample_are_compared_on_the_documents_both_coded(sample_db_file, tmp_path):
+    """The issue's case. The comparable documents are derived here from the sample's coding
+    sheet (the documents in which each coder has a coding), the comparable units by counting
+    those documents' sentence rows; neither comes from qualcode's agreement code."""
+    import csv
+    import shutil
+
+    from sqlalchemy import func, select
+
+    from qualcode.project.sample import SAMPLE_CODINGS
+    from qualcode.store.models import Document, Sentence
+
+    with open(SAMPLE_CODINGS, encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    coded = {c: {r["document"] for r in rows if r["coder"] == c} for c in ("ana", "chen")}
+    both = sorted(coded["ana"] & coded["chen"])
+    assert len(both) == 4 and len(coded["ana"]) == 12
+    path = tmp_path / "sample.db"
+    shutil.copy(sample_db_file, path)
+    db = Database(path)
+    with db.session() as s:
+        sentences = s.scalar(select(func.count()).select_from(Sentence).join(Document)
+                             .where(Document.name.in_(both)))
+        total = s.scalar(select(func.count()).select_from(Sentence))
+    db.close()
+    runner = CliRunner()
+    result = runner.invoke(main, ["--db", str(path), "agreement", "--coders", "ana,chen",
+                                  "--draws", "0", "--json", "--methods"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert (data["comparable_documents"], data["comparable_document_names"]) == (4, both)
+    assert (data["comparable_units"], data["units"]) == (sentences, total)
+    assert (sentences, total) == (836, 2477)  # the issue's figures
+    assert all(c["units"] == sentences for c in data["codes"])
+    assert f"ana coded all 12 documents; chen coded 4 ({', '.join(both[:-1])}, and {both[-1]})" \
+        in data["methods"]
+    text = runner.invoke(main, ["--db", str(path), "agreement", "--coders", "ana,chen", "--draws",
+                                "0"], catch_exceptions=False).stdout
+    assert text.splitlines()[0] == (
+        f"ana and chen: 836 of 2,477 sentence units comparable (rated by both), in 4 of 12 "
+        f"documents ({', '.join(both[:-1])}, and {both[-1]})")

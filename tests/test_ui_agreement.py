@@ -6,11 +6,10 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
-
-from qualcode.guards import md_text
 from test_agreement_units import FIN, STIPEND, VISA, build_project
 
 from qualcode.agreement.adjudication import Passage
+from qualcode.guards import md_text
 from qualcode.project.codings import list_codings
 from qualcode.store.db import Database
 from qualcode.ui.agreement import side_by_side_html
@@ -42,18 +41,66 @@ def test_the_page_shows_the_table_with_thresholds_ci_and_breakdown(project_file,
     table = at.dataframe[0].value
     assert table["code"].tolist() == [FIN, VISA, STIPEND]
     assert table["verdict"].tolist() == ["reliable", "unreliable", "unreliable"]
-    assert {"units", "percent", "cohen", "alpha", "alpha_low", "alpha_high", "ac1"} <= set(table.columns)
-    assert table["units"].tolist() == [7, 7, 7]
+    assert list(table.columns) == ["code", "applied", "by all", "by ana", "by ben", "percent",
+                                   "cohen", "alpha", "95% CI", "AC1", "verdict"]
+    assert table["applied"].tolist() == [1, 2, 2] and table["by all"].tolist() == [1, 1, 0]
     caption = " ".join(c.value for c in at.caption)
-    assert "10 sentence units in 2 documents" in caption and "alpha ≥ 0.800 reliable" in caption
-    assert "0.667–0.800 tentative" in caption
+    assert "alpha ≥ 0.800 reliable" in caption and "0.667–0.800 tentative" in caption
+    text = markdown(at)
+    # ben never coded int02: only int01's seven sentences are compared, and the page says so.
+    assert md_text("ana and ben: 7 of 10 sentence units comparable (rated by both), in 1 of 2 "
+                   "documents (int01)") in text
+    assert "comparable units only" in text
+    # The per-code lead comes before the pooled figure.
+    assert text.index(md_text("Per code (3 of 3 codes with alpha defined)")) < \
+        text.index("Pooled over codes")
     breakdown = at.dataframe[1].value
-    assert list(breakdown.index) == ["int01", "int02"] and list(breakdown.columns) == [FIN, VISA, STIPEND]
+    assert list(breakdown.index) == ["int01"] and list(breakdown.columns) == [FIN, VISA, STIPEND]
     assert at.text_area(key="agr_methods_text").value.startswith("Two coders (ana and ben)")
 
     at.selectbox(key="agr_unit").set_value("document").run()
     assert not at.exception
-    assert at.dataframe[0].value["units"].tolist() == [1, 1, 1]
+    assert md_text("ana and ben: 1 of 2 document units comparable") in markdown(at)
+
+
+def markdown(at) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def test_the_methods_paragraph_follows_every_change_of_unit_coders_and_options(tmp_path, monkeypatch):
+    path = tmp_path / "three.db"
+    db = Database(path)
+    build_project(db, cleo=True)
+    db.close()
+    at = _agreement_page(path, monkeypatch)
+    first = at.text_area(key="agr_methods_text").value
+    assert first.startswith("Three coders (ana, ben, and cleo)") and "per sentence" in first
+    at.selectbox(key="agr_unit").set_value("turn").run()
+    assert not at.exception
+    turn = at.text_area(key="agr_methods_text").value
+    assert "Agreement was assessed per speaker turn" in turn and "per sentence" not in turn
+    at.multiselect(key="agr_coders").set_value(["ana", "cleo"]).run()
+    assert not at.exception
+    pair = at.text_area(key="agr_methods_text").value
+    assert pair.startswith("Two coders (ana and cleo)") and "ben" not in pair
+    assert "per speaker turn" in pair and "Cohen's (1960) kappa" in pair
+    at.checkbox(key="agr_bootstrap").uncheck().run()
+    assert "bootstrap" not in at.text_area(key="agr_methods_text").value
+    at.selectbox(key="agr_missing").set_value("gwet").run()
+    assert not at.exception
+    assert "Gwet's (2014) treatment of missing ratings" in at.text_area(key="agr_methods_text").value
+    assert "Gwet" in markdown(at)
+
+
+def test_gwet_treatment_is_named_on_the_page(project_file, monkeypatch):
+    at = _agreement_page(project_file, monkeypatch)
+    assert "Gwet" not in markdown(at)
+    at.selectbox(key="agr_missing").set_value("gwet").run()
+    assert not at.exception
+    assert md_text("statistics with Gwet's (2014) missing-data treatment: all 10 units, 3 of "
+                   "them rated by fewer than all coders") in markdown(at)
+    # int02 is back in the breakdown (rated by ana only: no statistic, but its units count).
+    assert list(at.dataframe[1].value.index) == ["int01", "int02"]
 
 
 def test_a_disagreement_is_shown_side_by_side_and_adjudicated_into_consensus(project_file, monkeypatch):

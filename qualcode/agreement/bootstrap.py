@@ -19,7 +19,7 @@ from qualcode.agreement.alpha import (
 from qualcode.agreement.encoding import NAN, _counts, _encode, _f, _patterns
 from qualcode.agreement.results import AlphaBootstrap
 
-__all__ = ["alpha_bootstrap", "binary_alpha_bootstrap"]
+__all__ = ["alpha_bootstrap", "binary_alpha_bootstrap", "binary_alpha_intervals"]
 
 
 def alpha_bootstrap(data: Any, level: str = "nominal", *, order: Sequence | None = None,
@@ -105,3 +105,46 @@ def binary_alpha_bootstrap(x: np.ndarray, *, draws: int = 1000,
     return AlphaBootstrap(_f(point), float(low), float(high), confidence, draws,
                           int(valid.size), min_alpha, float((valid < min_alpha).mean()),
                           n_units, "nominal")
+
+
+def binary_alpha_intervals(freq: np.ndarray, pats: np.ndarray, *, draws: int = 1000,
+                           rng: np.random.Generator | int | None = None,
+                           confidence: float = 0.95,
+                           max_cells: int = 2_000_000) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile bootstrap intervals of nominal alpha for many present/absent codes at once,
+    from pattern counts (the report's path: no second pass over the units).
+
+    ``freq`` is codes × patterns (how many units show each pattern), ``pats`` patterns × 2
+    (how many coders gave 0 and 1; see :func:`qualcode.agreement.batch.patterns`). As in
+    :func:`binary_alpha_bootstrap`, the pairable units of each code are resampled with
+    replacement (a multinomial draw over its patterns) ``draws`` times; draws without
+    variation are left out. Returns ``(low, high)`` per code, nan where alpha is undefined.
+    Codes are drawn a batch at a time so that at most about ``max_cells`` draw cells are held.
+    """
+    gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    freq = np.asarray(freq, dtype=float)
+    n_codes, n_pat = freq.shape
+    pairable = pats.sum(-1) >= 2
+    counts = np.where(pairable[None, :], freq, 0.0)
+    units = counts.sum(-1)
+    low = np.full(n_codes, np.nan)
+    high = np.full(n_codes, np.nan)
+    if draws <= 0 or n_codes == 0:
+        return low, high
+    per_pattern, _ = _pattern_coincidence(pats)
+    probs = np.divide(counts, units[:, None], out=np.full_like(counts, 1.0 / n_pat),
+                      where=units[:, None] > 0)
+    step = max(1, max_cells // max(1, draws * n_pat))
+    lo_p, hi_p = (1 - confidence) / 2 * 100, (1 + confidence) / 2 * 100
+    for first in range(0, n_codes, step):
+        part = slice(first, first + step)
+        n = units[part].astype(np.int64)
+        weights = gen.multinomial(n, probs[part], size=(draws, n.size)).astype(float)
+        o = np.tensordot(weights, per_pattern, axes=([2], [0]))  # draws × codes × 2 × 2
+        alphas, _, _, _ = _alpha_from_coincidence(o, "nominal", None)
+        alphas = np.where(n[None, :] > 0, alphas, np.nan)
+        valid = np.isfinite(alphas).any(axis=0)
+        if valid.any():
+            lo, hi = np.nanpercentile(alphas[:, valid], [lo_p, hi_p], axis=0)
+            low[part][valid], high[part][valid] = lo, hi
+    return low, high

@@ -1,11 +1,15 @@
-"""The agreement report of a coded project: a table per code, overall figures, a document × code
-breakdown, CSV/XLSX exports and a methods paragraph ready to paste into a paper.
+"""The agreement report of a coded project: which units were compared, a table per code led by
+the per-code summary, the pooled figure second, a document × code breakdown, CSV/XLSX exports
+and a methods paragraph ready to paste into a paper (:mod:`qualcode.agreement.methods`).
 
-Every statistic comes from :func:`qualcode.agreement.batch.binary_agreement` on a
-:class:`qualcode.agreement.units.UnitMatrix`; the confidence interval for alpha from
-:func:`qualcode.agreement.bootstrap.alpha_bootstrap`. Thresholds follow Krippendorff (2004, p. 241):
-alpha ≥ .800 reliable, .667 ≤ alpha < .800 tentative (for tentative conclusions only), below
-.667 unreliable.
+The statistics are computed once: one pass over the unit matrix counts, per code and document,
+how often each pattern of ratings occurs (:func:`qualcode.agreement.batch.pattern_counts`);
+the per-code, per-document and pooled figures and alpha's bootstrap interval all come from
+those counts. By default only the *comparable* units enter (rated by every compared coder);
+``missing="gwet"`` uses Gwet's missing-data treatment instead (see
+:mod:`qualcode.agreement.summary`). Thresholds follow Krippendorff (2004, p. 241): alpha ≥ .800
+reliable, .667 ≤ alpha < .800 tentative (for tentative conclusions only), below .667
+unreliable.
 """
 
 from __future__ import annotations
@@ -17,12 +21,34 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from qualcode.agreement import stats as ag
+from qualcode.agreement.batch import binary_from_counts, pattern_counts, patterns
+from qualcode.agreement.bootstrap import binary_alpha_intervals
+from qualcode.agreement.methods import UNIT_WORDS, methods_paragraph
+from qualcode.agreement.summary import (
+    MISSING,
+    MISSING_METHOD,
+    RELIABLE,
+    TENTATIVE,
+    Comparability,
+    coder_documents,
+    comparability,
+    comparable_units,
+    is_paradox,
+    pairwise,
+    paradox_note,
+    per_code_summary,
+    pooled_caution,
+    verdict,
+)
 from qualcode.agreement.units import UnitMatrix
 from qualcode.guards import spreadsheet_cell
 
-RELIABLE = 0.800
-TENTATIVE = 0.667
+__all__ = [
+    "LABELS", "MISSING", "RELIABLE", "STATISTICS", "TENTATIVE", "AgreementReport",
+    "agreement_table", "build_report", "document_breakdown", "export_table", "methods_paragraph",
+    "table_csv", "table_xlsx", "verdict",
+]
+
 STATISTICS = ("percent", "cohen", "scott", "fleiss", "alpha", "ac1", "bp")
 LABELS = {
     "percent": "percent agreement",
@@ -33,28 +59,10 @@ LABELS = {
     "ac1": "Gwet's AC1",
     "bp": "Brennan–Prediger kappa",
 }
-UNIT_WORDS = {
-    "sentence": ("sentence", "sentences"),
-    "turn": ("speaker turn", "speaker turns"),
-    "paragraph": ("paragraph", "paragraphs"),
-    "character": ("character", "characters"),
-    "document": ("document", "documents"),
-}
 POOLED = ("pooled: every code × unit pair is one unit of a single present/absent table, "
           "so frequently applied codes weigh more")
 MEAN = ("mean: the unweighted average of the per-code values over the codes where the "
         "statistic is defined")
-
-
-def verdict(alpha: float | None) -> str:
-    """``reliable`` (≥ .800), ``tentative`` (.667–.800), ``unreliable`` or ``undefined``."""
-    if alpha is None or not math.isfinite(alpha):
-        return "undefined"
-    if alpha >= RELIABLE:
-        return "reliable"
-    if alpha >= TENTATIVE:
-        return "tentative"
-    return "unreliable"
 
 
 def _num(v) -> float | None:
@@ -66,7 +74,13 @@ def _num(v) -> float | None:
 
 @dataclass
 class AgreementReport:
-    """Everything the CLI, the app and the exports show (plain data and DataFrames)."""
+    """Everything the CLI, the app and the exports show (plain data and DataFrames).
+
+    ``comparable`` holds the units and documents every compared coder rated, ``pairs`` the
+    same per pair of coders; ``missing`` is ``"comparable"`` (the statistics use those units
+    only) or ``"gwet"`` (Gwet's missing-data treatment). ``paradox`` is ``None`` or the one
+    kappa-paradox note of the table and the codes it names.
+    """
 
     matrix: UnitMatrix
     table: pd.DataFrame
@@ -75,280 +89,232 @@ class AgreementReport:
     confidence: float = 0.95
     draws: int = 1000
     notes: list[str] = field(default_factory=list)
+    missing: str = "comparable"
+    comparable: Comparability | None = None
+    pairs: list[Comparability] = field(default_factory=list)
+    paradox: dict | None = None
+
+    @property
+    def missing_method(self) -> str:
+        return MISSING_METHOD[self.missing]
 
     def as_dict(self) -> dict:
         """The JSON of ``qualcode agreement --json``."""
         codes = []
         for row in self.table.to_dict("records"):
             codes.append({k: (_num(v) if isinstance(v, float) else v) for k, v in row.items()})
+        comparable = self.comparable.to_dict() if self.comparable else {}
         return {
             "unit": self.matrix.unit,
             "coders": list(self.matrix.coders),
             "documents": list(self.matrix.documents),
             "rollup": self.matrix.rollup,
             "units": self.matrix.n_units,
+            "missing": self.missing,
+            "missing_method": self.missing_method,
+            "comparable_units": comparable.get("comparable_units"),
+            "comparable_documents": comparable.get("comparable_documents"),
+            "comparable_document_names": comparable.get("comparable_document_names"),
+            "pairs": [p.to_dict() for p in self.pairs],
+            "coder_documents": {c: list(d) for c, d in coder_documents(self.matrix).items()},
+            "draws": self.draws,
+            "confidence": self.confidence,
             "codes": codes,
             "overall": self.overall,
+            "paradox": self.paradox,
         }
 
 
-def _stat_rows(res: ag.BinaryBatchResult, i: int, two: bool) -> dict:
-    d = res.as_dict(i)
-    if not two:
-        d["cohen"] = d["scott"] = None
-    return d
-
-
-#: Cells (codes × units × coders) per call of binary_agreement: its temporaries take about
-#: 12 bytes a cell, so this bounds them to a few hundred MB even at character level.
+#: Cells (codes × units × coders) read at a time: the pattern pass holds about 12 bytes a
+#: cell in temporaries, so this bounds them to a few hundred MB even at character level.
 MAX_CELLS = 20_000_000
 
 
-def _batched(x: np.ndarray, codes: tuple[str, ...]):
-    """``(k, code, result, index in result)`` for every code, computed a batch of codes at a
-    time so that memory stays bounded on millions of units."""
-    per_code = max(1, x.shape[1] * x.shape[2])
-    step = max(1, MAX_CELLS // per_code)
-    for first in range(0, len(codes), step):
-        res = ag.binary_agreement(x[first:first + step])
-        for i, code in enumerate(codes[first:first + step]):
-            yield first + i, code, res, i
-
-
-def agreement_table(matrix: UnitMatrix, *, draws: int = 1000, confidence: float = 0.95,
-                    seed: int = 20240605) -> pd.DataFrame:
-    """One row per code: units, coders, coded units per coder, every statistic, alpha's CI,
-    the verdict and the prevalence note (``None`` when there is nothing to note).
-
-    ``units`` counts the units rated by two or more coders; ``applied`` how many units at least
-    one coder coded. The CI is the bootstrap percentile interval (``draws`` resamples, seeded so
-    a report is reproducible).
-    """
+def _pattern_counts(matrix: UnitMatrix, use: np.ndarray, max_cells: int | None = None):
+    """The one pass over ``matrix.x``: pattern counts per code × document × pattern, and (for
+    three or more coders, where patterns do not say who) per code and coder the used units
+    the coder applied the code to. Codes are read a batch at a time (``MAX_CELLS``)."""
     x = matrix.x
+    n_codes, n_units, n_coders = x.shape
+    n_docs = max(len(matrix.documents), 1)
+    groups = np.asarray(matrix.unit_document, dtype=np.int64)
+    freq = np.zeros((n_codes, n_docs, patterns(n_coders).size))
+    coded_by = np.zeros((n_codes, n_coders), dtype=np.int64)
+    step = max(1, (max_cells or MAX_CELLS) // max(1, n_units * n_coders))
+    for first in range(0, n_codes, step):
+        part = x[first:first + step]
+        freq[first:first + step] = pattern_counts(part, groups, n_docs)
+        if n_coders != 2:
+            coded_by[first:first + step] = ((part == 1) & use[None, :, None]).sum(1)
+    return freq, coded_by
+
+
+def _keep(freq: np.ndarray, n_coders: int, missing: str) -> np.ndarray:
+    """The counts the statistics use: for ``comparable``, only units every coder rated."""
+    if missing == "comparable":
+        freq = freq.copy()
+        freq[..., patterns(n_coders).rated < n_coders] = 0
+    return freq
+
+
+def _frame(res, n: int, two: bool) -> dict:
+    """The statistics of a batch result as float columns (Cohen and Scott for two only)."""
+    cols = {}
+    for s in STATISTICS:
+        arr = getattr(res, s)
+        cols[s] = (np.asarray(arr, dtype=float) if arr is not None and (two or s not in
+                   ("cohen", "scott")) else np.full(n, np.nan))
+    return cols
+
+
+def document_breakdown(matrix: UnitMatrix, *, missing: str = "comparable",
+                       max_cells: int | None = None, freq: np.ndarray | None = None
+                       ) -> pd.DataFrame:
+    """A long table: for each document and code, units, percent agreement, alpha, AC1 (and
+    Cohen's kappa with two coders), computed on that document's units only (its comparable
+    units by default; documents with none are left out).
+
+    ``freq``: the counts of :func:`_pattern_counts` when the caller has them (the report
+    passes its own, so the units are read once).
+    """
     two = len(matrix.coders) == 2
-    rng = np.random.default_rng(seed)
-    rows = []
-    for k, code, res, i in _batched(x, matrix.codes):
-        stats = _stat_rows(res, i, two)
-        m = x[k]
-        row = {"code": code, "units": stats["units"], "coders": len(matrix.coders),
-               "applied": int((m == 1).any(axis=1).sum())}
-        for j, name in enumerate(matrix.coders):
-            row[f"coded by {name}"] = int((m[:, j] == 1).sum())
-        row.update({s: stats[s] for s in STATISTICS})
-        low = high = None
-        if stats["alpha"] is not None and draws:
-            boot = ag.binary_alpha_bootstrap(m, draws=draws, rng=rng, confidence=confidence)
-            low, high = _num(boot.low), _num(boot.high)
-        row["alpha_low"], row["alpha_high"] = low, high
-        row["verdict"] = verdict(stats["alpha"])
-        coefficient, name = (stats["cohen"], "Cohen's kappa") if two else (stats["alpha"], "alpha")
-        if coefficient is None:
-            coefficient, name = stats["alpha"], "alpha"
-        row["note"] = ag.prevalence_note(stats["percent"], coefficient, statistic=name)
-        rows.append(row)
-    columns = ["code", "units", "coders", "applied", *[f"coded by {c}" for c in matrix.coders],
-               *STATISTICS, "alpha_low", "alpha_high", "verdict", "note"]
-    df = pd.DataFrame(rows, columns=columns)
-    for s in (*STATISTICS, "alpha_low", "alpha_high"):
-        df[s] = df[s].astype(float)
-    return df
+    columns = ["document", "code", "units", "percent", "cohen", "alpha", "ac1"]
+    n_docs, n_codes = len(matrix.documents), len(matrix.codes)
+    if not n_codes or not n_docs:
+        return pd.DataFrame(columns=columns)
+    if freq is None:
+        use = comparable_units(matrix) if missing == "comparable" else \
+            np.ones(matrix.n_units, dtype=bool)
+        freq = _keep(_pattern_counts(matrix, use, max_cells)[0], len(matrix.coders), missing)
+    per_doc = np.ascontiguousarray(freq.transpose(1, 0, 2)).reshape(n_docs * n_codes, -1)
+    res = binary_from_counts(per_doc, len(matrix.coders))
+    stats = _frame(res, n_docs * n_codes, two)
+    df = pd.DataFrame({
+        "document": np.repeat(np.array(matrix.documents, dtype=object), n_codes),
+        "code": np.tile(np.array(matrix.codes, dtype=object), n_docs),
+        "units": res.units.astype(int),
+        **{s: stats[s] for s in ("percent", "cohen", "alpha", "ac1")},
+    })
+    # Documents with no unit the statistics use (none at all, or none every coder rated).
+    used = freq[0].sum(-1) > 0
+    keep = np.repeat(used, n_codes)
+    return df[keep].reset_index(drop=True)[columns]
 
 
-#: Above this many cells the pooled table (one binary_agreement call over every code × unit
-#: pair) would need gigabytes; the mean over codes is still given.
-POOLED_MAX_CELLS = 150_000_000
+def build_report(matrix: UnitMatrix, *, draws: int = 1000, confidence: float = 0.95,
+                 seed: int = 20240605, missing: str = "comparable") -> AgreementReport:
+    """The whole report for a unit matrix: the per-code table, overall figures (per-code
+    summary first, pooled second), the document breakdown, comparability and the paradox note.
+
+    ``missing``: ``"comparable"`` (default; units every coder rated) or ``"gwet"``. ``draws``:
+    bootstrap resamples for alpha's interval (0: none, and the methods paragraph mentions no
+    bootstrap); seeded so that a report is reproducible.
+    """
+    if missing not in MISSING:
+        raise ValueError(f"missing must be one of {', '.join(MISSING)}, not {missing!r}")
+    coders = matrix.coders
+    n_coders, n_codes = len(coders), len(matrix.codes)
+    two = n_coders == 2
+    pat = patterns(n_coders)
+    use = comparable_units(matrix) if missing == "comparable" else \
+        np.ones(matrix.n_units, dtype=bool)
+    raw, coded_by = _pattern_counts(matrix, use)
+    freq = _keep(raw, n_coders, missing)
+    per_code = freq.sum(1)  # codes × patterns
+    res = binary_from_counts(per_code, n_coders)
+    stats = _frame(res, n_codes, two)
+    if two:
+        coded_by = np.stack([(per_code * (pat.first == 1)).sum(-1),
+                             (per_code * (pat.second == 1)).sum(-1)], axis=-1).astype(np.int64)
+
+    pairable = pat.rated >= 2
+    applied = (per_code * (pat.ones >= 1)).sum(-1)
+    applied_pairable = (per_code * ((pat.ones >= 1) & pairable)).sum(-1)
+    agreed = (per_code * ((pat.ones == pat.rated) & (pat.ones >= 1) & pairable)).sum(-1)
+    values = (per_code * (pat.rated * pairable)).sum(-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        prevalence = np.where(values > 0, (per_code * (pat.ones * pairable)).sum(-1) / values,
+                              np.nan)
+        where_applied = np.where(applied_pairable > 0, agreed / applied_pairable, np.nan)
+    chance = prevalence**2 + (1 - prevalence) ** 2
+
+    low = high = np.full(n_codes, np.nan)
+    if draws and n_codes:
+        low, high = binary_alpha_intervals(per_code, pat.values, draws=draws, rng=seed,
+                                           confidence=confidence)
+        defined = np.isfinite(stats["alpha"])
+        low, high = np.where(defined, low, np.nan), np.where(defined, high, np.nan)
+
+    coefficient = stats["cohen"] if two else stats["alpha"]
+    coefficient = np.where(np.isfinite(coefficient), coefficient, stats["alpha"])
+    paradox = np.array([is_paradox(stats["percent"][k], coefficient[k], chance[k],
+                                   where_applied[k]) for k in range(n_codes)], dtype=bool)
+    table = pd.DataFrame({
+        "code": list(matrix.codes),
+        "units": res.units.astype(int),
+        "coders": n_coders,
+        "applied": applied.astype(int),
+        "applied_by_all": agreed.astype(int),
+        **{f"coded by {c}": coded_by[:, j].astype(int) for j, c in enumerate(coders)},
+        **stats,
+        "alpha_low": np.asarray(low, dtype=float),
+        "alpha_high": np.asarray(high, dtype=float),
+        "verdict": [verdict(a) for a in stats["alpha"]],
+        "prevalence": prevalence,
+        "where_applied": where_applied,
+        "paradox": paradox,
+    }, columns=["code", "units", "coders", "applied", "applied_by_all",
+                *[f"coded by {c}" for c in coders], *STATISTICS, "alpha_low", "alpha_high",
+                "verdict", "prevalence", "where_applied", "paradox"])
+
+    overall = _overall(table, per_code, pat, n_coders, UNIT_WORDS[matrix.unit][0])
+    note = None
+    if paradox.any():
+        name = "cohen" if two else "alpha"
+        rows = [{**r, name: c} for r, c in zip(table[paradox].to_dict("records"),
+                                                 coefficient[paradox])]
+        note = {"codes": [r["code"] for r in rows], "statistic": name,
+                "note": paradox_note(rows, name)}
+    return AgreementReport(
+        matrix, table, overall,
+        document_breakdown(matrix, missing=missing, freq=freq), confidence, draws,
+        missing=missing, comparable=comparability(matrix), pairs=pairwise(matrix),
+        paradox=note)
 
 
-def overall_figures(matrix: UnitMatrix, table: pd.DataFrame) -> dict:
-    """Pooled and mean figures over all codes, each saying how it was formed."""
-    two = len(matrix.coders) == 2
-    out: dict = {"codes": len(matrix.codes), "pooled": None, "mean": None,
-                 "pooled_method": POOLED, "mean_method": MEAN}
-    if not len(matrix.codes):
+def agreement_table(matrix: UnitMatrix, **options) -> pd.DataFrame:
+    """The per-code table of :func:`build_report` (same options)."""
+    return build_report(matrix, **options).table
+
+
+def _overall(table: pd.DataFrame, per_code: np.ndarray, pat, n_coders: int, unit: str) -> dict:
+    """The per-code summary (first), the pooled figures (second, with the share of
+    absent/absent pairs that dominates them) and the means over codes."""
+    summary = per_code_summary(table)
+    out: dict = {"codes": len(table), "per_code": summary, "pooled": None, "mean": None,
+                 "absent_share": None, "pooled_method": POOLED, "mean_method": MEAN}
+    if not len(table):
         return out
-    if matrix.x.size <= POOLED_MAX_CELLS:
-        pooled = ag.binary_agreement(matrix.x.reshape(1, -1, matrix.x.shape[2]))
-        p = _stat_rows(pooled, 0, two)
-        out["pooled"] = {**{s: p[s] for s in STATISTICS}, "units": p["units"],
-                         "verdict": verdict(p["alpha"])}
-    else:
-        out["pooled_method"] = (f"pooled figures are not computed for more than "
-                                f"{POOLED_MAX_CELLS:,} code × unit × coder cells (this table has "
-                                f"{matrix.x.size:,}); choose fewer documents or a larger unit")
+    pooled_freq = per_code.sum(0, keepdims=True)
+    p = binary_from_counts(pooled_freq, n_coders).as_dict(0)
+    if n_coders != 2:
+        p["cohen"] = p["scott"] = None
+    pairable = pooled_freq[0, pat.rated >= 2].sum()
+    absent = pooled_freq[0, (pat.ones == 0) & (pat.rated >= 2)].sum()
+    share = float(absent / pairable) if pairable else None
+    out["absent_share"] = share
+    out["pooled"] = {**{s: p[s] for s in STATISTICS}, "units": p["units"],
+                     "verdict": verdict(p["alpha"])}
+    out["pooled_method"] = f"{POOLED}; {pooled_caution(share, unit)}"
     mean = {}
     for s in STATISTICS:
         vals = table[s].to_numpy(dtype=float)
         vals = vals[np.isfinite(vals)]
         mean[s] = float(vals.mean()) if vals.size else None
-    mean["codes_with_alpha"] = int(np.isfinite(table["alpha"].to_numpy(dtype=float)).sum())
+    mean["codes_with_alpha"] = summary["codes_with_alpha"]
     mean["verdict"] = verdict(mean["alpha"])
     out["mean"] = mean
     return out
-
-
-def document_breakdown(matrix: UnitMatrix, *, max_cells: int = 20_000_000) -> pd.DataFrame:
-    """A long table: for each document and code, units, percent agreement, alpha, AC1 (and
-    Cohen's kappa with two coders), computed on that document's units only.
-
-    Documents are batched: each (document, code) pair becomes one row of a
-    :func:`~qualcode.agreement.batch.binary_agreement` call, shorter documents padded with units
-    nobody rated (which every statistic leaves out), at most ``max_cells`` array cells a batch.
-    """
-    two = len(matrix.coders) == 2
-    columns = ["document", "code", "units", "percent", "cohen", "alpha", "ac1"]
-    n_docs, n_codes, n_coders = len(matrix.documents), len(matrix.codes), len(matrix.coders)
-    if not n_codes or not n_docs:
-        return pd.DataFrame(columns=columns)
-    bounds = np.searchsorted(matrix.unit_document, np.arange(n_docs + 1))
-    lengths = np.diff(bounds)
-    parts: list[pd.DataFrame] = []
-    d = 0
-    while d < n_docs:
-        # Grow the batch while the padded array stays under max_cells.
-        e, longest = d, 0
-        while e < n_docs:
-            longest_next = max(longest, int(lengths[e]))
-            if e > d and (e + 1 - d) * n_codes * longest_next * n_coders > max_cells:
-                break
-            longest, e = longest_next, e + 1
-        batch = np.full((e - d, n_codes, max(longest, 1), n_coders), -1, dtype=np.int8)
-        for i in range(d, e):
-            batch[i - d, :, :lengths[i], :] = matrix.x[:, bounds[i]:bounds[i + 1], :]
-        res = ag.binary_agreement(batch.reshape(-1, batch.shape[2], n_coders))
-        parts.append(pd.DataFrame({
-            "document": np.repeat(np.array(matrix.documents[d:e], dtype=object), n_codes),
-            "code": np.tile(np.array(matrix.codes, dtype=object), e - d),
-            "units": res.units,
-            "percent": res.percent,
-            "cohen": res.cohen if two else np.full(res.units.shape, np.nan),
-            "alpha": res.alpha,
-            "ac1": res.ac1,
-        }))
-        d = e
-    df = pd.concat(parts, ignore_index=True)
-    # Documents with no unit at all (e.g. no sentences) have nothing to compare.
-    empty = set(np.array(matrix.documents, dtype=object)[lengths == 0])
-    df = df[~df["document"].isin(empty)].reset_index(drop=True)
-    for s in ("percent", "cohen", "alpha", "ac1"):
-        df[s] = df[s].astype(float)
-    df["units"] = df["units"].astype(int)
-    return df[columns]
-
-
-def build_report(matrix: UnitMatrix, *, draws: int = 1000, confidence: float = 0.95,
-                 seed: int = 20240605) -> AgreementReport:
-    """The whole report for a unit matrix."""
-    table = agreement_table(matrix, draws=draws, confidence=confidence, seed=seed)
-    return AgreementReport(matrix, table, overall_figures(matrix, table),
-                           document_breakdown(matrix), confidence, draws)
-
-
-# ---------------------------------------------------------------------------------------------
-# Words
-
-
-def _fmt(v) -> str:
-    """APA style for coefficients bounded by 1: three decimals, no leading zero (.812, -.050)."""
-    if v is None or not math.isfinite(v):
-        return "undefined"
-    text = f"{v:.3f}"
-    return text.replace("0.", ".", 1) if abs(v) < 1 else text
-
-
-def _and(items: list[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + (", and " if len(items) > 2 else " and ") + items[-1]
-
-
-def _count(n: int, one: str, many: str) -> str:
-    words = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight",
-             9: "nine", 10: "ten"}
-    return f"{words.get(n, str(n)) if n != 1 else 'one'} {one if n == 1 else many}"
-
-
-def methods_paragraph(report: AgreementReport) -> str:
-    """A paragraph for a paper's methods section: unit, coders, documents, statistics, values."""
-    m = report.matrix
-    one, many = UNIT_WORDS[m.unit]
-    table = report.table
-    n_codes = len(m.codes)
-    parts = [(
-        f"{_count(len(m.coders), 'coder', 'coders').capitalize()} ({_and(list(m.coders))}) "
-        f"independently coded {_count(len(m.documents), 'document', 'documents')} with "
-        f"{_count(n_codes, 'code', 'codes')}."
-    )]
-    unit_text = {
-        "sentence": "Agreement was assessed per sentence (sentences segmented automatically with "
-                    "spaCy's rule-based sentencizer, within speaker turns)",
-        "turn": "Agreement was assessed per speaker turn",
-        "paragraph": "Agreement was assessed per paragraph (each non-blank line of the transcript)",
-        "character": "Agreement was assessed per character (each Unicode code point of the "
-                     "transcript text, as in NVivo's coding comparison)",
-        "document": "Agreement was assessed per document (whether a code was applied anywhere "
-                    "in it)",
-    }[m.unit]
-    parts.append(
-        f"{unit_text}: for each code, a {one} counted as coded by a coder when that coder applied "
-        "the code" + (" or one of its subcodes" if m.rollup else "") +
-        f" to any part of it ({m.n_units:,} {many} in total" +
-        (", a document a coder had not coded at all counting as not rated by that coder)."
-         if m.uncoded_documents == "missing" else ").")
-    )
-    if m.suggested:
-        n = f"{m.suggested:,} coding{'s' if m.suggested != 1 else ''}"
-        parts.append(
-            f"{n} accepted from qualcode's learned code suggestions {'were' if m.suggested != 1 else 'was'} "
-            + ("left out, since a coder who accepts a suggestion does not judge independently."
-               if m.exclude_suggested else
-               "included; such codings are not fully independent judgements."))
-    stats = ["percent agreement"]
-    if len(m.coders) == 2:
-        stats.append("Cohen's (1960) kappa")
-    else:
-        stats.append("Fleiss' (1971) kappa")
-    stats += ["Krippendorff's alpha (nominal; Krippendorff 2011)", "Gwet's (2008) AC1"]
-    parts.append(
-        f"We computed {_and(stats)} for each code, with a {report.confidence:.0%} bootstrap "
-        f"confidence interval for alpha (a percentile bootstrap over {report.draws:,} resamples "
-        "of units, after Hayes & Krippendorff 2007, who resample pairs of values instead), "
-        "using qualcode."
-    )
-    pooled, mean = report.overall.get("pooled"), report.overall.get("mean")
-    if pooled and mean:
-        kappa = "cohen" if len(m.coders) == 2 else "fleiss"
-        kname = "Cohen's kappa" if kappa == "cohen" else "Fleiss' kappa"
-        parts.append(
-            f"Pooled over all codes (every code × {one} pair counted once), percent agreement was "
-            f"{pooled['percent']:.1%}, {kname} {_fmt(pooled[kappa])}, alpha "
-            f"{_fmt(pooled['alpha'])} and AC1 {_fmt(pooled['ac1'])}; averaged over the "
-            f"{mean['codes_with_alpha']} codes where it is defined, alpha was "
-            f"{_fmt(mean['alpha'])}."
-        )
-    elif mean:
-        parts.append(f"Averaged over the {mean['codes_with_alpha']} codes where it is defined, "
-                     f"alpha was {_fmt(mean['alpha'])}.")
-    if n_codes:
-        alphas = table["alpha"].to_numpy(dtype=float)
-        defined = alphas[np.isfinite(alphas)]
-        counts = table["verdict"].value_counts()
-        if defined.size:
-            parts.append(
-                f"Per-code alpha ranged from {_fmt(defined.min())} to {_fmt(defined.max())}; "
-                f"{counts.get('reliable', 0)} of {n_codes} codes reached alpha ≥ .800, "
-                f"{counts.get('tentative', 0)} lay between .667 and .800 (acceptable for "
-                f"tentative conclusions only) and {counts.get('unreliable', 0)} fell below .667"
-                + (f"; alpha was undefined for {counts.get('undefined', 0)} (no variation)"
-                   if counts.get("undefined", 0) else "") + " (Krippendorff 2004)."
-            )
-        noted = int(table["note"].notna().sum())
-        if noted:
-            parts.append(
-                f"For {noted} code{'s' if noted != 1 else ''} percent agreement was high while "
-                "the chance-corrected coefficient was low because the code was rarely (or almost "
-                "always) applied; we report percent agreement and AC1 alongside for these.")
-    return " ".join(parts)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -357,7 +323,7 @@ def methods_paragraph(report: AgreementReport) -> str:
 
 def export_table(report: AgreementReport, path: str | Path) -> Path:
     """Write the report to ``.csv`` (the per-code table, UTF-8 with a BOM so Excel reads it)
-    or ``.xlsx`` (sheets: Agreement, Overall, By document, Methods)."""
+    or ``.xlsx`` (sheets: Agreement, Compared, Overall, By document, Methods)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
@@ -386,8 +352,15 @@ def table_csv(report: AgreementReport) -> str:
 
 
 def _overall_frame(report: AgreementReport) -> pd.DataFrame:
-    rows = []
-    for kind in ("pooled", "mean"):
+    """The Overall sheet: the per-code summary first, then the mean and the pooled figures."""
+    s = report.overall.get("per_code") or {}
+    rows = [{"figure": "per code: alpha", "mean": s.get("mean_alpha"),
+             "median": s.get("median_alpha"), "min": s.get("min_alpha"),
+             "max": s.get("max_alpha"), "codes": s.get("codes"),
+             "codes with alpha": s.get("codes_with_alpha"), "reach .800": s.get("reach_800"),
+             "reach .667": s.get("reach_667"),
+             "method": "per-code Krippendorff's alpha over the codes where it is defined"}]
+    for kind in ("mean", "pooled"):
         figures = report.overall.get(kind)
         if figures:
             rows.append({"figure": kind, **{s: figures.get(s) for s in STATISTICS},
@@ -396,13 +369,28 @@ def _overall_frame(report: AgreementReport) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _compared_frame(report: AgreementReport) -> pd.DataFrame:
+    """The Compared sheet: the units and documents every coder, and each pair, rated."""
+    rows = []
+    for c in ([report.comparable] if report.comparable else []) + \
+            (report.pairs if len(report.pairs) > 1 else []):
+        rows.append({"coders": ", ".join(c.coders), "comparable units": c.units,
+                     "units": c.total_units, "comparable documents": len(c.documents),
+                     "documents": c.total_documents,
+                     "comparable document names": "; ".join(c.documents)})
+    rows.append({"coders": "statistics on", "comparable document names": report.missing_method})
+    return pd.DataFrame(rows)
+
+
 def table_xlsx(report: AgreementReport) -> bytes:
-    """The report as an XLSX workbook (openpyxl), returned as bytes; every cell of every sheet
-    goes through the formula guard (:func:`_guarded`)."""
+    """The report as an XLSX workbook (openpyxl), returned as bytes (sheets: Agreement,
+    Compared, Overall, By document, Methods); every cell of every sheet goes through the
+    formula guard (:func:`_guarded`)."""
     import io
 
     sheets = {
         "Agreement": report.table,
+        "Compared": _compared_frame(report),
         "Overall": _overall_frame(report),
         "By document": report.by_document,
         "Methods": pd.DataFrame({"methods": [methods_paragraph(report)]}),

@@ -94,9 +94,9 @@ __all__ = [
     "compute",
     "fleiss_kappa",
     "gwet_ac1",
+    "kappa_paradox",
     "krippendorff_alpha",
     "percent_agreement",
-    "prevalence_note",
     "scott_pi",
     "unitizing_alpha",
 ]
@@ -106,26 +106,24 @@ __all__ = [
 # Notes and dispatch
 
 
-def prevalence_note(percent: float, coefficient: float, *, statistic: str = "kappa",
-                    high: float = 0.9, low: float = 0.6) -> str | None:
-    """A note when agreement is high but the chance-corrected coefficient is low.
+def kappa_paradox(percent: float | None, coefficient: float | None, *, chance: float | None,
+                  where_applied: float | None, high: float = 0.9, low: float = 0.6,
+                  skewed: float = 0.8, most: float = 0.5) -> bool:
+    """Whether a present/absent code shows the "kappa paradox" (Feinstein & Cicchetti 1990):
+    agreement is high but the chance-corrected coefficient low *because* prevalence is skewed,
+    not because the coders disagree where it matters.
 
-    When one category dominates (a code applied to few units, or to almost all), chance
-    agreement is near 1 and kappa, pi and alpha can be low although coders rarely disagree:
-    the "kappa paradox" (Feinstein & Cicchetti 1990). Returns the note when
-    ``percent >= high`` and ``coefficient < low``, else ``None``.
+    True when ``percent >= high`` and ``coefficient < low`` and chance agreement is high
+    (``chance >= skewed``; for a code applied in a share π of the ratings, π² + (1 − π)²) and
+    the coders agree on most units where any of them applied the code (``where_applied >
+    most``: the share of those units that every coder who rated them coded). A rare code the
+    coders seldom apply to the same units has a low kappa because they disagree: no paradox.
+    False whenever a value is undefined.
     """
-    if percent is None or coefficient is None:
-        return None
-    if not (math.isfinite(percent) and math.isfinite(coefficient)):
-        return None
-    if percent >= high and coefficient < low:
-        return (f"Percent agreement is {percent:.1%} but {statistic} is {coefficient:.3f}: one "
-                f"category is so prevalent that chance agreement is high, so {statistic} is low "
-                "although the coders rarely disagree (the kappa paradox; Feinstein & Cicchetti "
-                "1990). Report percent agreement and how often the code was applied alongside "
-                f"{statistic}; Gwet's AC1 is less sensitive to prevalence.")
-    return None
+    values = (percent, coefficient, chance, where_applied)
+    if any(v is None or not math.isfinite(v) for v in values):
+        return False
+    return percent >= high and coefficient < low and chance >= skewed and where_applied > most
 
 
 METRICS = ("percent", "cohen", "scott", "fleiss", "ac1", "bp", "alpha")

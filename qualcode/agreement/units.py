@@ -16,7 +16,9 @@ A unit is coded 1 for a coder when a coding of the code (with ``rollup``, of the
 code below it) by that coder overlaps it by at least one code point (offset rule: code points,
 end exclusive). A document in which a coder made no coding at all is treated as *not rated*
 by that coder (-1, missing) unless ``uncoded_documents="absent"``: an unfinished document
-should not count as a long run of agreed absences.
+should not count as a long run of agreed absences. The units every compared coder rated are the
+*comparable* units the report computes on by default (:mod:`qualcode.agreement.summary`);
+``UnitMatrix.coded`` keeps which coder coded which document, for saying so.
 
 :func:`build_unit_matrix` returns a :class:`UnitMatrix` whose ``x`` is the
 ``codes × units × coders`` int8 array that :func:`qualcode.agreement.batch.binary_agreement` takes.
@@ -27,14 +29,15 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 from sqlalchemy import func, select
 
-from qualcode.team.access import require_unblinded, visibility
 from qualcode.project.codes import paths_by_id, resolve
 from qualcode.store.db import Database
 from qualcode.store.models import Code, Coder, Coding, Document, Sentence, Turn
+from qualcode.team.access import require_unblinded, visibility
 
 UNITS = ("sentence", "turn", "paragraph", "character", "document")
 #: The coder that adjudication writes into; left out of the default coder choice.
@@ -70,10 +73,36 @@ class UnitMatrix:
     #: coders' codings, and whether they were left out (``exclude_suggested``).
     suggested: int = 0
     exclude_suggested: bool = False
+    #: documents × coders: True where the coder has a coding in the document (their codings as
+    #: chosen, e.g. without suggested ones). ``None`` (hand-built matrices): read off ``x``.
+    coded: np.ndarray | None = None
 
     @property
     def n_units(self) -> int:
         return int(self.x.shape[1])
+
+    @property
+    def rated(self) -> np.ndarray:
+        """units × coders: True where the coder rated the unit (a 0 or a 1, not -1).
+
+        Whether a coder rated a unit is the same for every code (it depends on whether they
+        coded its document), so the first code's column is read.
+        """
+        if self.x.shape[0]:
+            return self.x[0] >= 0
+        if self.coded is not None and self.uncoded_documents == "missing":
+            return self.coded[self.unit_document]
+        return np.ones((self.n_units, len(self.coders)), dtype=bool)
+
+    @property
+    def coder_documents(self) -> np.ndarray:
+        """documents × coders: True where the coder coded the document (``coded``, or, for a
+        hand-built matrix, where they rated any of its units)."""
+        if self.coded is not None:
+            return np.asarray(self.coded, dtype=bool)
+        out = np.zeros((len(self.documents), len(self.coders)), dtype=np.int64)
+        np.add.at(out, np.asarray(self.unit_document, dtype=np.int64), self.rated)
+        return out > 0
 
 
 def paragraph_spans(text: str) -> list[tuple[int, int]]:
@@ -88,16 +117,22 @@ def paragraph_spans(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def _units_of(session, unit: str, doc_ids: list[int]) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Per document, sorted non-overlapping unit starts and ends (code points)."""
+def _units_of(session, unit: str, doc_ids: list[int],
+              where_docs=None) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Per document, sorted non-overlapping unit starts and ends (code points).
+
+    ``where_docs``: a column → clause choosing the documents in SQL (default ``in_(doc_ids)``);
+    the whole project is chosen by a subquery rather than thousands of bound ids."""
+    if where_docs is None:
+        def where_docs(column):
+            return column.in_(doc_ids)
     starts: list[np.ndarray] = []
     ends: list[np.ndarray] = []
     if unit in ("sentence", "turn"):
         table = Sentence if unit == "sentence" else Turn
-        rows = _int_array(session.execute(
-            select(table.document_id, table.start, table.end)
-            .where(table.document_id.in_(doc_ids)).order_by(table.document_id, table.start)
-        ), 3)
+        rows = _int_array(session, select(table.document_id, table.start, table.end)
+                          .where(where_docs(table.document_id))
+                          .order_by(table.document_id, table.start), 3)
         # Rows are sorted by document id; documents come in name order, so look each one up.
         order = np.argsort(doc_ids)
         sorted_ids = np.array(doc_ids, dtype=np.int64)[order]
@@ -112,13 +147,13 @@ def _units_of(session, unit: str, doc_ids: list[int]) -> tuple[list[np.ndarray],
         return starts, ends
     if unit == "document":
         lengths = dict(session.execute(
-            select(Document.id, func.length(Document.text)).where(Document.id.in_(doc_ids))).all())
+            select(Document.id, func.length(Document.text)).where(where_docs(Document.id))).all())
         for i in doc_ids:
             starts.append(np.array([0], dtype=np.int64))
             ends.append(np.array([max(int(lengths[i]), 1)], dtype=np.int64))
         return starts, ends
     texts = dict(session.execute(
-        select(Document.id, Document.text).where(Document.id.in_(doc_ids))).all())
+        select(Document.id, Document.text).where(where_docs(Document.id))).all())
     for i in doc_ids:
         text = texts[i]
         if unit == "paragraph":
@@ -132,10 +167,19 @@ def _units_of(session, unit: str, doc_ids: list[int]) -> tuple[list[np.ndarray],
     return starts, ends
 
 
-def _int_array(result, width: int) -> np.ndarray:
-    """Integer result rows as an (n, width) array; plain tuples first, because numpy probing
-    SQLAlchemy rows for the array protocol costs seconds on 100,000 codings."""
-    return np.array([tuple(r) for r in result], dtype=np.int64).reshape(-1, width)
+def _int_array(session, statement, width: int) -> np.ndarray:
+    """The integer columns of ``statement``'s rows as an (n, width) array, read column-wise
+    into numpy: the driver's rows are chained into one stream of integers for ``fromiter``.
+    The statement runs on the session's connection (Core, no ORM row objects) and the rows
+    come from the DBAPI cursor: building a Python object per row, let alone numpy probing
+    SQLAlchemy rows for the array protocol, costs seconds on 280,000 sentences."""
+    result = session.connection().execute(statement)
+    try:
+        rows = result.cursor if getattr(result, "cursor", None) is not None else result
+        flat = np.fromiter(chain.from_iterable(rows), dtype=np.int64)
+    finally:
+        result.close()
+    return flat.reshape(-1, width)
 
 
 def _lookup(keys: np.ndarray, mapping: dict[int, int]) -> np.ndarray:
@@ -214,10 +258,17 @@ def build_unit_matrix(
         if not docs:
             raise AgreementInputError("the project has no documents to compare")
         doc_index = {d.id: i for i, d in enumerate(docs)}
+        if documents is None:
+            def where_docs(column):
+                # Every document of the project: one subquery, not an IN list of every id.
+                return column.in_(select(Document.id).where(Document.project_id == pid))
+        else:
+            def where_docs(column):
+                return column.in_(list(doc_index))
 
         if coders is None:
             used = set(session.scalars(select(Coding.coder_id).distinct()
-                                       .where(Coding.document_id.in_(list(doc_index)))).all())
+                                       .where(where_docs(Coding.document_id))).all())
             coders = sorted(n for n, i in coder_rows.items() if i in used and n != CONSENSUS)
         coders = list(dict.fromkeys(c.strip() for c in coders if c.strip()))
         unknown = [c for c in coders if c not in coder_rows]
@@ -235,13 +286,13 @@ def build_unit_matrix(
         parent = dict(session.execute(
             select(Code.id, Code.parent_id).where(Code.project_id == pid)).all())
 
-        chosen = (Coding.document_id.in_(list(doc_index)), Coding.coder_id.in_(coder_ids))
+        chosen = (where_docs(Coding.document_id), Coding.coder_id.in_(coder_ids))
         suggested = session.scalar(select(func.count()).select_from(Coding)
                                    .where(*chosen, Coding.provenance == "suggested"))
         query = select(Coding.document_id, Coding.code_id, Coding.coder_id, Coding.start, Coding.end)
         if exclude_suggested:
             query = query.where(Coding.provenance.is_(None))
-        rows = _int_array(session.execute(query.where(*chosen)), 5)
+        rows = _int_array(session, query.where(*chosen), 5)
 
         # One row per (coding, target code): rollup sends a coding to its code and to every
         # code above it, one level of the tree per round.
@@ -265,7 +316,7 @@ def build_unit_matrix(
                 raise AgreementInputError(str(exc.args[0])) from exc
             wanted = list(dict.fromkeys(wanted))
         code_index = {cid: k for k, cid in enumerate(wanted)}
-        starts, ends = _units_of(session, unit, [d.id for d in docs])
+        starts, ends = _units_of(session, unit, [d.id for d in docs], where_docs)
         names = tuple(d.name for d in docs)
 
     counts = np.array([len(s) for s in starts], dtype=np.int64)
@@ -309,10 +360,10 @@ def build_unit_matrix(
         x[k] = np.cumsum(diff.reshape(n_units + 1, n_coders)[:n_units], axis=0) > 0
 
     unit_document = doc_of_unit
+    touched = np.zeros((len(docs), n_coders), dtype=bool)
+    touched[_lookup(rows[:, 0], doc_index), _lookup(rows[:, 2],
+            {cid: j for j, cid in enumerate(coder_ids)})] = True
     if uncoded_documents == "missing":
-        touched = np.zeros((len(docs), n_coders), dtype=bool)
-        touched[_lookup(rows[:, 0], doc_index), _lookup(rows[:, 2],
-                {cid: j for j, cid in enumerate(coder_ids)})] = True
         untouched = ~touched[unit_document]  # units × coders
         if untouched.any():
             x[:, untouched] = -1
@@ -329,4 +380,5 @@ def build_unit_matrix(
         uncoded_documents=uncoded_documents,
         suggested=int(suggested or 0),
         exclude_suggested=exclude_suggested,
+        coded=touched,
     )

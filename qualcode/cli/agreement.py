@@ -118,6 +118,11 @@ def agreement_spans(file: Path, continuum: str, as_json: bool) -> None:
 @click.option("--exclude-suggested", is_flag=True,
               help="Leave out codings accepted from code suggestions (not independent judgements); "
                    "the methods paragraph says so.")
+@click.option("--missing", type=click.Choice(["comparable", "gwet"]), default="comparable",
+              show_default=True,
+              help="comparable: statistics on the units every compared coder rated (documents "
+                   "each of them coded); gwet: Gwet's missing-data treatment, every unit included "
+                   "(named in the output).")
 @click.option("--draws", type=click.IntRange(0), default=1000, show_default=True,
               help="Bootstrap resamples for alpha's 95% interval (0: none).")
 @click.option("--export", "export", type=click.Path(dir_okay=False, path_type=Path),
@@ -125,9 +130,13 @@ def agreement_spans(file: Path, continuum: str, as_json: bool) -> None:
 @click.option("--methods", is_flag=True, help="Print the methods paragraph.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
-def agreement(ctx, coders, unit, documents, rollup, exclude_suggested, draws, export, methods, as_json) -> None:
-    """Inter-coder agreement per code on the project's codings, with overall figures."""
+def agreement(ctx, coders, unit, documents, rollup, exclude_suggested, missing, draws, export,
+              methods, as_json) -> None:
+    """Inter-coder agreement per code on the project's codings: the units compared (rated by
+    every coder, and per pair), the per-code summary, the pooled figure, then each code."""
+    from qualcode.agreement.methods import UNIT_WORDS
     from qualcode.agreement.report import build_report, export_table, methods_paragraph
+    from qualcode.agreement.summary import compared_line, lead_line, missing_line, pairs_line, pooled_caution
     from qualcode.agreement.units import AgreementInputError, build_unit_matrix
 
     if export is not None and export.suffix.lower() not in (".csv", ".xlsx"):
@@ -138,7 +147,7 @@ def agreement(ctx, coders, unit, documents, rollup, exclude_suggested, draws, ex
                                    exclude_suggested=exclude_suggested)
     except AgreementInputError as exc:
         fail(str(exc))
-    report = build_report(matrix, draws=draws)
+    report = build_report(matrix, draws=draws, missing=missing)
     if export is not None:
         export_table(report, export)
         click.echo(f"wrote {len(report.table)} codes to {export}", err=True)
@@ -153,8 +162,19 @@ def agreement(ctx, coders, unit, documents, rollup, exclude_suggested, draws, ex
         return
     two = len(matrix.coders) == 2
     kappa = "cohen" if two else "fleiss"
-    click.echo(f"{matrix.n_units:,} {unit} units, coders {', '.join(matrix.coders)}, "
-               f"{len(matrix.documents)} documents")
+    click.echo(compared_line(report.comparable, unit))
+    pairs = pairs_line(report.pairs)
+    if pairs:
+        click.echo(pairs)
+    click.echo(missing_line(missing, report.comparable)
+               + ("" if missing == "gwet" else " (--missing gwet: Gwet's missing-data treatment)"))
+    click.echo(lead_line(report.overall["per_code"]))
+    pooled = report.overall.get("pooled")
+    if pooled:
+        click.echo(f"Pooled over codes: percent {pooled['percent']:.3f}, {kappa} "
+                   f"{_fmt(pooled[kappa])}, alpha {_fmt(pooled['alpha'])}, AC1 "
+                   f"{_fmt(pooled['ac1'])} — "
+                   + pooled_caution(report.overall["absent_share"], UNIT_WORDS[unit][0]))
     for row in report.table.to_dict("records"):
         ci = ""
         if _n(row["alpha_low"]) is not None:
@@ -162,11 +182,8 @@ def agreement(ctx, coders, unit, documents, rollup, exclude_suggested, draws, ex
         click.echo(f"{row['code']}: percent {row['percent']:.3f}, {kappa} {_fmt(_n(row[kappa]))}, "
                    f"alpha {_fmt(_n(row['alpha']))}{ci}, AC1 {_fmt(_n(row['ac1']))} "
                    f"— {row['verdict']}")
-    pooled = report.overall.get("pooled")
-    if pooled:
-        click.echo(f"pooled over codes: percent {pooled['percent']:.3f}, alpha "
-                   f"{_fmt(pooled['alpha'])}; mean over codes: alpha "
-                   f"{_fmt(report.overall['mean']['alpha'])}")
+    if report.paradox:
+        click.echo(report.paradox["note"])
 
 
 def _n(v):

@@ -1,14 +1,18 @@
-"""The Agreement page: statistics per code at the chosen unit, a document × code breakdown, the
-methods paragraph and exports, and a disagreement browser that adjudicates into a consensus
-coder. All numbers come from ``qualcode.agreement.report``; this module only shows them."""
+"""The Agreement page: what was compared (units every coder rated, per pair), the per-code
+summary first and the pooled figure second, statistics per code at the chosen unit, a
+document × code breakdown, the methods paragraph (rewritten on every change) and exports, and a
+disagreement browser that adjudicates into a consensus coder. All numbers come from
+``qualcode.agreement.report``; this module only shows them."""
 
 from __future__ import annotations
 
 import html
 
+import pandas as pd
 import streamlit as st
 
 from qualcode.agreement.adjudication import Passage, adjudicate, disagreements
+from qualcode.agreement.methods import UNIT_WORDS
 from qualcode.agreement.report import (
     RELIABLE,
     TENTATIVE,
@@ -17,10 +21,17 @@ from qualcode.agreement.report import (
     table_csv,
     table_xlsx,
 )
+from qualcode.agreement.summary import (
+    compared_line,
+    lead_line,
+    missing_line,
+    pairs_line,
+    pooled_caution,
+)
 from qualcode.agreement.units import CONSENSUS, UNITS, AgreementInputError, build_unit_matrix, project_coders
 from qualcode.guards import md_text
-from qualcode.store.db import Database
 from qualcode.project.documents import list_documents
+from qualcode.store.db import Database
 
 _CSS = """
 <style>
@@ -75,6 +86,16 @@ def _verdict_style(value: str) -> str:
     return f"background-color: {colour}" if colour else ""
 
 
+_MISSING_LABELS = {
+    "comparable": "Comparable units only (rated by every coder)",
+    "gwet": "All units, Gwet's missing-data treatment",
+}
+
+
+def _fmt3(v) -> str:
+    return "—" if v is None else f"{v:.3f}"
+
+
 def page_agreement(db: Database) -> None:
     st.header("Agreement")
     from qualcode.team.settings import is_blind
@@ -100,7 +121,17 @@ def page_agreement(db: Database) -> None:
                             help="A coding of a subcode also counts for the codes above it.")
     chosen_docs = st.multiselect("Documents (all when none is chosen)", doc_names,
                                  key="agr_documents")
-    exclude_suggested = st.checkbox(
+    first, second, third = st.columns([2, 1, 2])
+    missing = first.selectbox(
+        "Units compared", list(_MISSING_LABELS), format_func=_MISSING_LABELS.get,
+        key="agr_missing",
+        help="By default the statistics use only the units every chosen coder rated (the "
+             "documents each of them coded). Gwet's treatment also counts units in documents "
+             "some coder did not code; the results then say so.")
+    bootstrap = second.checkbox("Bootstrap interval", value=True, key="agr_bootstrap",
+                                help="A 95% percentile bootstrap interval for alpha (1,000 "
+                                     "resamples of units).")
+    exclude_suggested = third.checkbox(
         "Leave out codings accepted from suggestions", key="agr_exclude_suggested",
         help="Codings a coder accepted from learned suggestions are not independent judgements; "
              "the methods paragraph says whether they were left out.")
@@ -117,42 +148,60 @@ def page_agreement(db: Database) -> None:
     if not matrix.codes:
         st.info("These coders applied no code in these documents.")
         return
-    report = build_report(matrix)
+    # Computed once per rerun; every figure, export and the methods paragraph read this report.
+    report = build_report(matrix, draws=1000 if bootstrap else 0, missing=missing)
+    _report_body(report, unit, len(coders) == 2)
+    _disagreement_browser(db, list(matrix.codes), coders, documents)
 
+
+def _display_table(report, kappa: str):
+    """The per-code table as shown: short headers, alpha's interval in one column, so that it
+    fits the page without scrolling sideways (the downloads keep every column)."""
+    table = report.table
+    # "units" is left out: it is the same for every code (the compared units, stated above).
+    shown = {"code": "code", "applied": "applied",
+             "applied_by_all": "by all",
+             # A coder named "all" keeps the long header, so no two columns share a name.
+             **{c: c if c == "coded by all" else "by " + c.removeprefix("coded by ")
+                for c in table.columns if c.startswith("coded by ")},
+             "percent": "percent", kappa: kappa, "alpha": "alpha"}
+    frame = table[list(shown)].rename(columns=shown)
+    if report.draws:
+        frame["95% CI"] = [
+            "—" if not (pd.notna(lo) and pd.notna(hi)) else f"{lo:.3f}–{hi:.3f}"
+            for lo, hi in zip(table["alpha_low"], table["alpha_high"])]
+    frame["AC1"] = table["ac1"]
+    frame["verdict"] = table["verdict"]
+    return frame.style.format(precision=3, na_rep="—").map(_verdict_style, subset=["verdict"])
+
+
+def _report_body(report, unit: str, two: bool) -> None:
+    """What was compared, the per-code lead, the pooled figure, the table, the paradox note
+    (once), the breakdown, the methods paragraph and the downloads."""
+    compared = [compared_line(report.comparable, unit), pairs_line(report.pairs),
+                missing_line(report.missing, report.comparable)]
+    st.markdown("**Compared:** " + md_text(" · ".join(c for c in compared if c)) + ".")
     st.caption(
-        f"{matrix.n_units:,} {unit} units in {len(matrix.documents)} documents · coders "
-        f"{', '.join(md_text(c) for c in matrix.coders)} · thresholds (Krippendorff 2004): alpha ≥ {RELIABLE:.3f} "
-        f"reliable, {TENTATIVE:.3f}–{RELIABLE:.3f} tentative, below {TENTATIVE:.3f} unreliable · "
-        "95% bootstrap interval for alpha"
+        f"thresholds (Krippendorff 2004): alpha ≥ {RELIABLE:.3f} reliable, "
+        f"{TENTATIVE:.3f}–{RELIABLE:.3f} tentative, below {TENTATIVE:.3f} unreliable"
+        + (" · 95% bootstrap interval for alpha" if report.draws else "")
     )
-    table = report.table.copy()
-    show = ["code", "units", "applied", *[c for c in table.columns if c.startswith("coded by ")],
-            "percent", "cohen" if len(coders) == 2 else "fleiss", "alpha", "alpha_low",
-            "alpha_high", "ac1", "bp", "verdict"]
-    styled = table[show].style.format(precision=3, na_rep="—").map(_verdict_style, subset=["verdict"])
-    st.dataframe(styled, hide_index=True, width="stretch", key="agr_table")
-    for row in table.dropna(subset=["note"]).to_dict("records"):
-        st.caption(f"**{md_text(row['code'])}**: {md_text(row['note'])}")
-
-    pooled, mean = report.overall["pooled"], report.overall["mean"]
-    kappa = "cohen" if len(coders) == 2 else "fleiss"
-
-    def fmt(v):
-        return "—" if v is None else f"{v:.3f}"
-
-    lines = []
+    kappa = "cohen" if two else "fleiss"
+    lines = [f"**{md_text(lead_line(report.overall['per_code']))}**"]
+    pooled = report.overall["pooled"]
     if pooled:
         lines.append(
-            f"**Overall, pooled** (every code × unit pair as one unit): percent "
-            f"{fmt(pooled['percent'])}, {kappa} {fmt(pooled[kappa])}, alpha {fmt(pooled['alpha'])}, "
-            f"AC1 {fmt(pooled['ac1'])} — {pooled['verdict']}.")
-    else:
-        lines.append(f"**Overall, pooled**: {report.overall['pooled_method']}.")
-    lines.append(
-        f"**Overall, mean over codes** (unweighted): percent {fmt(mean['percent'])}, {kappa} "
-        f"{fmt(mean[kappa])}, alpha {fmt(mean['alpha'])}, AC1 {fmt(mean['ac1'])} — "
-        f"{mean['verdict']}.")
+            f"Pooled over codes: percent {_fmt3(pooled['percent'])}, {kappa} "
+            f"{_fmt3(pooled[kappa])}, alpha {_fmt3(pooled['alpha'])}, AC1 "
+            f"{_fmt3(pooled['ac1'])} — "
+            + md_text(pooled_caution(report.overall["absent_share"], UNIT_WORDS[unit][0])) + ".")
     st.markdown("  \n".join(lines))
+
+    # The code stays in view when a wide table (long code paths, many coders) scrolls sideways.
+    st.dataframe(_display_table(report, kappa), hide_index=True, width="stretch", key="agr_table",
+                 column_config={"code": st.column_config.TextColumn("code", pinned=True)})
+    if report.paradox:
+        st.info(md_text(report.paradox["note"]))
 
     with st.expander("Document × code (alpha)"):
         pivot = report.by_document.pivot(index="document", columns="code", values="alpha")
@@ -160,18 +209,20 @@ def page_agreement(db: Database) -> None:
                      key="agr_by_document")
 
     methods = methods_paragraph(report)
-    with st.expander("Methods paragraph"):
-        st.text_area("Ready to paste", methods, height=200, key="agr_methods_text")
+    # The box shows this run's paragraph: a widget keeps its first value once its key is in
+    # the session, so the text is written into the session before the widget is drawn.
+    st.session_state["agr_methods_text"] = methods
+    with st.expander("Methods paragraph", expanded=True):
+        st.text_area("Ready to paste", height=260, key="agr_methods_text")
     a, b, c = st.columns(3)
     a.download_button("Download CSV", table_csv(report).encode("utf-8-sig"),
                       file_name=f"agreement_{unit}.csv", mime="text/csv", key="agr_csv")
-    b.download_button("Download XLSX", table_xlsx(report), file_name=f"agreement_{unit}.xlsx",
+    # The workbook is built only when the button is clicked (openpyxl is the slow part).
+    b.download_button("Download XLSX", lambda: table_xlsx(report), file_name=f"agreement_{unit}.xlsx",
                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                       key="agr_xlsx")
     c.download_button("Download methods paragraph", methods.encode("utf-8"),
                       file_name="agreement_methods.txt", mime="text/plain", key="agr_methods")
-
-    _disagreement_browser(db, list(matrix.codes), coders, documents)
 
 
 def _disagreement_browser(db: Database, codes: list[str], coders: list[str],
