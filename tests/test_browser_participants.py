@@ -4,8 +4,9 @@ Chromium, on a copy of the sample project.
 The researcher opens Participants, names the new attribute, types a group beside each role,
 saves, and sees the groups with their sizes on the page and in the participants table; Undo
 takes the grouping back and Redo restores it, and the database holds exactly the mapping typed.
-(The theme × group table and its DOCX download, the rest of issue 12's journey, belong to the
-Themes page.) Screenshots go to test-artifacts/participants/.
+Then, on the Themes page, the researcher groups participants by the new attribute and downloads
+the theme × group table as DOCX, whose header carries the group sizes just built. Screenshots go
+to test-artifacts/participants/.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def app(sample_db_file, tmp_path):
     SHOTS.mkdir(parents=True, exist_ok=True)
     path = Path(shutil.copy(sample_db_file, tmp_path / "sample.db"))
     with streamlit_server("app.py", tmp_path / "streamlit.log", QUALCODE_DB=str(path)) as url, \
-            chromium_page(url) as page:
+            chromium_page(url, accept_downloads=True, width=1500, height=1100) as page:
         yield page, path
 
 
@@ -81,3 +82,21 @@ def test_build_the_stakeholder_grouping_in_the_browser(app):
     expect(page.get_by_text("Redid: group role into stakeholder group.")).to_be_visible(timeout=60_000)
     assert _groupings(path)[0]["mapping"] == STAKEHOLDERS
     page.screenshot(path=SHOTS / "participants-4-redone.png", full_page=True)
+
+    # the rest of the journey: the theme × group table on the grouping just built, as DOCX
+    from docx import Document
+
+    page.locator("[data-testid='stSidebar'] label").filter(has_text="Themes").first.click()
+    page.get_by_role("heading", name="Themes").wait_for()
+    page.get_by_test_id("stSelectbox").filter(has_text="Columns: participants grouped by").click()
+    page.get_by_role("option", name="stakeholder group").click()
+    page.locator(".st-key-th_docx button").wait_for(timeout=60_000)
+    page.wait_for_timeout(1000)
+    page.screenshot(path=SHOTS / "participants-5-themes.png", full_page=True)
+    with page.expect_download(timeout=120_000) as info:
+        page.locator(".st-key-th_docx button").click()
+    table = Document(info.value.path()).tables[0]
+    assert [c.text for c in table.rows[0].cells] == [
+        "Theme", "Administrators and coordinators (n = 4)", "Leadership and faculty (n = 5)",
+        "Trainees (n = 3)", "Total (n = 12)"]
+    assert len(table.rows) > 2

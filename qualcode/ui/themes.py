@@ -117,8 +117,12 @@ def page_themes(db: Database) -> None:
         if note != data.coding_set.note:
             st.caption(md_text(note))
     shown = table.display()
+    # the theme column sized to its longest label (capped), so a theme's name is read, not guessed
+    longest = int(shown["theme"].astype(str).str.len().max()) if len(shown) else 10
     st.dataframe(shown, hide_index=True, width="stretch", key="th_table",
-                 height=min(36 * (len(shown) + 1) + 4, 1200))
+                 height=min(36 * (len(shown) + 1) + 4, 1200),
+                 column_config={"theme": st.column_config.TextColumn(
+                     "theme", width=min(max(int(6.5 * longest), 160), 400), pinned=True)})
     fig = theme_chart.theme_heatmap(table)
     _downloads(data, table, int(quotes), fallback, fig)
     st.plotly_chart(fig, key="th_chart", width="content", theme=None)  # as exported
