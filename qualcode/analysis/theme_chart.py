@@ -4,9 +4,10 @@ One row per theme with its full label (never cut, never abbreviated), one column
 (with its size) and a Total column; a cell's colour is the percent of the group's participants
 who raised the theme and its text ``n (p%)``. The figure's height grows with the number of rows
 (:data:`ROW_PX` per row, at least 18) and its left margin with the longest label, measured
-with Helvetica's advance widths plus a safety factor (so wider fallback fonts such as DejaVu
-Sans still fit); Plotly's ``automargin`` can only widen it further. Every user text (theme,
-group and attribute names) goes through :func:`qualcode.guards.plotly_text`.
+with Helvetica's advance widths plus a safety factor so wider fallback fonts such as DejaVu
+Sans still fit (:func:`qualcode.analysis.charts.text_width`, shared with every chart);
+Plotly's ``automargin`` can only widen it further. Every user text (theme, group and attribute
+names) goes through :func:`qualcode.guards.plotly_text`.
 
 PNG and SVG go through :func:`qualcode.analysis.charts.to_png` / ``to_svg`` (kaleido and
 Chromium) at the figure's own width and height (:func:`image`).
@@ -27,34 +28,9 @@ from qualcode.guards import plotly_text
 ROW_PX = 24
 #: Pixels per group column.
 COLUMN_PX = 104
-FONT_PX = 12
-#: Helvetica advance widths (1/1000 em) for ASCII 32–126, the metric Arial and Liberation share.
-_HELVETICA = [
-    278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278,  # space … /
-    556, 556, 556, 556, 556, 556, 556, 556, 556, 556, 278, 278, 584, 584, 584, 556,  # 0 … ?
-    1015, 667, 667, 722, 722, 667, 611, 778, 722, 278, 500, 667, 556, 833, 722, 778,  # @ … O
-    667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611, 278, 278, 278, 469, 556,  # P … _
-    333, 556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500, 222, 833, 556, 556,  # ` … o
-    556, 556, 333, 500, 278, 556, 500, 722, 500, 500, 500, 334, 260, 334, 584,  # p … ~
-]
-#: Fallback fonts (DejaVu Sans, Open Sans) run up to ~15 % wider than Helvetica.
-SAFETY = 1.18
-
-
-def text_width(text: str, size: float = FONT_PX) -> float:
-    """Estimated rendered width of ``text`` in pixels at ``size`` px (generous, never short)."""
-    total = 0
-    for ch in text:
-        code = ord(ch)
-        if 32 <= code <= 126:
-            total += _HELVETICA[code - 32]
-        elif code >= 0x1100 and (0x1100 <= code <= 0x115F or 0x2E80 <= code <= 0xA4CF
-                                 or 0xAC00 <= code <= 0xD7A3 or 0xF900 <= code <= 0xFAFF
-                                 or 0xFF00 <= code <= 0xFF60 or 0x20000 <= code):
-            total += 1000  # wide East Asian characters
-        else:
-            total += 667  # accented Latin, Greek, Cyrillic...: a wide-ish letter
-    return total * size / 1000 * SAFETY
+FONT_PX = charts.FONT_PX
+#: The shared label-width estimate (Helvetica advance widths × :data:`charts.SAFETY`).
+text_width = charts.text_width
 
 
 def _header_lines(table: ThemeTable, group: str | None, width: int = 16) -> list[str]:

@@ -10,9 +10,11 @@ default had to fall back to all coders). Counts of text are *passages*.
 Streamlit (``st.cache_resource``) under the database, project, viewer, set and filters and the
 change log's newest id: every change in qualcode writes one change-log entry, so a new id means
 the data may have changed and anything older is never shown. Downloads hand Streamlit a
-function, run only when the button is clicked (PNG/SVG start a browser through kaleido; XLSX
-and DOCX cost a moment each), never on every rerun. Transcript text in tables is shown by
-``st.dataframe``, which renders it as text.
+function, run only when the button is clicked (XLSX and DOCX cost a moment each), never on
+every rerun. Chart images are drawn by the reader's browser (Plotly's modebar camera, PNG or
+SVG), so the app needs no kaleido or server Chromium. Excerpts are shown 50 a page; downloads
+take every row. Transcript text in tables is shown by ``st.dataframe``, which renders it as
+text.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from qualcode.team.access import AccessDenied
 from qualcode.analysis import charts
 from qualcode.analysis import excerpts as ex
 from qualcode.analysis.cooccurrence import MEASURES, UNITS, cooccurrence
@@ -36,8 +37,9 @@ from qualcode.analysis.queries import (
     search,
     undo_autocode,
 )
-from qualcode.guards import md_text
+from qualcode.guards import md_text, plotly_text
 from qualcode.store.db import Database
+from qualcode.team.access import AccessDenied
 
 #: The coding-set choices of the sidebar, and the CodingSet kind each stands for.
 SET_CHOICES = {"Consensus": "consensus", "One coder": "coder", "Several coders": "coders"}
@@ -175,22 +177,32 @@ def _table_downloads(frame: pd.DataFrame, name: str, key: str, *, index: bool = 
                        key=f"{key}_xlsx", on_click="ignore")
 
 
+IMAGE_HELP = ("To save a chart as an image, point at it and click the camera (\"Download plot\") at its top "
+              "right: your browser draws it, at the chart's full size with every label.")
+
+
 def _chart(fig, name: str, key: str) -> None:
-    st.plotly_chart(fig, key=f"{key}_chart", width="stretch")
-    c1, c2, c3, _ = st.columns([1, 1, 1, 3])
-
-    def image(fmt):
-        def make():
-            try:
-                return charts.to_png(fig) if fmt == "png" else charts.to_svg(fig)
-            except charts.ImageExportUnavailable as exc:
-                return f"Image export unavailable: {exc}".encode()
-        return make
-
-    c1.download_button("PNG", image("png"), f"{name}.png", "image/png", key=f"{key}_png", on_click="ignore")
-    c2.download_button("SVG", image("svg"), f"{name}.svg", "image/svg+xml", key=f"{key}_svg", on_click="ignore")
-    c3.download_button("HTML", lambda: charts.to_html(fig), f"{name}.html", "text/html", key=f"{key}_html",
+    """The chart, saved as PNG or SVG by the reader's browser (Plotly's modebar camera; nothing
+    on the server), and an HTML download built only when clicked."""
+    fmt = st.session_state.get(f"{key}_imgfmt") or "PNG"
+    natural = int(fig.layout.width or 0)
+    if natural:
+        # A figure that knows its natural width (heatmaps, the network) is drawn at it, so columns
+        # keep their size and labels their room; wider than the page, it scrolls sideways.
+        st.html(f"<style>.st-key-{key}_scroll {{overflow-x: auto;}} "
+                f".st-key-{key}_scroll .st-key-{key}_chart {{min-width: {natural}px;}}</style>")
+        with st.container(key=f"{key}_scroll"):
+            st.plotly_chart(fig, key=f"{key}_chart", width="content",
+                            config=charts.image_config(fig, name, fmt.lower()))
+    else:
+        st.plotly_chart(fig, key=f"{key}_chart", width="stretch",
+                        config=charts.image_config(fig, name, fmt.lower()))
+    c1, c2, c3 = st.columns([2, 1, 5], vertical_alignment="center")
+    c1.segmented_control("Camera saves", ["PNG", "SVG"], default="PNG", key=f"{key}_imgfmt",
+                         label_visibility="collapsed", help="The format the chart's camera button saves")
+    c2.download_button("HTML", lambda: charts.to_html(fig), f"{name}.html", "text/html", key=f"{key}_html",
                        on_click="ignore")
+    c3.caption(IMAGE_HELP)
 
 
 def page_frequencies(db: Database) -> None:
@@ -272,6 +284,9 @@ def page_matrices(db: Database) -> None:
         st.subheader("Code × attribute")
         attribute = st.selectbox("Attribute", list(data.attributes.columns), key="mx_attribute")
         by_attr = code_by_attribute(data, attribute, value=value)
+        if not by_attr.empty and by_attr.shape[1]:
+            _chart(charts.heatmap(by_attr, title=f"{value.capitalize()} per code and {plotly_text(attribute)}"),
+                   "code-by-attribute", "mxattr")
         st.dataframe(by_attr, width="stretch", key="mx_attr_table")
         _table_downloads(by_attr, "code-by-attribute", "mxattr", index=True)
 
@@ -348,6 +363,29 @@ def page_query(db: Database) -> None:
             st.success(f"Removed {result['removed']} codings.")
 
 
+#: Rows of a long table shown at once (#13): nothing is rendered the reader has not asked to see.
+PAGE_ROWS = 50
+
+
+def _paged(table: pd.DataFrame, key: str, noun: str = "passages") -> None:
+    """``table`` 50 rows at a time with a page selector and "Showing 1–50 of N passages"; only
+    the page's rows are sent to the browser (downloads still take every row)."""
+    total = len(table)
+    pages = max(1, -(-total // PAGE_ROWS))
+    page = 1
+    c1, c2 = st.columns([1, 3], vertical_alignment="bottom")
+    if pages > 1:
+        if (st.session_state.get(f"{key}_page") or 1) > pages:  # fewer rows since: the last page
+            st.session_state[f"{key}_page"] = pages
+        page = int(c1.number_input(f"Page (of {pages})", min_value=1, max_value=pages, value=1, step=1,
+                                   key=f"{key}_page"))
+    start = (page - 1) * PAGE_ROWS
+    shown = table.iloc[start:start + PAGE_ROWS]
+    if total:
+        (c2 if pages > 1 else st).caption(f"Showing {start + 1}–{start + len(shown)} of {total:,} {noun}")
+    st.dataframe(shown, hide_index=True, width="stretch", key=f"{key}_table")
+
+
 def page_excerpts(db: Database) -> None:
     st.header("Excerpts")
     data = _filters(db)
@@ -361,7 +399,7 @@ def page_excerpts(db: Database) -> None:
     table = ex.excerpts(data, code=None if code == "(all codes)" else code, context=ctx)
     st.caption(f"{len(table)} passages ({int(table['codings'].sum())} codings). One row per passage: "
                "overlapping codings of one code are shown once, with the coders who coded them.")
-    st.dataframe(table, hide_index=True, width="stretch", key="ex_table")
+    _paged(table, "ex")
     cols = st.columns(6)
     files = [
         ("CSV", lambda: ex.to_csv(table), "excerpts.csv", "text/csv", "ex_csv"),
