@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from qualcode.analysis import theme_chart, theme_report
+from qualcode.analysis import charts, theme_chart, theme_report
 from qualcode.analysis.data import AnalysisError, ProjectData
 from qualcode.analysis.themes import theme_quotes, theme_table
 from qualcode.guards import md_text
@@ -71,10 +71,9 @@ def _downloads(data: ProjectData, table, quotes: int, fallback: bool, fig) -> No
 
     def image(fmt: str):
         def build() -> bytes:
-            try:
-                return theme_chart.image(fig, fmt)
-            except Exception as exc:  # kaleido or Chromium missing: say so in the file
-                return f"Image export unavailable: {exc}".encode()
+            # kaleido on the server; when it cannot run, the error is shown rather than saved as
+            # an image. The chart's own camera button (drawn by the browser) needs no server.
+            return theme_chart.image(fig, fmt)
         return build
 
     stem = f"themes-by-{_by_label(table.by).replace(' ', '-')}"
@@ -125,7 +124,8 @@ def page_themes(db: Database) -> None:
                      "theme", width=min(max(int(6.5 * longest), 160), 400), pinned=True)})
     fig = theme_chart.theme_heatmap(table)
     _downloads(data, table, int(quotes), fallback, fig)
-    st.plotly_chart(fig, key="th_chart", width="content", theme=None)  # as exported
+    st.plotly_chart(fig, key="th_chart", width="content", theme=None,  # as exported
+                    config=charts.image_config(fig, "themes"))  # the camera: drawn by the browser
 
 
 PAGES = {"Themes": page_themes}
