@@ -293,3 +293,55 @@ def test_people_change_their_own_password_only_with_the_current_one(team):
     accounts.change_own_password(team, "bob", PW + "b", "a new password")
     assert accounts.session_user(team, token) is None
     assert accounts.login(team, "bob", "a new password")
+
+
+def test_session_info_gives_the_cookie_lifetime_idle_limit_or_the_cap(team, monkeypatch):
+    """The app's session cookie expires with the session: Max-Age is the idle limit after the
+    last use, or what is left of MAX_SESSION_DAYS when that comes first."""
+    monkeypatch.setenv(accounts.SESSION_ENV, "30")
+    start = utcnow()
+    token = accounts.login(team, "bob", PW + "b", now=start)
+    info = accounts.session_info(team, token, now=start + timedelta(seconds=10))
+    assert info.name == "bob" and info.max_age == 30 * 60
+    assert info.expires_at == start + timedelta(minutes=30)
+    # A use after more than a minute moves last_seen, and the lifetime with it.
+    later = start + timedelta(minutes=20)
+    info = accounts.session_info(team, token, now=later)
+    assert info.max_age == 30 * 60 and info.expires_at == later + timedelta(minutes=30)
+    # Near the cap the cap wins.
+    near_cap = start + timedelta(days=accounts.MAX_SESSION_DAYS) - timedelta(minutes=10)
+    with team.session() as s:
+        s.execute(update(LoginSession).values(last_seen=near_cap - timedelta(minutes=5)))
+    info = accounts.session_info(team, token, now=near_cap)
+    assert info.expires_at == start + timedelta(days=accounts.MAX_SESSION_DAYS)
+    assert info.max_age == 10 * 60
+
+
+@pytest.mark.parametrize("token", ["", None, "x" * 43, "x" * 100_000, 42])
+def test_unknown_malformed_or_overlong_tokens_are_refused(team, token):
+    accounts.login(team, "bob", PW + "b")
+    assert accounts.session_info(team, token) is None and accounts.session_user(team, token) is None
+
+
+def test_logout_ends_only_that_session(team):
+    one, two = accounts.login(team, "bob", PW + "b"), accounts.login(team, "bob", PW + "b")
+    accounts.logout(team, one)
+    assert accounts.session_user(team, one) is None and accounts.session_user(team, two) == "bob"
+    accounts.logout(team, one)  # twice, or an unknown token: nothing happens
+    accounts.logout(team, None)
+
+
+def test_a_password_change_ends_every_session_of_the_account_and_only_its(team):
+    """Every browser and tab of the account (each has a session cookie) is signed out."""
+    bobs = [accounts.login(team, "bob", PW + "b") for _ in range(3)]
+    alice = accounts.login(team, "alice", PW)
+    accounts.change_own_password(team, "bob", PW + "b", "a new password")
+    assert [accounts.session_user(team, t) for t in bobs] == [None, None, None]
+    assert accounts.session_user(team, alice) == "alice"
+    with team.session() as s:
+        assert s.scalar(select(LoginSession.id).join(Account).where(Account.name == "bob")) is None
+    # An admin setting it does the same.
+    bobs = [accounts.login(team, "bob", "a new password") for _ in range(2)]
+    accounts.set_password(team, "bob", "another new one", actor="alice")
+    assert [accounts.session_user(team, t) for t in bobs] == [None, None]
+    assert accounts.session_user(team, alice) == "alice"

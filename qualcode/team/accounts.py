@@ -6,8 +6,10 @@ the app asks everyone to log in. Passwords are hashed with argon2id (argon2-cffi
 reference implementation's bindings) and never stored or logged; a login returns a random
 token whose SHA-256 alone is kept, so a stolen database copy holds no usable session.
 
-Sessions end on logout, after ``QUALCODE_SESSION_MINUTES`` idle minutes (default 480) and
-after ``MAX_SESSION_DAYS`` in any case. Repeated wrong passwords lock the account for a while.
+Sessions end on logout, password change or disabling, after ``QUALCODE_SESSION_MINUTES`` idle
+minutes (default 480) and after ``MAX_SESSION_DAYS`` in any case. The app keeps the token in the
+tab and in a session cookie (``qualcode.ui.session_cookie``; :func:`session_info` gives its
+lifetime), so a reload stays signed in. Repeated wrong passwords lock the account for a while.
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ REFUSED = (f"wrong account name or password (after {LOCK_AFTER} wrong passwords 
            f"for {LOCK_MINUTES} minutes; try again later or ask an admin)")
 # A last_seen write on every Streamlit rerun would be a write per click; once a minute is enough.
 _TOUCH_EVERY = timedelta(seconds=60)
+#: Longest token :func:`session_info` looks up (``login`` makes 43-character ones).
+MAX_TOKEN = 200
 
 _hasher = PasswordHasher()  # argon2id with argon2-cffi's RFC 9106 low-memory defaults
 # Verified against when the name is unknown, so a wrong name costs as long as a wrong password
@@ -389,29 +393,54 @@ def login(db: Database, name: str, password: str, *, now: datetime | None = None
     return token
 
 
-def session_user(db: Database, token: str | None, *, now: datetime | None = None) -> str | None:
-    """The account name a session token belongs to, or None when it is unknown or expired.
+@dataclass(frozen=True)
+class SessionInfo:
+    """A valid login session: whose it is and how long the browser may keep its cookie."""
+
+    name: str
+    #: When the session ends unless it is used again: the idle limit after its last use, or the
+    #: ``MAX_SESSION_DAYS`` cap, whichever comes first.
+    expires_at: datetime
+    #: Seconds from the last recorded use to ``expires_at``: the session cookie's Max-Age. It
+    #: changes only when ``last_seen`` moves (at most once a minute), so the page re-sends the
+    #: cookie at most once a minute; it may outlive the session by that minute, never longer,
+    #: and the server refuses it anyway.
+    max_age: int
+
+
+def session_info(db: Database, token: str | None, *, now: datetime | None = None) -> SessionInfo | None:
+    """The session a token belongs to, or None when it is unknown, expired or malformed.
 
     A valid session's ``last_seen`` moves forward (at most once a minute), so only idle time
-    counts toward the expiry; ``MAX_SESSION_DAYS`` bounds a session however busy it is.
+    counts toward the expiry; ``MAX_SESSION_DAYS`` bounds a session however busy it is. An
+    expired session's row is deleted here.
     """
-    if not token:
-        return None
+    if not token or not isinstance(token, str) or len(token) > MAX_TOKEN:
+        return None  # a login token is 43 characters; anything longer came from somewhere else
     now = now or utcnow()
+    idle_limit = timedelta(minutes=session_minutes())
     with db.session() as s:
         row = s.scalar(select(LoginSession).where(LoginSession.token_hash == _token_hash(token)))
         if row is None:
             return None
         account = s.get(Account, row.account_id)
-        idle = now - _aware(row.last_seen)
-        age = now - _aware(row.created_at)
-        if (account is None or account.disabled or idle > timedelta(minutes=session_minutes())
-                or age > timedelta(days=MAX_SESSION_DAYS)):
+        last_seen = _aware(row.last_seen)
+        cap = _aware(row.created_at) + timedelta(days=MAX_SESSION_DAYS)
+        if account is None or account.disabled or now - last_seen > idle_limit or now > cap:
             s.delete(row)
             return None
-        if idle > _TOUCH_EVERY:
-            row.last_seen = now
-        return account.name
+        if now - last_seen > _TOUCH_EVERY:
+            row.last_seen = last_seen = now
+        expires_at = min(last_seen + idle_limit, cap)
+        return SessionInfo(account.name, expires_at,
+                           max(0, int((expires_at - last_seen).total_seconds())))
+
+
+def session_user(db: Database, token: str | None, *, now: datetime | None = None) -> str | None:
+    """The account name a session token belongs to, or None when it is unknown or expired
+    (see :func:`session_info`)."""
+    info = session_info(db, token, now=now)
+    return info.name if info is not None else None
 
 
 def logout(db: Database, token: str | None) -> None:
