@@ -21,7 +21,6 @@ note saying so (:attr:`CodingSet.note`).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -35,7 +34,9 @@ from qualcode.store.db import Database
 from qualcode.project.documents import participant_attributes
 from qualcode.store.models import Coder, Coding
 
-_WORD = re.compile(r"\S+")
+#: ``_SPACE[c]``: code point c is white space for ``\S`` (``str.isspace``); every such code
+#: point is below U+3001 (the last is U+3000), so larger ones look up the final False.
+_SPACE = np.array([chr(c).isspace() for c in range(0x3001)] + [False])
 #: The coder adjudication writes into (``qualcode.agreement.units.CONSENSUS``, a layer above).
 CONSENSUS = "consensus"
 SET_KINDS = ("coder", "coders", "consensus")
@@ -197,27 +198,38 @@ class ProjectData:
     def words(self) -> tuple[np.ndarray, np.ndarray]:
         """Global (start, end) of every spoken word, sorted; cached.
 
-        A word is a run of non-space characters. In a document with turns only the words inside
-        a turn count: speaker labels and clock times between turns are never coded words.
+        A word is a run of non-space characters (``\\S+``: ``str.isspace`` decides). In a
+        document with turns only the words inside a turn count: speaker labels and clock times
+        between turns are never coded words. Computed on all texts at once as one array of code
+        points: joined with one space between documents, each text starts at its base offset.
         """
         if "words" not in self._cache:
-            starts, ends = [], []
-            turn_docs = self.turns.groupby("document_id", sort=False)
-            for doc_id, base in self.documents["base"].items():
-                bounds = np.array([m.span() for m in _WORD.finditer(self.texts[doc_id])], dtype=np.int64)
-                if len(bounds) and doc_id in turn_docs.groups:
-                    t = self.turns.loc[turn_docs.groups[doc_id]]
-                    ts, te = np.sort(t["start"].to_numpy(np.int64)), np.sort(t["end"].to_numpy(np.int64))
-                    # a word counts when it shares a character with some turn (turns never overlap)
-                    inside = np.searchsorted(ts, bounds[:, 1], side="left") > \
-                        np.searchsorted(te, bounds[:, 0], side="right")
-                    bounds = bounds[inside]
-                if len(bounds):
-                    starts.append(bounds[:, 0] + base)
-                    ends.append(bounds[:, 1] + base)
             empty = np.zeros(0, dtype=np.int64)
-            self._cache["words"] = (np.concatenate(starts) if starts else empty,
-                                    np.concatenate(ends) if ends else empty)
+            if len(self.documents) == 0:
+                self._cache["words"] = (empty, empty)
+                return self._cache["words"]
+            joined = " ".join(self.texts[d] for d in self.documents.index)
+            if joined.isascii():  # one byte a code point
+                points = np.frombuffer(joined.encode("ascii"), dtype=np.uint8)
+            else:
+                points = np.minimum(np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32),
+                                    len(_SPACE) - 1)
+            word = ~_SPACE[points]
+            edges = np.diff(word.view(np.int8), prepend=np.int8(0), append=np.int8(0))
+            starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+            if len(self.turns) and len(starts):
+                # a word counts when it shares a character with some turn of its document
+                # (turns never overlap); documents without turns keep every word
+                ts, te, _ = self.turn_index()
+                ts, te = np.sort(ts), np.sort(te)
+                inside = np.searchsorted(ts, ends, side="left") > np.searchsorted(te, starts, side="right")
+                base = self.documents["base"].to_numpy(np.int64)
+                has_turns = np.zeros(len(base), dtype=bool)
+                has_turns[self.documents.index.get_indexer(self.turns["document_id"].unique())] = True
+                doc = np.searchsorted(base, starts, side="right") - 1
+                keep = inside | ~has_turns[doc]
+                starts, ends = starts[keep], ends[keep]
+            self._cache["words"] = (starts.astype(np.int64), ends.astype(np.int64))
         return self._cache["words"]
 
     def turn_index(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -257,20 +269,23 @@ def _frame(conn, sql: str, columns: list[str]) -> pd.DataFrame:
     """Rows of ``sql`` (no parameters) as a DataFrame with these columns.
 
     Read with the DB-API cursor of the session's own connection (same transaction): plain
-    tuples, which pandas takes in one pass, unlike SQLAlchemy Row objects.
+    tuples, turned into one 2-D object array and cut into columns (about twice as fast as
+    ``DataFrame.from_records`` for a million rows).
     """
     cursor = conn.connection.dbapi_connection.cursor()
     try:
         cursor.execute(sql)
-        frame = pd.DataFrame.from_records(cursor.fetchall(), columns=columns)
+        rows = cursor.fetchall()
     finally:
         cursor.close()
-    for col in ("start", "end", "ordinal", "document_id", "code_id", "coding_id"):
-        if col in frame:
-            frame[col] = frame[col].astype(np.int64)
-    if "media_start" in frame:
-        frame["media_start"] = frame["media_start"].astype(float)
-    return frame
+    table = np.empty((len(rows), len(columns)), dtype=object)
+    if rows:
+        table[:] = rows
+    typed = {"start": np.int64, "end": np.int64, "ordinal": np.int64, "document_id": np.int64,
+             "code_id": np.int64, "coding_id": np.int64, "media_start": float}
+    return pd.DataFrame({col: table[:, i].astype(typed[col]) if col in typed
+                         else pd.Series(table[:, i], dtype=object).infer_objects()
+                         for i, col in enumerate(columns)})
 
 
 def _codes_frame(session, pid: int) -> pd.DataFrame:
@@ -399,10 +414,10 @@ def load(
     for col in ("start", "end"):
         codings[col] = codings[col].astype(np.int64)
     # Global order (documents by name, then start): vectorised interval code can skip a sort.
-    rank = pd.Series(np.arange(len(docs)), index=docs.index)
-    codings = codings.assign(_rank=rank.reindex(codings["document_id"]).to_numpy()) \
-        .sort_values(["_rank", "start", "end", "coding_id"], kind="stable").drop(columns="_rank")
-    codings = codings.reset_index(drop=True)
+    rank = docs.index.get_indexer(codings["document_id"])
+    order = np.lexsort((codings["coding_id"].to_numpy(), codings["end"].to_numpy(),
+                        codings["start"].to_numpy(), rank))
+    codings = codings.take(order).reset_index(drop=True)
     data = ProjectData(
         codes=codes, documents=docs, texts=texts, turns=turns, sentences=sentences,
         attributes=attr_frame, codings=codings, coders=all_coders, coding_set=chosen, filters=filters,

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from qualcode.analysis.data import AnalysisError, ProjectData
 
@@ -41,9 +42,9 @@ def _coding_keys(data: ProjectData, codings: pd.DataFrame, by: str | None):
     """
     n = len(codings)
     every = np.arange(n)
-    docpos = data.documents.index.get_indexer(codings["document_id"])
     if by is None:
         return every, np.zeros(n, dtype=np.int64), [""], None, None
+    docpos = _doc_rows(data, codings["document_id"].to_numpy(np.int64))
     if by == "document":
         return every, docpos.astype(np.int64), data.documents["document"].tolist(), "document", None
     if by == "coder":
@@ -78,16 +79,6 @@ def _coding_keys(data: ProjectData, codings: pd.DataFrame, by: str | None):
     raise AnalysisError(f"--by must be one of {', '.join(BREAKDOWNS)} or attribute:NAME, not {by!r}")
 
 
-def _distinct(group: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
-    """Number of distinct non-negative ``values`` per group (sort based: no hashing)."""
-    ok = values >= 0
-    width = int(values.max(initial=0)) + 1
-    keys = np.sort(group[ok] * width + values[ok])
-    first = np.ones(len(keys), dtype=bool)
-    first[1:] = keys[1:] != keys[:-1]
-    return np.bincount(keys[first] // width, minlength=n_groups)
-
-
 def word_ranges(data: ProjectData, gs: np.ndarray, ge: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For spans at global offsets ``gs``/``ge``: the range [lo, hi) of global word numbers they touch."""
     wstart, wend = data.words()
@@ -96,28 +87,55 @@ def word_ranges(data: ProjectData, gs: np.ndarray, ge: np.ndarray) -> tuple[np.n
     return lo, hi
 
 
-def group_order(data: ProjectData, group: np.ndarray, lo: np.ndarray) -> np.ndarray:
-    """The permutation that sorts spans by (group, first word): one sort of shifted word numbers."""
-    return np.argsort(group.astype(np.int64) * (len(data.words()[0]) + 1) + lo)
+def _doc_rows(data: ProjectData, document_id: np.ndarray) -> np.ndarray:
+    """Row of each document id in ``data.documents`` (an array lookup; -1 for an unknown id)."""
+    ids = data.documents.index.to_numpy(np.int64)
+    if len(document_id) == 0:
+        return np.zeros(0, dtype=np.int64)
+    lookup = np.full(max(int(ids.max(initial=-1)), int(document_id.max())) + 1, -1, dtype=np.int64)
+    lookup[ids] = np.arange(len(ids))
+    return lookup[document_id]
 
 
-def union_words(data: ProjectData, group: np.ndarray, lo: np.ndarray, hi: np.ndarray, n_groups: int,
-                order: np.ndarray | None = None) -> np.ndarray:
-    """Words coded per group: words touching the union of each group's spans (no double counting).
+def _count_distinct(group: np.ndarray, values: np.ndarray, n_groups: int, width: int) -> np.ndarray:
+    """Distinct ``values`` (0 <= value < width) per ``group``: a mark per (group, value) when the
+    table is small, else sorted keys."""
+    if len(group) == 0:
+        return np.zeros(n_groups, dtype=np.int64)
+    keys = group.astype(np.int64) * width + values
+    if n_groups * width <= 1 << 24:
+        seen = np.zeros(n_groups * width, dtype=bool)
+        seen[keys] = True
+        return np.count_nonzero(seen.reshape(n_groups, width), axis=1)
+    return np.bincount(_unique(keys) // width, minlength=n_groups)
 
-    ``group`` holds a group number (0..n_groups-1) per span, ``lo``/``hi`` its word range
-    (:func:`word_ranges`); ``order`` is :func:`group_order` when already computed.
-    """
-    if order is None:
-        order = group_order(data, group, lo)
-    # Shift each group onto its own stretch of the number line, so one running maximum over
-    # all rows never carries from one group into the next.
-    shift = group.astype(np.int64) * (len(data.words()[0]) + 1)
-    lo, hi, group = (lo + shift)[order], (hi + shift)[order], group[order]
-    covered = np.maximum.accumulate(hi) if len(hi) else hi
-    before = np.concatenate([[np.iinfo(np.int64).min], covered[:-1]])
-    new = np.clip(hi - np.maximum(lo, before), 0, None)
-    return np.bincount(group, weights=new, minlength=n_groups).astype(np.int64)
+
+def _unique(keys: np.ndarray) -> np.ndarray:
+    """Sorted distinct values of a non-negative int64 array (``np.unique``'s hash table in numpy
+    2.3+ is many times slower than this sort; keys that fit are sorted as int32, faster again)."""
+    if len(keys) and int(keys.max()) < 2**31:
+        keys = keys.astype(np.int32)
+    keys = np.sort(keys)
+    first = np.ones(len(keys), dtype=bool)
+    first[1:] = keys[1:] != keys[:-1]
+    return keys[first].astype(np.int64)
+
+
+def _levels(codes: pd.DataFrame, rollup: bool) -> list[np.ndarray]:
+    """Roll-up as levels: for each depth d, the position of every code's ancestor at depth d
+    (-1 when the code is shallower), so each level sends a coding to at most one row and the
+    levels together send it to its code and every theme above it. Without roll-up: one level,
+    each code to itself."""
+    n = len(codes)
+    if not rollup or n == 0:
+        return [np.arange(n, dtype=np.int64)]
+    position = {code_id: i for i, code_id in enumerate(codes.index.tolist())}
+    chains = [[position[a] for a in chain] for chain in codes["ancestors"]]
+    depth = max(len(c) for c in chains)
+    levels = np.full((depth, n), -1, dtype=np.int64)
+    for code, chain in enumerate(chains):
+        levels[:len(chain), code] = chain
+    return list(levels)
 
 
 def frequencies(data: ProjectData, *, by: str | None = None, rollup: bool = True) -> pd.DataFrame:
@@ -133,55 +151,104 @@ def frequencies(data: ProjectData, *, by: str | None = None, rollup: bool = True
     """
     codings = data.codings
     codes = data.codes
+    n_codes = len(codes)
     cidx, keys, key_values, column, spans = _coding_keys(data, codings, by)
-    # word range of the text each (coding, key) pair counts, before the roll-up repeats pairs
-    lo_p, hi_p = word_ranges(data, *(spans if spans is not None else data.global_spans(codings)))
-    if spans is None:
-        lo_p, hi_p = lo_p[cidx], hi_p[cidx]
-    pair = np.arange(len(cidx))
     n_keys = max(len(key_values), 1)
-    code_pos = codes.index.get_indexer(codings["code_id"])[cidx]
-    if rollup:  # one row per (coding, code or theme above it), built with numpy, not a merge
-        chains = [codes.index.get_indexer(list(a)) for a in codes["ancestors"]]
-        lengths = np.array([len(c) for c in chains], dtype=np.int64)
-        flat = np.concatenate(chains) if chains else np.zeros(0, dtype=np.int64)
-        starts = np.cumsum(lengths) - lengths
-        counts = lengths[code_pos]
-        rows = np.repeat(np.arange(len(cidx)), counts)
-        offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-        node = flat[np.repeat(starts[code_pos], counts) + offsets]
-        cidx, keys, pair = cidx[rows], keys[rows], pair[rows]
-    else:
-        node = code_pos
-    n_groups = max(len(codes), 1) * n_keys
-    group = node.astype(np.int64) * n_keys + keys
-    docpos = data.documents.index.get_indexer(codings["document_id"])
-    lo, hi = lo_p[pair], hi_p[pair]
-    n_codings = (_distinct(group, cidx, n_groups) if by == "speaker"
-                 else np.bincount(group, minlength=n_groups))
+    n_groups = max(n_codes, 1) * n_keys
+    n_words = len(data.words()[0])
+    # Each (coding, key) pair: its code's row, the document and the word range of its text.
+    doc_of = _doc_rows(data, codings["document_id"].to_numpy(np.int64))
+    code_of = codes.index.get_indexer(codings["code_id"].to_numpy(np.int64))
+    identity = spans is None and len(cidx) == len(codings)  # one pair per coding, in order
+    if spans is None:
+        base = data.documents["base"].to_numpy(np.int64)[doc_of]
+        spans = (base + codings["start"].to_numpy(np.int64), base + codings["end"].to_numpy(np.int64))
+        if not identity:
+            spans = (spans[0][cidx], spans[1][cidx])
+    lo, hi = word_ranges(data, *spans)
+    leaf = code_of if identity else code_of[cidx]
+    doc = doc_of if identity else doc_of[cidx]
     passage = codings["passage"].to_numpy(np.int64) if "passage" in codings else np.arange(len(codings))
-    n_passages = _distinct(group, passage[cidx], n_groups)
-    if n_groups < 2**15 and by != "speaker" and bool(np.all(lo[1:] >= lo[:-1])):
-        # Rows already run in word order (load sorts codings by global offset and the expansion
-        # keeps that order), so a stable radix sort on the small group number is enough.
-        order = np.argsort(group.astype(np.int16), kind="stable")
+
+    # Passages and codings add up over sub-codes (a coding and a passage have one code), so
+    # they are counted per code and key, then summed up the tree (one sparse product).
+    leaf_group = leaf.astype(np.int64) * n_keys + keys
+    if by == "speaker":  # a coding across two turns of one speaker is one coding of theirs
+        n_codings = _count_distinct(leaf_group, cidx, n_groups, max(len(codings), 1))
     else:
-        order = group_order(data, group, lo)
-    # Word numbers grow with the document (global offsets), so in this order each group's
-    # documents come in runs: a run start is a new (group, document) pair.
-    g_sorted, d_sorted = group[order], docpos[cidx][order]
-    new_pair = np.ones(len(order), dtype=bool)
-    new_pair[1:] = (g_sorted[1:] != g_sorted[:-1]) | (d_sorted[1:] != d_sorted[:-1])
-    pair_group, pair_doc = g_sorted[new_pair], d_sorted[new_pair]
+        n_codings = np.bincount(leaf_group, minlength=n_groups)
+    p = passage if identity else passage[cidx]
+    n_passages = np.zeros(n_groups, dtype=np.int64)
+    if len(p):  # distinct (passage, key); a passage has one code, so one leaf row
+        width = int(p.max()) + 1
+        leaf_of = np.zeros(width, dtype=np.int64)
+        leaf_of[p] = leaf
+        if n_keys == 1:
+            seen = np.zeros(width, dtype=bool)
+            seen[p] = True
+            pk = np.flatnonzero(seen)
+        else:
+            pk = _unique(p * n_keys + keys)
+        n_passages = np.bincount(leaf_of[pk // n_keys] * n_keys + pk % n_keys, minlength=n_groups)
+    levels = _levels(codes, rollup)
+    if n_codes:
+        rows = np.concatenate([level[level >= 0] for level in levels])
+        cols = np.concatenate([np.flatnonzero(level >= 0) for level in levels])
+        up = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n_codes, n_codes))
+        leaf_counts = np.stack([n_codings[:n_codes * n_keys], n_passages[:n_codes * n_keys]], axis=1)
+        rolled = up @ leaf_counts.reshape(n_codes, n_keys * 2).astype(np.float64)
+        rolled = np.rint(rolled).astype(np.int64).reshape(n_codes * n_keys, 2)
+        n_codings, n_passages = rolled[:, 0], rolled[:, 1]
+
+    # Documents, participants and words do not add up: each level of the tree is counted on
+    # its own, with the pairs ordered by (row, first word). Word numbers grow with the
+    # document (global offsets), so in that order each row's documents come in runs.
     doc_person = pd.factorize(data.documents["participant_id"])[0]  # -1: no participant
+    n_people = int(doc_person.max(initial=-1)) + 1
+    n_documents = np.zeros(n_groups, dtype=np.int64)
+    n_participants = np.zeros(n_groups, dtype=np.int64)
+    n_words_coded = np.zeros(n_groups, dtype=np.int64)
+    in_order = n_groups < 2**15 - 1 and bool(np.all(lo[1:] >= lo[:-1]))
+    for level in levels:
+        node = level[leaf] if n_codes else leaf
+        group = np.where(node >= 0, node * n_keys + keys, n_groups)  # n_groups: not at this level
+        if in_order:  # already in word order: a stable radix sort on the small row number
+            order = np.argsort(group.astype(np.int16), kind="stable")
+        else:
+            order = np.argsort(group * (n_words + 1) + lo, kind="stable")
+        g = group[order]
+        n_here = int(np.searchsorted(g, n_groups))  # the rows not at this level sort last
+        order, g = order[:n_here], g[:n_here]
+        if n_here == 0:
+            continue
+        d = doc[order]
+        new_pair = np.ones(n_here, dtype=bool)
+        new_pair[1:] = (g[1:] != g[:-1]) | (d[1:] != d[:-1])
+        pair_group, pair_doc = g[new_pair], d[new_pair]
+        n_documents += np.bincount(pair_group, minlength=n_groups)
+        person = doc_person[pair_doc]
+        has = person >= 0
+        if n_people:
+            n_participants += _count_distinct(pair_group[has], person[has], n_groups, n_people)
+        # words: the union of the word ranges of each row, as a running maximum over rows
+        # shifted onto their own stretch of the number line
+        shift = g * (n_words + 1)
+        l, h = lo[order] + shift, hi[order] + shift
+        covered = np.maximum.accumulate(h)
+        before = np.empty(n_here, dtype=np.int64)
+        before[0] = np.iinfo(np.int64).min
+        before[1:] = covered[:-1]
+        n_words_coded += np.bincount(g, weights=np.clip(h - np.maximum(l, before), 0, None),
+                                     minlength=n_groups).astype(np.int64)
+    size = n_codes * n_keys
     stats = pd.DataFrame({
-        "node": np.repeat(np.arange(len(codes)), n_keys) if len(codes) else np.zeros(0, dtype=np.int64),
-        "key": np.tile(np.arange(n_keys), len(codes)),
-        "passages": n_passages[:len(codes) * n_keys],
-        "codings": n_codings[:len(codes) * n_keys],
-        "documents": np.bincount(pair_group, minlength=n_groups)[:len(codes) * n_keys],
-        "participants": _distinct(pair_group, doc_person[pair_doc], n_groups)[:len(codes) * n_keys],
-        "words": union_words(data, group, lo, hi, n_groups, order)[:len(codes) * n_keys],
+        "node": np.repeat(np.arange(n_codes), n_keys) if n_codes else np.zeros(0, dtype=np.int64),
+        "key": np.tile(np.arange(n_keys), n_codes),
+        "passages": n_passages[:size],
+        "codings": n_codings[:size],
+        "documents": n_documents[:size],
+        "participants": n_participants[:size],
+        "words": n_words_coded[:size],
     })
     counted = ["passages", "codings", "documents", "participants", "words"]
     if column is None:
