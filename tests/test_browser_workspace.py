@@ -9,6 +9,7 @@ Screenshots of each step go to test-artifacts/workspace/.
 
 from __future__ import annotations
 
+import itertools
 import re
 import shutil
 import time
@@ -118,11 +119,12 @@ def test_code_a_passage_reload_recode_undo_blind_and_script_as_text(app):
     # Select "Proud of you 🙏" with a real mouse drag and apply a code
     _drag(page, PHRASE)
     expect(page.get_by_text(f"Selected ({start}–{start + len(PHRASE)})")).to_be_visible()
-    page.get_by_test_id("stMultiSelect").click()
+    apply_box = page.locator(".st-key-ws_apply [data-testid='stMultiSelect']")  # not "Codes shown"
+    apply_box.click()
     page.keyboard.type("Mentorship and networking")
     page.keyboard.press("Enter")
     page.keyboard.press("Escape")
-    expect(page.get_by_test_id("stMultiSelect").get_by_text("Enablers/Individual and cultural/Ment")).to_be_visible()
+    expect(apply_box.get_by_text("Enablers/Individual and cultural/Ment")).to_be_visible()
     _settle(page)
     page.get_by_role("button", name=re.compile(r"^Apply")).click()  # its name includes the shortcut
     expect(page.get_by_text(f"Coded {PHRASE!r}")).to_be_visible()
@@ -221,3 +223,157 @@ def test_star_an_excerpt_in_retrieve_reload_and_it_is_still_starred(app):
     assert main.locator(".qc-excerpt").count() == 1
     expect(main.locator(".qc-excerpt mark")).to_have_text(target.quote)
     page.screenshot(path=SHOTS / "6-retrieve-key-quote.png", full_page=True)
+
+
+def _open_as_dana(page, url):
+    page.goto(f"{url}/?page=Code&doc={DOC}")
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_test_id("stSelectbox").click()
+    page.get_by_role("option", name="New coder…").click()
+    sidebar.get_by_label("Your coder name").fill("dana")
+    sidebar.get_by_label("Your coder name").press("Enter")
+    page.locator("[data-testid='qcs-root'][data-ready]").wait_for()
+    page.locator(".qcs-h").first.wait_for()
+
+
+def test_code_panel_click_and_number_key_apply_codes_and_reapplying_offers_to_extend(app):
+    from playwright.sync_api import expect
+
+    page, url, db = app
+    text = show_document(db, DOC)["text"]
+    start = text.index(PHRASE)
+    _open_as_dana(page, url)
+    panel = page.locator(".st-key-ws_filter")
+    expect(panel).to_be_visible()
+    page.screenshot(path=SHOTS / "panel-1-tree.png")
+
+    # Filter, then click the code: it is applied to the selection
+    _drag(page, PHRASE)
+    expect(page.get_by_text(f"Selected ({start}–{start + len(PHRASE)})")).to_be_visible()
+    page.get_by_placeholder("Type part of a code's name…").fill("mentorship")
+    page.get_by_placeholder("Type part of a code's name…").press("Enter")
+    _settle(page)
+    page.screenshot(path=SHOTS / "panel-2-filtered.png")
+    page.get_by_role("button", name=re.compile("Mentorship and networking")).first.click()
+    expect(page.get_by_text(f"Coded {PHRASE!r}")).to_be_visible()
+    assert [(c.start, c.code_path) for c in _mine(db)] == [(start, CODE)]
+
+    # The same code again on a wider passage: said, and "Extend" makes the union
+    wider = "Proud of you 🙏 — A"
+    _settle(page)
+    page.get_by_placeholder("Type part of a code's name…").fill("")
+    page.get_by_placeholder("Type part of a code's name…").press("Enter")
+    _settle(page)
+    phrase2 = "sleep is not optional. " + PHRASE
+    assert text.index(phrase2) + len(phrase2) == start + len(PHRASE)
+    _drag(page, phrase2)
+    _settle(page)
+    page.keyboard.press("1")  # the recent code is number 1
+    expect(page.get_by_text("overlapping passage")).to_be_visible()
+    page.screenshot(path=SHOTS / "panel-3-already-coded.png")
+    page.get_by_role("button", name=re.compile("^Extend")).click()
+    expect(page.get_by_text("Extended Mentorship and networking")).to_be_visible()
+    [c] = _mine(db)
+    assert c.quote == text[c.start:c.end] and c.start <= text.index(phrase2) and c.end >= start + len(wider)
+    page.screenshot(path=SHOTS / "panel-4-extended.png", full_page=True)
+
+
+def _boxes(page, selector):
+    return page.evaluate(f"[...document.querySelectorAll('{selector}')].map((e) => {{"
+                         "const b = e.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom, "
+                         "e.dataset.stripe, e.textContent, e.children.length]; })")
+
+
+def test_coding_stripes_are_labelled_never_overlap_select_a_coding_and_follow_the_toggles(app):
+    from playwright.sync_api import expect
+
+    page, url, db = app
+    _open_as_dana(page, url)
+    page.locator(".qcs-stripe").first.wait_for()
+    page.evaluate("(() => { const r = document.querySelector('.qcs-root');"
+                  " const s = document.querySelector('.qcs-h[data-c*=\" \"]');"
+                  " r.scrollTop += s.getBoundingClientRect().top - r.getBoundingClientRect().top - 120; })()")
+    page.wait_for_timeout(400)
+    labels = sorted(_boxes(page, ".qcs-stripe-label"), key=lambda b: b[1])
+    assert labels, "no stripe labels drawn"
+    for a, b in itertools.pairwise(labels):  # each starts below the one before: no overlap
+        assert b[1] >= a[3] - 0.5, (a, b)
+    assert all(n == 2 for *_, n in labels)  # several coders shown: code name and coder
+    page.screenshot(path=SHOTS / "stripes-1-margin.png")
+    page.screenshot(path=ROOT / "docs" / "workspace.png",  # the README's picture: the page, no sidebar
+                    clip={"x": 360, "y": 100, "width": 1080, "height": 900})
+    # click a stripe label: its coding is selected and opened in the panel
+    first = page.locator(".qcs-stripe-label").first
+    cid = int(first.get_attribute("data-stripe"))
+    first.click()
+    expect(page.locator(f".qcs-stripe-on[data-stripe='{cid}']").first).to_be_visible()
+    c = editing.get_coding(db, cid)
+    expect(page.get_by_text(f"{c.start}–{c.end}").first).to_be_visible()
+    page.screenshot(path=SHOTS / "stripes-2-selected.png")
+    # show one coder only: only their stripes, labelled by code alone
+    page.locator("[data-testid='stButtonGroup']").get_by_text("ben", exact=True).click()
+    _settle(page)
+    page.wait_for_function("![...document.querySelectorAll('.qcs-stripe-label')].some((e) => e.children.length > 1)")
+    ids = {int(x[4]) for x in _boxes(page, ".qcs-stripe")}
+    assert ids and {editing.get_coding(db, i).coder for i in ids} == {"ana"}
+    page.screenshot(path=SHOTS / "stripes-3-one-coder.png")
+    # stripes off
+    page.get_by_text("Stripes", exact=True).click()
+    _settle(page)
+    expect(page.locator(".qcs-stripe")).to_have_count(0)
+
+
+AXE = Path("/tmp/axe/node_modules/axe-core/axe.min.js")  # `npm i axe-core` in /tmp/axe
+
+
+def test_keyboard_coding_cursor_type_ahead_enter_and_number_key_without_a_mouse(app):
+    from playwright.sync_api import expect
+
+    page, url, db = app
+    text = show_document(db, DOC)["text"]
+    _open_as_dana(page, url)
+    root = page.locator("[data-testid='qcs-root']")
+    assert root.get_attribute("role") == "region" and "Transcript" in root.get_attribute("aria-label")
+    root.focus()
+    for _ in range(3):
+        page.keyboard.press("ArrowDown")
+    page.keyboard.press("Shift+ArrowDown")
+    current = page.locator("[data-testid='qcs-root'] [aria-current='true']")
+    expect(current.first).to_be_visible()
+    cursor_parts = current.all_text_contents()
+    _settle(page)
+    expect(page.get_by_text("Selected (")).to_be_visible()
+    outline = root.evaluate("(e) => getComputedStyle(e).outlineStyle")
+    assert outline != "none"  # the focus ring
+    page.keyboard.type("mentorsh")
+    expect(page.get_by_test_id("qcs-ahead")).to_contain_text("Mentorship and networking")
+    page.screenshot(path=SHOTS / "keyboard-1-cursor-type-ahead.png")
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Coded ")).to_be_visible()
+    _settle(page)
+    [c] = _mine(db)
+    assert c.code_path == CODE and c.quote == text[c.start:c.end]
+    # exactly the two sentences under the cursor (across a speaker change: its label is in the text)
+    assert c.quote.startswith(cursor_parts[0].strip()) and c.quote.endswith(cursor_parts[-1].strip())
+    page.wait_for_function("document.querySelector('[data-testid=qcs-root]').dataset.pending === '0'")
+    expect(page.locator(f".qcs-h[data-c~='{c.id}']").first).to_be_visible()
+    # the next sentence, number key 1 (the recent code): focus stays in the transcript
+    root.focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    _settle(page)
+    page.keyboard.press("1")
+    page.wait_for_function("document.querySelector('[data-testid=qcs-root]').dataset.pending === '0'")
+    _settle(page)
+    assert len(_mine(db)) == 2
+    page.screenshot(path=SHOTS / "keyboard-2-coded.png")
+    if not AXE.exists():
+        pytest.skip("axe-core not installed (npm i axe-core in /tmp/axe)")
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]
+           if v["impact"] in ("critical", "serious")]
+    (SHOTS / "axe-code-page.txt").write_text("\n".join(map(str, [(v["id"], v["impact"], len(v["nodes"]))
+                                                                 for v in result["violations"]])) + "\n")
+    ours = [b for b in bad if any("qcs" in str(t) or "ws_" in str(t) for t in b[2])]
+    assert ours == [], ours

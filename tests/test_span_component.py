@@ -100,6 +100,7 @@ def test_the_document_is_sent_in_utf16_units_with_clock_times():
     assert {k: v for k, v in doc.items() if k != "id"} == {
         "text": text,
         "turns": [[3, 8, "I", "00:00:00"], [15, 29, "P07", "01:02:03"], [31, 36, None, None]],
+        "sentences": [],  # none given (the workspace sends them, for the keyboard cursor)
     }
     assert offsets.to_utf16(len(text)) == len(text) + 1
     assert document_payload(text, turns)[1]["id"] == doc["id"]
@@ -238,3 +239,27 @@ def test_an_event_about_another_document_makes_the_text_be_sent_again():
     assert not at.exception
     assert at.code[0].value == "null"
     assert json.loads(at.get("bidi_component")[0].proto.json)["doc"]["text"] == TEXT
+
+
+def test_sentences_go_to_the_browser_in_utf16_units_without_changing_the_document_id():
+    from qualcode.ui.span_component import document_payload
+
+    text = "I 😅 agree. Yes."
+    turns = [{"start": 0, "end": len(text), "speaker": "P1"}]
+    _, plain = document_payload(text, turns)
+    offsets, doc = document_payload(text, turns, [(0, 10), (11, 15)])
+    assert doc["id"] == plain["id"]
+    assert doc["sentences"] == [0, 11, 12, 16]
+    assert text[0:10] == "I 😅 agree." and offsets.to_code_point(11) == 10
+
+
+def test_an_apply_event_from_the_keyboard_comes_back_with_its_code_and_range():
+    from qualcode.ui.span_component import document_payload, selection_result, simulated_event
+
+    text = "one 😅 two three"
+    turns = [{"start": 0, "end": len(text), "speaker": None}]
+    offsets, doc = document_payload(text, turns)
+    event = simulated_event(text, turns, start=6, end=9, apply="A/b", nonce=5)["event"]
+    got = selection_result(event, text, offsets, doc["id"])
+    assert got == {"start": 6, "end": 9, "text": "two", "nonce": 5, "apply": "A/b", "pending": 5}
+    assert selection_result({**event, "code": 3}, text, offsets, doc["id"]) is None

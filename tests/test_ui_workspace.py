@@ -250,3 +250,58 @@ def test_blind_coding_keeps_other_coders_out_of_analysis_and_agreement(at):
         "no codings yet" in i.value for i in at.info)
     at.radio(key="page").set_value("Agreement").run()
     assert not at.exception and any("Blind coding is on" in i.value for i in at.info)
+
+
+def _code_id(path):
+    from qualcode.project.codes import resolve
+
+    db = Database(at_db())
+    with db.session() as s:
+        return resolve(s, db.project_id(s), path).id
+
+
+def test_the_code_panel_applies_a_code_with_one_click_counts_it_and_keeps_it_recent(at):
+    path = "Barriers/Institutional/Liability and malpractice"
+    cid = _code_id(path)
+    label = at.button(key=f"ws_code_{cid}").label
+    here, total = (int(x) for x in label.rsplit("·", 1)[1].split("/"))
+    phrase = "does not cover me to touch patients"
+    start = _select(at, phrase)
+    at.button(key=f"ws_code_{cid}").click().run()
+    assert not at.exception
+    db = Database(at_db())
+    assert [(c.start, c.code_path) for c in editing.codings_for_document(db, DOC, viewer="dana")
+            if c.coder == "dana"] == [(start, path)]
+    assert at.button(key=f"ws_code_{cid}").label.endswith(f"{here + 1} / {total + 1}")
+    assert at.button(key="ws_recent_0").proto.shortcut == "1"  # recent first, key 1
+    assert path in at.button(key="ws_recent_0").label
+    at.text_input(key="ws_filter").set_value("malpractice").run()
+    assert [b.key for b in at.button if (b.key or "").startswith("ws_code_")] == [f"ws_code_{cid}"]
+
+
+def test_code_the_sentence_clears_the_chosen_code_like_apply(at):
+    _select(at, "does not cover me")
+    at.multiselect(key="ws_apply").set_value(["Barriers/Institutional/Liability and malpractice"]).run()
+    at.button(key="ws_do_sentence").click().run()
+    assert not at.exception
+    assert at.multiselect(key="ws_apply").value == []
+
+
+def test_reapplying_a_code_says_so_and_offers_to_extend_to_the_union(at):
+    path = "Barriers/Institutional/Liability and malpractice"
+    first = _select(at, "does not cover me")
+    at.button(key=f"ws_code_{_code_id(path)}").click().run()
+    at.button(key=f"ws_code_{_code_id(path)}").click().run()  # the same passage again
+    assert "Already coded Liability and malpractice here by you" in at.success[0].value
+    assert not [b for b in at.button if b.key == "ws_do_extend"]
+    wider = "does not cover me to touch patients"
+    at.session_state[f"ws_span_{DOC}"] = _event(start=first, end=first + len(wider), nonce=777)[1]
+    at.run()
+    at.button(key=f"ws_code_{_code_id(path)}").click().run()
+    assert "overlapping passage" in at.success[0].value
+    db = Database(at_db())
+    assert len([c for c in editing.codings_for_document(db, DOC, viewer="dana") if c.coder == "dana"]) == 1
+    at.button(key="ws_do_extend").click().run()
+    assert not at.exception
+    [c] = [c for c in editing.codings_for_document(db, DOC, viewer="dana") if c.coder == "dana"]
+    assert c.quote == "does not cover me to touch patients"

@@ -98,8 +98,8 @@ def assign_lanes(codings: list[dict]) -> dict[int, int]:
 
 
 @lru_cache(maxsize=8)
-def _document(text: str, turns: tuple[tuple[int, int, str | None, float | None], ...]
-              ) -> tuple[OffsetMap, dict[str, Any]]:
+def _document(text: str, turns: tuple[tuple[int, int, str | None, float | None], ...],
+              sentences: tuple[tuple[int, int], ...] = ()) -> tuple[OffsetMap, dict[str, Any]]:
     offsets = OffsetMap(text)
     n = len(text)
     rows = []
@@ -112,18 +112,25 @@ def _document(text: str, turns: tuple[tuple[int, int, str | None, float | None],
         rows.append([0, offsets.utf16_length, None, None, n])  # no turns: the text is one block
     digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12)
     digest.update(repr([r[:4] for r in rows]).encode("utf-8", "surrogatepass"))
-    payload = {"id": digest.hexdigest(), "text": text, "turns": [r[:4] for r in rows]}
+    sent = []
+    for start, end in sentences:  # flat [start, end, start, end, ...] in UTF-16 units
+        if 0 <= start < end <= n and (not sent or start >= offsets.to_code_point(sent[-1])):
+            sent += [offsets.to_utf16(start), offsets.to_utf16(end)]
+    payload = {"id": digest.hexdigest(), "text": text, "turns": [r[:4] for r in rows], "sentences": sent}
     return offsets, payload
 
 
-def document_payload(text: str, turns: list[dict]) -> tuple[OffsetMap, dict[str, Any]]:
+def document_payload(text: str, turns: list[dict], sentences: list[tuple[int, int]] | None = None
+                     ) -> tuple[OffsetMap, dict[str, Any]]:
     """The document as the browser receives it: ``{"id", "text", "turns"}`` with turns as
     ``[start, end, speaker, "HH:MM:SS" | None]`` in UTF-16 units (sorted; empty or overlapping
     turns dropped; no turns means one block without a header), plus the offset map.
-    Cached, so reruns with the same document cost nothing."""
+    Cached, so reruns with the same document cost nothing. ``sentences`` (code points, in
+    order) become ``"sentences"``: a flat ``[start, end, ...]`` list in UTF-16 units, for the
+    keyboard cursor; they do not change the document id."""
     key = tuple((int(t["start"]), int(t["end"]), t.get("speaker"), t.get("media_start_seconds"))
                 for t in turns)
-    return _document(text, key)
+    return _document(text, key, tuple((int(a), int(b)) for a, b in sentences or ()))
 
 
 def codings_payload(offsets: OffsetMap, codings: list[dict]) -> dict[str, Any]:
@@ -184,7 +191,9 @@ def selection_result(event: Any, text: str, offsets: OffsetMap, doc_id: str) -> 
         return {"clicked_coding": event["id"], "nonce": nonce}
     if event.get("kind") in ("accept", "reject") and isinstance(event.get("key"), str):
         return {"suggestion": event["key"], "action": event["kind"], "nonce": nonce}
-    if event.get("kind") != "select":
+    if event.get("kind") not in ("select", "apply"):
+        return None
+    if event.get("kind") == "apply" and not isinstance(event.get("code"), str):
         return None
     try:
         start = offsets.to_code_point(int(event["start"]))
@@ -197,12 +206,16 @@ def selection_result(event: Any, text: str, offsets: OffsetMap, doc_id: str) -> 
         end -= 1
     if start >= end:
         return None
-    return {"start": start, "end": end, "text": text[start:end], "nonce": nonce}
+    found = {"start": start, "end": end, "text": text[start:end], "nonce": nonce}
+    if event.get("kind") == "apply":
+        found["apply"] = event["code"]
+        found["pending"] = event.get("pending")
+    return found
 
 
 def simulated_event(text: str, turns: list[dict], *, start: int | None = None, end: int | None = None,
                     clicked_coding: int | None = None, suggestion: str | None = None,
-                    action: str = "accept", nonce: int = 1) -> dict:
+                    action: str = "accept", apply: str | None = None, nonce: int = 1) -> dict:
     """The component state a browser would send for a selection (code points ``start``/``end``),
     a click on a coding, or a key on a suggestion (``suggestion`` key, ``action``): for AppTest,
     which cannot run the JavaScript, as ``at.session_state[key] = simulated_event(...)`` before
@@ -214,6 +227,8 @@ def simulated_event(text: str, turns: list[dict], *, start: int | None = None, e
         event = {"kind": "click", "id": int(clicked_coding)}
     else:
         event = {"kind": "select", "start": offsets.to_utf16(start), "end": offsets.to_utf16(end)}
+        if apply is not None:
+            event.update(kind="apply", code=apply, pending=nonce)
     return {"event": {**event, "doc": doc["id"], "nonce": nonce}}
 
 
@@ -249,7 +264,10 @@ def _ignore() -> None:
 
 def transcript_selector(*, key: str, text: str, turns: list[dict], codings: list[dict],
                         height: int = 700, focus: int | None = None,
-                        suggestions: list[dict] | None = None) -> dict | None:
+                        suggestions: list[dict] | None = None, stripes: bool = False,
+                        stripe_coder: bool = False, sentences: list[tuple[int, int]] | None = None,
+                        codes: list[tuple[str, str]] | None = None,
+                        buttons: dict[str, str] | None = None) -> dict | None:
     """Render the transcript and return the latest selection event or None.
 
     turns: [{"start": int, "end": int, "speaker": str|None, "media_start_seconds": float|None}]
@@ -260,7 +278,15 @@ def transcript_selector(*, key: str, text: str, turns: list[dict], codings: list
     focus: a code-point offset to scroll into view (used by code retrieval links); the view
       scrolls when the value changes;
     suggestions: [{"key": str, "start": int, "end": int, "code": str (path), "colour": "#rrggbb",
-                   "score": float}] (code points), drawn dashed; none when None or empty.
+                   "score": float}] (code points), drawn dashed; none when None or empty;
+    stripes: draw coding stripes in a margin (one bar per coding, labelled with the code name,
+      and the coder too when ``stripe_coder``; a click on one selects that coding);
+    sentences: [(start, end)] code points, for the keyboard cursor (↑/↓, Shift extends);
+    codes: [(path, colour)] for type-ahead in the transcript (letters pick, Enter applies);
+    buttons: {page element key: code path}: the page's buttons that apply a code (panel and
+      number keys), so the browser draws the new highlight at once, marked pending, until the
+      server's codings confirm it (or it is rolled back).
+    An Enter in the transcript returns {"apply": path, "start", "end", "text", "pending", "nonce"}.
     Returns {"start": int, "end": int, "text": str, "nonce": int} for a text selection
       (code points into `text`, whitespace trimmed, text == text[start:end] in Python), or
       {"clicked_coding": id, "nonce": int} when a highlight is clicked, or
@@ -269,12 +295,16 @@ def transcript_selector(*, key: str, text: str, turns: list[dict], codings: list
     The latest event is returned on every rerun until a newer one arrives: compare its nonce
     with the last one you acted on.
     """
-    offsets, doc = document_payload(text, turns)
+    offsets, doc = document_payload(text, turns, sentences)
     data = {
+        "codes": [list(c) for c in codes or []],
+        "buttons": buttons or {},
         "doc": doc if not _browser_has(key, doc["id"]) else {"id": doc["id"], "text": None},
         "codings": codings_payload(offsets, codings),
         "suggestions": suggestions_payload(offsets, suggestions or []),
         "height": int(height),
+        "stripes": bool(stripes),
+        "stripe_coder": bool(stripe_coder),
         "focus": None if focus is None else offsets.to_utf16(int(focus)),
     }
     result = _COMPONENT(key=key, data=data, default={"event": None}, on_event_change=_ignore)

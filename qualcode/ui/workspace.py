@@ -5,7 +5,9 @@ code points; everything that changes data goes through ``qualcode.coding.editing
 ``qualcode.coding.codebook_edit``, ``qualcode.coding.key_quotes`` (the star of the selected
 coding), ``qualcode.coding.undo`` and ``qualcode.coding.visibility``. Actions run in ``on_click``
 callbacks, which Streamlit runs before the script, so the new highlight appears in the same
-rerun. The Retrieve page, listed in :data:`PAGES`, lives in ``retrieve.py``. With "Suggest" on,
+rerun. The code panel (tree, counts, number keys, "already coded … extend") is
+``code_panel.py``; the transcript draws coding stripes, a keyboard sentence cursor and instant
+(pending) highlights. The Retrieve page, listed in :data:`PAGES`, lives in ``retrieve.py``. With "Suggest" on,
 ``qualcode.suggest`` adds learned code suggestions (drawn dashed; accepted or rejected with the
 keyboard in the transcript) and "Find similar"; with it off nothing of it runs. (The panel is deliberately not an ``st.fragment``: in Streamlit 1.67 a button
 callback inside a fragment placed in a column did not fire in the browser; a full rerun costs
@@ -18,16 +20,26 @@ import pandas as pd
 import streamlit as st
 
 from qualcode.coding import codebook_edit, editing, key_quotes, undo, visibility
+from qualcode.coding.code_counts import sentence_bounds
+from qualcode.guards import md_text, safe_colour
+from qualcode.project.documents import list_documents, show_document
+from qualcode.store.db import Database
 from qualcode.team.access import AccessDenied
 from qualcode.team.settings import is_blind
-from qualcode.project.codes import tree
-from qualcode.store.db import Database
-from qualcode.project.documents import list_documents, show_document
-from qualcode.guards import md_text, safe_colour
+from qualcode.ui.code_panel import (
+    apply_codes,
+    apply_one,
+    button_codes,
+    code_panel,
+    code_rows,
+    extend_offer,
+    remember,
+    report,
+    run,
+    selection,
+)
 from qualcode.ui.retrieve import may_star, page_retrieve
 from qualcode.ui.span_component import pending_event, transcript_selector
-
-RECENT = 8  # recently used codes kept at hand
 
 
 def current_coder() -> str | None:
@@ -36,52 +48,8 @@ def current_coder() -> str | None:
     return name or None
 
 
-def _codes(db: Database) -> list[tuple[str, int, str | None]]:
-    """(path, id, colour) of every code, depth first."""
-    with db.session() as s:
-        return [("/".join(p), c.id, c.colour) for p, c in tree(s, db.project_id(s))]
-
-
-def _selection() -> dict | None:
-    return st.session_state.get("ws_selection")
-
-
-def _remember(paths: list[str]) -> None:
-    recent = [p for p in st.session_state.get("ws_recent", []) if p not in paths]
-    st.session_state["ws_recent"] = (paths + recent)[:RECENT]
-
-
-def _report(message: str, error: bool = False) -> None:
-    st.session_state["ws_message"] = (message, error)
-
-
-def _run(action, *args, **kwargs):
-    """Call a library action and turn its domain errors into a message on the page."""
-    try:
-        return action(*args, **kwargs)
-    except (ValueError, LookupError, AccessDenied) as exc:
-        _report(str(exc), error=True)
-        return None
-
-
-# -- callbacks (run before the script) -----------------------------------------------------------
-
-def _apply(db: Database, document: str, coder: str) -> None:
-    sel = _selection()
-    paths = st.session_state.get("ws_apply") or []
-    if not sel or "start" not in sel or not paths:
-        _report("Select a passage and choose at least one code first.", error=True)
-        return
-    done = [p for p in paths if _run(editing.add, db, document, p, coder, sel["start"], sel["end"])]
-    if done:
-        _remember(done)
-        _report(f"Coded {sel['text'][:60]!r} as {', '.join(done)}.")
-        st.session_state["ws_apply"] = []
-
-
-def _apply_one(db: Database, document: str, coder: str, path: str) -> None:
-    st.session_state["ws_apply"] = [path]
-    _apply(db, document, coder)
+_selection, _remember, _report, _run = selection, remember, report, run
+_apply, _apply_one = apply_codes, apply_one
 
 
 def _unit(db: Database, document: str, coder: str, unit: str) -> None:
@@ -94,6 +62,7 @@ def _unit(db: Database, document: str, coder: str, unit: str) -> None:
     if all(_run(fn, db, document, sel["start"], p, coder) for p in paths):
         _remember(paths)
         _report(f"Coded the whole {unit} as {', '.join(paths)}.")
+        st.session_state["ws_apply"] = []  # cleared, as Apply does
 
 
 def _in_vivo(db: Database, document: str, coder: str) -> None:
@@ -177,22 +146,31 @@ def page_workspace(db: Database) -> None:
     blind = is_blind(db)
     done = visibility.is_done(db, document, coder)
     found = _suggestions(db, document, coder, doc, blind) if st.session_state.get("ws_suggest") else None
+    _keyboard_apply(db, document, coder, doc)
     codings = editing.codings_for_document(db, document, viewer=coder)
+    rows = code_rows(db)
+    colours = {r.path: r.colour for r in rows}
     left, right = st.columns([3, 2], gap="medium")
     with left:
         if blind:
             st.caption("Independent (blind) coding: you see your own codings until you mark this "
                        "document done." if not done else "Marked done: all coders' codings are shown.")
+        codings_shown = _show_filters(codings, rows)
         event = transcript_selector(
             key=f"ws_span_{document}",
             text=doc["text"],
             turns=doc["turns"],
+            stripes=st.session_state.get("ws_stripes", True),
+            stripe_coder=len({c.coder for c in codings_shown}) > 1,
+            sentences=sentence_bounds(db, document, viewer=coder),
+            codes=[(r.path, r.colour) for r in rows],
+            buttons=button_codes(rows),
             codings=[{"id": c.id, "start": c.start, "end": c.end, "code": c.code_path,
-                      "colour": safe_colour(c.colour), "coder": c.coder, "memo": c.memo}
-                     for c in codings],
+                      "colour": colours.get(c.code_path, safe_colour(c.colour)), "coder": c.coder, "memo": c.memo}
+                     for c in codings_shown],
             focus=st.session_state.pop("ws_focus", None),
             suggestions=[{"key": x.key, "start": x.start, "end": x.end, "code": x.code,
-                          "colour": safe_colour(x.colour), "score": x.score}
+                          "colour": colours.get(x.code, safe_colour(x.colour)), "score": x.score}
                          for x in (found.items if found else [])],
         )
         if event and event.get("nonce") != st.session_state.get("ws_nonce"):
@@ -202,7 +180,7 @@ def page_workspace(db: Database) -> None:
             elif "start" in event:
                 st.session_state["ws_selection"] = event
     with right:
-        _panel(db, document, coder, blind, done, found)
+        _panel(db, document, coder, blind, done, found, rows)
     if not blind or done:
         with st.expander("Compare coders side by side"):
             table = comparison_table(doc["text"], codings)
@@ -210,6 +188,42 @@ def page_workspace(db: Database) -> None:
                 st.caption("No codings on this document yet.")
             else:
                 st.dataframe(table, hide_index=True, width="stretch")
+
+
+def _keyboard_apply(db: Database, document: str, coder: str, doc: dict) -> None:
+    """A code applied from the transcript (type-ahead + Enter), acted on before the codings are
+    read, so the highlight the browser drew as pending is confirmed in this run."""
+    event = pending_event(f"ws_span_{document}", doc["text"], doc["turns"])
+    if event and "apply" in event and event["nonce"] != st.session_state.get("ws_nonce"):
+        st.session_state["ws_nonce"] = event["nonce"]
+        st.session_state["ws_selection"] = {k: event[k] for k in ("start", "end", "text", "nonce")}
+        apply_one(db, document, coder, event["apply"])
+
+
+def _show_filters(codings: list, rows) -> list:
+    """The toggles above the transcript: stripes on/off, which coders and which codes are shown
+    (highlights and stripes alike); returns the codings to draw."""
+    coders = sorted({c.coder for c in codings})
+    branches = [r.path for r in rows if r.depth == 0]
+    c1, c2, c3 = st.columns([2, 3, 4], vertical_alignment="center")
+    c1.toggle("Stripes", key="ws_stripes", value=True,
+              help="Coding stripes in a margin beside the transcript, one per coding; click one "
+                   "to select its coding.")
+    seen = st.session_state.get("ws_coders_seen", set())
+    shown = st.session_state.get("ws_show_coders")
+    if shown is not None and set(coders) - seen:  # a coder new to this page is shown, not hidden
+        st.session_state["ws_show_coders"] = [c for c in coders if c in shown or c not in seen]
+    st.session_state["ws_coders_seen"] = seen | set(coders)
+    if len(coders) > 1:
+        c2.pills("Coders shown", coders, selection_mode="multi", default=coders,
+                 key="ws_show_coders", label_visibility="collapsed")
+    c3.multiselect("Codes shown", branches, key="ws_show_codes", placeholder="All codes shown",
+                   label_visibility="collapsed", help="Show only the codings under these branches.")
+    shown_coders = st.session_state.get("ws_show_coders")
+    keep = set(shown_coders) if shown_coders is not None and len(coders) > 1 else set(coders)
+    picked = st.session_state.get("ws_show_codes") or []
+    return [c for c in codings if c.coder in keep
+            and (not picked or c.code_path.split("/")[0] in picked)]
 
 
 def comparison_table(text: str, codings: list) -> pd.DataFrame:
@@ -240,7 +254,7 @@ def _clip(text: str, n: int = 160) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def _panel(db: Database, document: str, coder: str, blind: bool, done: bool, found) -> None:
+def _panel(db: Database, document: str, coder: str, blind: bool, done: bool, found, rows) -> None:
     from qualcode.suggest import peek  # as undo.peek, and a rejected suggestion is undoable too
 
     message = st.session_state.pop("ws_message", None)
@@ -265,8 +279,8 @@ def _panel(db: Database, document: str, coder: str, blind: bool, done: bool, fou
     else:
         st.caption("Select a passage in the transcript (across turns if you like).")
 
-    codes = _codes(db)
-    paths = [p for p, _, _ in codes]
+    paths = [r.path for r in rows]
+    extend_offer(db, coder)
     st.multiselect("Codes to apply", paths, key="ws_apply", placeholder="Type to search codes…")
     st.button("Apply", key="ws_do_apply", type="primary", on_click=_apply, args=(db, document, coder),
               shortcut="ctrl+enter", width="stretch")
@@ -275,12 +289,10 @@ def _panel(db: Database, document: str, coder: str, blind: bool, done: bool, fou
               args=(db, document, coder, "sentence"), width="stretch")
     a2.button("Code the turn", key="ws_do_turn", on_click=_unit, args=(db, document, coder, "turn"),
               width="stretch")
-    recent = st.session_state.get("ws_recent", [])
-    if recent:
-        st.caption("Recent codes (keys 1–8)")
-        for i, path in enumerate(recent):
-            st.button(f"{i + 1} · {path.split('/')[-1]}", key=f"ws_recent_{i}", help=path,
-                      on_click=_apply_one, args=(db, document, coder, path), shortcut=str(i + 1))
+    code_panel(db, document, coder, rows)
+    st.toggle("Distinct colours", key="ws_distinct", value=True,
+              help="A colour-blind-safe colour per code, each branch a hue family. Off: the "
+                   "colours stored in the codebook.")
     from qualcode.ui.roles import may
 
     if may("codebook", db):  # coders only when the owner allows it

@@ -46,14 +46,36 @@ function createState(parentElement) {
   const root = document.createElement('div');
   root.className = 'qcs-root';
   root.setAttribute('data-testid', 'qcs-root');
+  root.tabIndex = 0;
+  root.setAttribute('role', 'region');
+  root.setAttribute('aria-roledescription', 'transcript');
+  root.setAttribute('aria-label', 'Transcript. Select text with the mouse, or press the down '
+    + 'arrow to put a cursor on a sentence: arrows move it, Shift extends it, a number key or '
+    + 'typing a code name then Enter applies a code.');
+  const live = document.createElement('div');
+  live.className = 'qcs-live';
+  live.setAttribute('aria-live', 'polite');
+  const ahead = document.createElement('div');
+  ahead.className = 'qcs-ahead';
+  ahead.setAttribute('data-testid', 'qcs-ahead');
   wrap.appendChild(root);
+  wrap.appendChild(ahead);
+  wrap.appendChild(live);
   parentElement.appendChild(wrap);
   const st = {
     wrap, root, send: null, docId: null, text: '', turns: [], textEls: [], turnSig: [],
     byId: new Map(), codes: [], coders: [], segs: null, selected: null, lastFocus: undefined,
     lastSel: null, lastNonce: 0, pop: null, docCache: new Map(),
     sugCodes: [], sugById: new Map(), sugOrder: [], sugFocus: null, sugFocusPos: null,
+    perTurn: [], stripes: false, stripeCoder: false, stripeLayer: null, stripeFrame: 0,
+    live, ahead, sents: [], cursor: null, anchor: null, query: '', allCodes: [], buttons: {},
+    pending: new Map(), sendTimer: 0,
   };
+  root.addEventListener('keydown', (e) => cursorKey(st, e));
+  const onPanelClick = (e) => panelClick(st, e);
+  document.addEventListener('click', onPanelClick, true);
+  const onScroll = () => scheduleStripes(st);
+  root.addEventListener('scroll', onScroll, { passive: true });
   // A mouseup counts when the gesture began or ended in the transcript, so clicking a button
   // elsewhere on the page while a passage is still selected does not resend the selection.
   let downInRoot = false;
@@ -68,6 +90,8 @@ function createState(parentElement) {
     else reportSelection(st, false);
   };
   const onClick = (e) => {
+    const stripe = e.target.closest && e.target.closest('[data-stripe]');
+    if (stripe) { chooseCoding(st, stripe.dataset.stripe); return; }
     if (clickSuggestion(st, e)) return;
     clickHighlight(st, e);
   };
@@ -93,6 +117,7 @@ function createState(parentElement) {
     document.removeEventListener('keyup', onKeyUp);
     document.removeEventListener('mousedown', onDocDown, true);
     window.removeEventListener('keydown', onKeyDown, true);
+    document.removeEventListener('click', onPanelClick, true);
     wrap.remove();
   };
   return st;
@@ -117,9 +142,17 @@ function update(st, data) {
     if (st.docCache.size > 3) st.docCache.delete(st.docCache.keys().next().value);
   }
   if (doc && doc.id !== st.docId) buildDocument(st, doc);
+  st.allCodes = data.codes || [];
+  st.buttons = data.buttons || {};
+  st.stripes = !!data.stripes;
+  st.stripeCoder = !!data.stripe_coder;
+  st.root.classList.toggle('qcs-with-stripes', st.stripes);
   applyCodings(st, data.codings || { codes: [], coders: [], items: [] },
                data.suggestions || { codes: [], items: [] });
   applyFocus(st, data.focus);
+  settlePending(st, data.codings || { codes: [], items: [] });
+  drawStripes(st);
+  markCursor(st);
   st.root.dataset.ready = st.docId;  // tests and the benchmark wait for this
   performance.measure('qcs-update', { start: t0, end: performance.now() });
 }
@@ -131,6 +164,11 @@ function buildDocument(st, doc) {
   st.docId = doc.id;
   st.text = doc.text;
   st.turns = doc.turns;  // [[start, end, speaker|null, time label|null], ...] sorted, not overlapping
+  st.sents = [];
+  const flat = doc.sentences || [];
+  for (let i = 0; i + 1 < flat.length; i += 2) st.sents.push([flat[i], flat[i + 1]]);
+  st.cursor = null;
+  st.anchor = null;
   st.textEls = [];
   st.turnSig = [];
   st.selected = null;
@@ -168,6 +206,7 @@ function buildDocument(st, doc) {
     frag.appendChild(turn);
   });
   st.root.replaceChildren(frag);
+  st.stripeLayer = null;
   st.segs = null;
 }
 
@@ -205,6 +244,7 @@ function applyCodings(st, cod, sug) {
   st.sugOrder = sug.items;  // [key, start, end, codeIndex, score], by start
   for (const g of sug.items) st.sugById.set(g[0], g);
   const perTurn = byTurn(st.turns, cod.items);
+  st.perTurn = perTurn;
   const sugTurn = byTurn(st.turns, sug.items);
   let changed = false;
   perTurn.forEach((items, t) => {
@@ -234,6 +274,11 @@ function renderTurn(st, t, items, sugs) {
     if (c[1] > ts && c[1] < te) cuts.add(c[1]);
     if (c[2] > ts && c[2] < te) cuts.add(c[2]);
   }
+  let k0 = sentenceAt(st, ts);
+  for (let k = Math.max(0, k0); k < st.sents.length && st.sents[k][0] < te; k++) {
+    if (st.sents[k][0] > ts) cuts.add(st.sents[k][0]);
+    if (st.sents[k][1] < te) cuts.add(st.sents[k][1]);
+  }
   const points = [...cuts].sort((a, b) => a - b);
   const sorted = [...items].sort((a, b) => a[1] - b[1]);
   const frag = document.createDocumentFragment();
@@ -253,6 +298,8 @@ function renderTurn(st, t, items, sugs) {
       if (g[1] === a || (a === ts && g[1] < ts)) frag.appendChild(suggestionBadge(st, g));
     }
     const span = plainSeg(a, st.text.slice(a, b));
+    while (k0 >= 0 && k0 < st.sents.length && st.sents[k0][1] <= a) k0++;
+    if (k0 >= 0 && k0 < st.sents.length && st.sents[k0][0] <= a) span.dataset.k = k0;
     if (active.length) {
       span.classList.add('qcs-h');
       span.dataset.c = active.map((c) => c[0]).join(' ');
@@ -413,6 +460,7 @@ function chooseCoding(st, id) {
   closePopover(st);
   st.selected = id;
   markSelected(st);
+  drawStripes(st);
   clearPending();
   st.send('event', { kind: 'click', id: Number(id), doc: st.docId, nonce: nonce(st) });
 }
@@ -530,4 +578,322 @@ function applyFocus(st, focus) {
   st.root.scrollTop += segBox.top - rootBox.top - st.root.clientHeight / 3;
   seg.classList.add('qcs-flash');
   setTimeout(() => seg.classList.remove('qcs-flash'), 1600);
+}
+
+// ---- coding stripes: one bar per coding in a margin, spanning the lines it covers ---------------
+//
+// Drawn only for the turns in view (and again on scroll), so 2,000 codings cost what the dozen
+// on screen cost. Each bar sits in its coding's lane; its label (code name, and the coder when
+// several coders are shown) starts level with the bar's top and is pushed down below the label
+// before it, so labels never overlap. A click on a bar or a label selects that coding.
+
+const STRIPE_W = 4;       // width of one bar
+const STRIPE_GAP = 2;     // between two lanes
+const STRIPE_LANES = 6;   // lanes drawn; deeper ones share the last lane
+
+function scheduleStripes(st) {
+  if (!st.stripes || st.stripeFrame) return;
+  st.stripeFrame = requestAnimationFrame(() => { st.stripeFrame = 0; drawStripes(st); });
+}
+
+function drawStripes(st) {
+  if (!st.stripes) {
+    if (st.stripeLayer) { st.stripeLayer.remove(); st.stripeLayer = null; }
+    return;
+  }
+  if (!st.stripeLayer || !st.stripeLayer.isConnected) {
+    st.stripeLayer = document.createElement('div');
+    st.stripeLayer.className = 'qcs-stripes';
+    st.stripeLayer.setAttribute('role', 'list');
+    st.stripeLayer.setAttribute('aria-label', 'Coding stripes: one per coding, click to select it');
+    st.root.appendChild(st.stripeLayer);
+  }
+  const layer = st.stripeLayer;
+  const rootBox = st.root.getBoundingClientRect();
+  const top0 = rootBox.top - st.root.scrollTop;
+  const margin = st.root.clientHeight;
+  const bars = [];
+  st.textEls.forEach((el, t) => {
+    const items = st.perTurn[t];
+    if (!items || !items.length) return;
+    const box = el.getBoundingClientRect();
+    if (box.bottom < rootBox.top - margin || box.top > rootBox.bottom + margin) return;
+    const span = new Map();  // coding id -> [first seg, last seg] in this turn
+    for (const seg of el.children) {
+      if (!seg.dataset.c) continue;
+      for (const id of seg.dataset.c.split(' ')) {
+        const got = span.get(id);
+        if (got) got[1] = seg; else span.set(id, [seg, seg]);
+      }
+    }
+    for (const c of items) {
+      const got = span.get(String(c[0]));
+      if (!got) continue;
+      const a = got[0].getClientRects()[0], b = [...got[1].getClientRects()].pop();
+      if (!a || !b) continue;
+      const first = c[1] >= st.turns[t][0];  // the bar piece where the coding starts gets the label
+      bars.push({ c, top: a.top - top0 + 2, bottom: b.bottom - top0 - 8, first });
+    }
+  });
+  bars.sort((x, y) => x.top - y.top || x.c[3] - y.c[3]);
+  const frag = document.createDocumentFragment();
+  let labelBottom = -Infinity;
+  for (const { c, top, bottom, first } of bars) {
+    const [path, colour] = st.codes[c[4]];
+    const name = path.split('/').pop();
+    const who = st.coders[c[5]];
+    const lane = Math.min(c[3], STRIPE_LANES - 1);
+    const bar = document.createElement('div');
+    bar.className = 'qcs-stripe';
+    bar.dataset.stripe = c[0];
+    bar.setAttribute('role', 'listitem');
+    bar.setAttribute('aria-label', `${path}, ${who}`);
+    bar.title = `${path} — ${who}`;
+    bar.style.cssText = `top:${top}px;height:${Math.max(6, bottom - top)}px;left:${
+      lane * (STRIPE_W + STRIPE_GAP)}px;background:${colour}`;
+    if (String(c[0]) === st.selected) bar.classList.add('qcs-stripe-on');
+    frag.appendChild(bar);
+    if (!first) continue;
+    const label = document.createElement('div');
+    label.className = 'qcs-stripe-label';
+    label.dataset.stripe = c[0];
+    label.title = `${path} — ${who}`;
+    const y = Math.max(top, labelBottom);
+    label.style.top = y + 'px';
+    label.style.setProperty('--qcs-c', colour);
+    const nm = document.createElement('span');
+    nm.className = 'qcs-stripe-name';
+    nm.textContent = name;
+    label.appendChild(nm);
+    if (st.stripeCoder && who) {
+      const cd = document.createElement('span');
+      cd.className = 'qcs-stripe-coder';
+      cd.textContent = who;
+      label.appendChild(cd);
+    }
+    if (String(c[0]) === st.selected) label.classList.add('qcs-stripe-on');
+    frag.appendChild(label);
+    labelBottom = y + 17;
+  }
+  layer.replaceChildren(frag);
+}
+
+// ---- keyboard coding: a sentence cursor, type-ahead, Enter ----------------------------------------
+//
+// With the transcript focused, ↓/↑ put a cursor on the next/previous sentence (Shift extends the
+// range from where it started); the range is reported as a selection, so every way of applying
+// a code (Apply, a number key, the code panel) codes it. Letters type a code name (shown under
+// the transcript with the best match), Enter applies that code, Escape clears. The sentence(s)
+// under the cursor carry aria-current and a visible outline; a live region reads them out.
+
+function sentenceAt(st, pos) {  // index of the last sentence starting at or before pos (or 0)
+  let lo = 0, hi = st.sents.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (st.sents[mid][0] <= pos) lo = mid + 1; else hi = mid;
+  }
+  return Math.max(0, lo - 1);
+}
+
+function markCursor(st) {
+  for (const el of st.root.querySelectorAll('[aria-current]')) {
+    el.removeAttribute('aria-current');
+    el.classList.remove('qcs-cursor');
+  }
+  if (st.cursor === null) return;
+  const [a, b] = [Math.min(st.anchor, st.cursor), Math.max(st.anchor, st.cursor)];
+  let first = null;
+  for (let k = a; k <= b; k++) {
+    for (const el of st.root.querySelectorAll(`[data-k="${k}"]`)) {
+      el.setAttribute('aria-current', 'true');
+      el.classList.add('qcs-cursor');
+      if (!first && k === st.cursor) first = el;
+    }
+  }
+  return first;
+}
+
+function matchCode(st, query) {
+  const q = query.toLowerCase();
+  if (!q) return null;
+  const names = st.allCodes.map(([path]) => [path, path.split('/').pop().toLowerCase()]);
+  const hit = names.find(([, n]) => n.startsWith(q)) || names.find(([p]) => p.toLowerCase().includes(q));
+  return hit ? hit[0] : null;
+}
+
+function showAhead(st) {
+  const match = matchCode(st, st.query);
+  st.ahead.textContent = st.query
+    ? `Code: ${st.query}  →  ${match || 'no match'}${match ? '  (Enter applies, Esc clears)' : ''}` : '';
+  st.ahead.classList.toggle('qcs-ahead-on', !!st.query);
+}
+
+function cursorRange(st) {
+  const [a, b] = [Math.min(st.anchor, st.cursor), Math.max(st.anchor, st.cursor)];
+  return [st.sents[a][0], st.sents[b][1]];
+}
+
+function sendCursor(st, now) {
+  clearTimeout(st.sendTimer);
+  const go = () => {
+    st.sendTimer = 0;
+    if (st.cursor === null) return;
+    const [start, end] = cursorRange(st);
+    st.lastSel = [start, end];
+    st.send('event', { kind: 'select', start, end, doc: st.docId, nonce: nonce(st) });
+  };
+  if (now) go(); else st.sendTimer = setTimeout(go, 180);
+}
+
+function cursorKey(st, e) {
+  if (e.ctrlKey || e.metaKey || e.altKey || st.sugFocus) return;
+  const key = e.key;
+  if ((key === 'ArrowDown' || key === 'ArrowUp') && st.sents.length) {
+    e.preventDefault();
+    const step = key === 'ArrowDown' ? 1 : -1;
+    if (st.cursor === null) {
+      const sel = st.lastSel ? sentenceAt(st, st.lastSel[0]) : firstVisibleSentence(st);
+      st.cursor = st.anchor = sel;
+    } else {
+      st.cursor = Math.min(st.sents.length - 1, Math.max(0, st.cursor + step));
+      if (!e.shiftKey) st.anchor = st.cursor;
+    }
+    const el = markCursor(st);
+    if (el) el.scrollIntoView({ block: 'nearest' });
+    const [start, end] = cursorRange(st);
+    clearPending();
+    st.live.textContent = st.text.slice(start, end);
+    sendCursor(st, false);
+    return;
+  }
+  if (key === 'Escape') {
+    st.query = '';
+    showAhead(st);
+    return;
+  }
+  if (key === 'Backspace' && st.query) {
+    e.preventDefault();
+    st.query = st.query.slice(0, -1);
+    showAhead(st);
+    return;
+  }
+  if (key === 'Enter' && !st.query && st.cursor !== null) {
+    // Enter without a typed code: the page's Apply button, with the codes chosen there.
+    e.preventDefault();
+    if (st.sendTimer) sendCursor(st, true);
+    const apply = document.querySelector('.st-key-ws_do_apply button');
+    if (apply) setTimeout(() => apply.click(), 60);
+    return;
+  }
+  if (key === 'Enter' && st.query) {
+    e.preventDefault();
+    e.stopImmediatePropagation();
+    const code = matchCode(st, st.query);
+    st.query = '';
+    showAhead(st);
+    if (code) applyCode(st, code);
+    return;
+  }
+  if (/^[1-9]$/.test(key) && !st.query) {
+    // The page's number-key buttons apply the code; send the cursor's range first so it is
+    // the selection they code, and draw the highlight at once.
+    if (st.sendTimer) sendCursor(st, true);
+    const path = st.buttons[`#${key}`];
+    if (path && st.lastSel) drawPending(st, path, st.lastSel[0], st.lastSel[1]);
+    return;
+  }
+  if (key.length === 1 && /\S| /.test(key) && (st.query || /[^\d\s]/.test(key))) {
+    e.preventDefault();
+    e.stopPropagation();
+    st.query += key;
+    showAhead(st);
+  }
+}
+
+function firstVisibleSentence(st) {
+  const rootBox = st.root.getBoundingClientRect();
+  for (const el of st.root.querySelectorAll('[data-k]')) {
+    if (el.getBoundingClientRect().bottom > rootBox.top) return Number(el.dataset.k);
+  }
+  return 0;
+}
+
+function applyCode(st, code) {
+  if (!st.lastSel) {
+    st.live.textContent = 'Select a passage or put the cursor on a sentence first.';
+    return;
+  }
+  clearTimeout(st.sendTimer);
+  st.sendTimer = 0;
+  const [start, end] = st.lastSel;
+  const n = nonce(st);
+  drawPending(st, code, start, end, n);
+  st.send('event', { kind: 'apply', code, start, end, doc: st.docId, nonce: n, pending: n });
+}
+
+// ---- instant highlights: drawn at once, pending until the server's codings confirm them --------
+
+function drawPending(st, path, start, end, id) {
+  const code = st.allCodes.find(([p]) => p === path);
+  const colour = code ? code[1] : '#888888';
+  const key = id || nonce(st);
+  const marks = [];
+  for (const seg of segments(st)) {
+    const s0 = Number(seg.dataset.s), s1 = s0 + seg.textContent.length;
+    if (s1 <= start || s0 >= end) continue;
+    seg.classList.add('qcs-pending');
+    seg.style.setProperty('--qcs-p', colour);
+    marks.push(seg);
+  }
+  st.pending.set(key, { path, start, end, marks, at: performance.now() });
+  // The server may answer without changing the codings (nothing stored: already coded, an
+  // error), and then no update comes: roll back after 10 s in any case.
+  setTimeout(() => settlePending(st, st.lastCodings || { codes: [], items: [] }), 10100);
+  st.root.dataset.pending = st.pending.size;
+  performance.mark('qcs-pending-drawn');
+  return key;
+}
+
+// Codings came back from the server: a pending highlight whose coding is now drawn is confirmed
+// (its marks were replaced with the real highlight, or are cleared here); one the server did not
+// store is rolled back (it flashes and goes), after the answer to its own event.
+function settlePending(st, cod) {
+  st.lastCodings = cod;
+  if (!st.pending.size) return;
+  for (const [key, p] of st.pending) {
+    const codeIdx = cod.codes.findIndex(([path]) => path === p.path);
+    const stored = codeIdx >= 0 && cod.items.some((c) => c[4] === codeIdx && c[1] <= p.start && c[2] >= p.end);
+    // Not stored: rolled back once the server has answered twice since (the first answer can
+    // be the rerun a selection started before the click) or after 10 s.
+    p.answers = (p.answers || 0) + 1;
+    const old = p.answers > 2 || performance.now() - p.at > 10000;
+    if (!stored && !old) continue;
+    for (const seg of p.marks) {
+      seg.classList.remove('qcs-pending');
+      if (!stored && seg.isConnected) {
+        seg.classList.add('qcs-rollback');
+        setTimeout(() => seg.classList.remove('qcs-rollback'), 900);
+      }
+    }
+    for (const seg of st.root.querySelectorAll('.qcs-pending')) {  // re-split segments
+      const s0 = Number(seg.dataset.s);
+      if (s0 >= p.start && s0 < p.end) seg.classList.remove('qcs-pending');
+    }
+    st.pending.delete(key);
+    st.root.dataset.settled = stored ? 'confirmed' : 'rolled-back';
+    performance.mark(stored ? 'qcs-pending-confirmed' : 'qcs-pending-rolled-back');
+  }
+  st.root.dataset.pending = st.pending.size;
+}
+
+// A click on one of the page's buttons that apply a code (the code panel): draw at once.
+function panelClick(st, e) {
+  if (!st.lastSel || !st.root.isConnected) return;
+  if (!e.target.closest || !e.target.closest('button')) return;
+  for (let el = e.target; el && el !== document.body; el = el.parentElement) {
+    for (const c of el.classList) {
+      const path = c.startsWith('st-key-') && st.buttons[c.slice(7)];
+      if (path) { drawPending(st, path, st.lastSel[0], st.lastSel[1]); return; }
+    }
+  }
 }
