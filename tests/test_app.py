@@ -27,7 +27,7 @@ def _goto(at, page):
 
 
 def test_documents_page_lists_every_sample_interview_with_attributes(app):
-    table = app.dataframe[0].value
+    table = _goto(app, "Documents").dataframe[0].value
     assert len(table) >= 12
     assert {"document", "participant", "role", "institution_type", "speakers"} <= set(table.columns)
     assert "P01" in set(table["participant"])

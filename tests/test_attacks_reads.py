@@ -55,8 +55,8 @@ from qualcode.analysis import frequencies as fr
 from qualcode.analysis import matrices as mx
 from qualcode.analysis import queries
 from qualcode.analysis.data import ProjectData, load, passage_ids
-from qualcode.coding import codebook_edit, editing, key_quotes, undo, visibility
-from qualcode.project import codings, documents, projects, sample
+from qualcode.coding import code_counts, codebook_edit, editing, key_quotes, undo, visibility
+from qualcode.project import codings, documents, overview, projects, sample
 from qualcode.project.codes import tree
 from qualcode.project.participants import parse_attributes
 from qualcode.refi import store as refi_store
@@ -483,6 +483,17 @@ def _check_starred(got, t: Truth) -> list[str]:
             + _differs(len(enablers), t.count(code="Enablers"), "Enablers key quotes listed"))
 
 
+def _check_overview(got, t: Truth) -> list[str]:
+    coders = sorted({r.coder for r in t.visible})
+    per_coder = [{"name": c, "documents": len({r.document for r in t.visible if r.coder == c}),
+                  "codings": len([r for r in t.visible if r.coder == c])} for c in coders]
+    common = any(len({r.coder for r in t.visible if r.document == d}) >= 2
+                 for d in {r.document for r in t.visible})
+    return (_differs(got["coders"], per_coder, "progress per coder")
+            + _differs(got["codings"], t.count(), "codings counted")
+            + _differs(got["compare"], common, "coders to compare"))
+
+
 def _project(db: Database, who: str | None) -> qualcode.api.Project:
     return qualcode.open(db, user=who)
 
@@ -507,6 +518,11 @@ READS: dict[str, Read] = {
         lambda db, who, t: {c: codebook_edit.code_usage(db, c, viewer=who) for c in USAGE_CODES},
         "a code's codings/documents/coders counts that include ben's (Enablers: only his)",
         _check_usage),
+    "qualcode.coding.code_counts.code_counts": Read(
+        lambda db, who, t: code_counts.code_counts(db, "int1", viewer=who),
+        "per-code counts (this document, the project) that include ben's codings",
+        lambda got, t: (_differs(sum(d for d, _ in got.values()), t.count(document="int1"), "int1 codings")
+                        + _differs(sum(n for _, n in got.values()), t.count(), "project codings"))),
     "qualcode.coding.key_quotes.key_quotes": Read(
         _starred, "ben's starred codings (quote, coder, memo) in the list of key quotes",
         _check_starred),
@@ -516,6 +532,10 @@ READS: dict[str, Read] = {
     "qualcode.coding.undo.history": Read(
         lambda db, who, t: undo.history(db, who),
         "ben's actions, each quoting what he coded"),
+    "qualcode.project.overview.study_overview": Read(
+        lambda db, who, t: overview.study_overview(db, viewer=who),
+        "ben's progress (documents coded, codings) on the Home page, a total that includes his "
+        "codings, or 'coders to compare' because of his", _check_overview),
     # -- coders, comparison, adjudication
     "qualcode.agreement.units.project_coders": Read(
         lambda db, who, t: units.project_coders(db, viewer=who),
@@ -667,6 +687,8 @@ NO_CODINGS: dict[str, str] = {
     "qualcode.team.accounts.login": "checks a password, returns a session token",
     "qualcode.team.accounts.session_user": "the account name a session token belongs to",
     "qualcode.team.accounts.logout": "ends a session",
+    "qualcode.coding.code_counts.sentence_bounds": "a document's sentence offsets (its text's structure)",
+    "qualcode.team.accounts.session_info": "a session token's account name and remaining lifetime",
     "qualcode.team.accounts.change_own_password": "changes the caller's own password",
     "qualcode.team.access.require_manager": "an access check; returns nothing",
     "qualcode.team.backup.safety_path": "computes a file name",

@@ -43,7 +43,7 @@ def page(project_file, tmp_path):
 def test_open_a_disagreement_and_adjudicate_it_into_the_consensus_coder(page, project_file):
     from playwright.sync_api import expect
 
-    page.get_by_role("heading", name="Documents").wait_for(timeout=120_000)
+    page.get_by_role("heading", name="Home").wait_for(timeout=120_000)
     page.locator("[data-testid='stSidebar'] label").filter(has_text="Agreement").click()
     page.get_by_role("heading", name="Agreement").wait_for()
 
@@ -97,7 +97,7 @@ def three_coders_page(tmp_path):
     db.close()
     with streamlit_server("app.py", tmp_path / "streamlit.log", QUALCODE_DB=str(path)) as url, \
             chromium_page(url, height=1600) as pg:
-        pg.get_by_role("heading", name="Documents").wait_for(timeout=120_000)
+        pg.get_by_role("heading", name="Home").wait_for(timeout=120_000)
         pg.locator("[data-testid='stSidebar'] label").filter(has_text="Agreement").click()
         pg.get_by_role("heading", name="Agreement").wait_for()
         yield pg

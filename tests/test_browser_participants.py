@@ -50,7 +50,7 @@ def test_build_the_stakeholder_grouping_in_the_browser(app):
     from playwright.sync_api import expect
 
     page, path = app
-    page.get_by_role("heading", name="Documents").wait_for(timeout=120_000)
+    page.get_by_role("heading", name="Home").wait_for(timeout=120_000)
     page.locator("[data-testid='stSidebar'] label").filter(has_text="Participants").click()
     page.get_by_role("heading", name="Participants").wait_for()
     expect(page.get_by_role("heading", name="Group values into a new attribute")).to_be_visible()

@@ -65,7 +65,7 @@ def test_stakeholder_table_docx_and_chart_labels(project, tmp_path):
     assert expected.sizes == {"Leadership and faculty": 5, "Program administration": 4, "Trainees and IMGs": 3}
     with streamlit_server("app.py", tmp_path / "streamlit.log", QUALCODE_DB=str(path)) as url, \
             chromium_page(url, accept_downloads=True, width=1500, height=1100) as page:
-        page.get_by_role("heading", name="Documents").wait_for(timeout=120_000)
+        page.get_by_role("heading", name="Home").wait_for(timeout=120_000)
         page.locator("[data-testid='stSidebar'] label").filter(has_text="Themes").first.click()
         page.get_by_role("heading", name="Themes").wait_for()
         page.get_by_test_id("stSelectbox").filter(has_text="Columns: participants grouped by").click()

@@ -79,7 +79,7 @@ def test_browser_upload_a_qdpx_see_the_report_and_download_an_export(browser_pag
     from playwright.sync_api import expect
 
     pg = browser_page
-    pg.get_by_role("heading", name="Documents").wait_for(timeout=180_000)
+    pg.get_by_role("heading", name="Home").wait_for(timeout=180_000)
     pg.locator("[data-testid='stSidebar'] label").filter(has_text="Interchange").click()
     pg.get_by_role("heading", name="Interchange").wait_for()
     sample = shared_fixture("refi/samples/qc132_qualitative-coding_demo.qdpx")

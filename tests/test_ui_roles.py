@@ -34,7 +34,7 @@ CODINGS = (
     (DOCS[1], "Barriers/Institutional/Administrative burden", "ben", "leaf blower outside"),
 )
 QUOTES = {coder: [phrase for *_, who, phrase in CODINGS if who == coder] for coder in ("ana", "ben")}
-ALL_PAGES = ["Documents", "Code", "Retrieve", "Transcript", "Codebook", "Import", "Participants",
+ALL_PAGES = ["Home", "Documents", "Code", "Retrieve", "Transcript", "Codebook", "Import", "Participants",
              "Frequencies", "Co-occurrence", "Matrices", "Query", "Excerpts", "Themes", "Agreement",
              "Interchange", "Members", "Projects"]
 #: The pages each role finds in the sidebar, in the sidebar's order.

@@ -25,7 +25,8 @@ from qualcode.project.documents import (
     show_document,
 )
 from qualcode.guards import md_text, safe_colour
-from qualcode.ui import agreement, analysis, interchange, members, participants, projects, themes, workspace
+from qualcode.ui import (agreement, analysis, home, interchange, members, participants, projects, themes,
+                         workspace)
 from qualcode.ui.codebook_editor import codebook_editor
 from qualcode.ui.roles import current_role, may
 from qualcode.importers import SUPPORTED_EXTENSIONS, describe_recognised
@@ -57,7 +58,8 @@ def _clock(seconds: float | None) -> str:
 
 def page_documents(db: Database) -> None:
     st.header("Documents")
-    docs = list_documents(db, viewer=st.session_state.get("coder") or None)
+    with st.spinner("Counting each document's turns, words and codings…"):
+        docs = list_documents(db, viewer=st.session_state.get("coder") or None)
     if not docs:
         st.info("No documents yet: import transcripts on the Import page.")
         return
@@ -239,8 +241,13 @@ def _choose_coder(db: Database) -> None:
     with db.session() as session:
         names = list(session.scalars(
             select(Coder.name).where(Coder.project_id == db.project_id(session)).order_by(Coder.name)))
+    linked = (st.session_state.pop("_url_coder", None) or "").strip()[:200]
+    if linked:  # from the URL: a known coder is chosen, a new name (nothing coded yet) kept as new
+        st.session_state["coder_pick"] = linked if linked in names else NEW_CODER
+        if linked not in names:
+            st.session_state["coder_new"] = linked
     if st.session_state.get("coder_pick") not in (*names, NEW_CODER, None):
-        st.session_state.pop("coder_pick")  # e.g. a stale name from a link
+        st.session_state.pop("coder_pick")  # e.g. a name of another project's coders
     choice = st.selectbox("Coding as", [*names, NEW_CODER], index=None, key="coder_pick",
                           placeholder="Choose your coder name")
     if choice == NEW_CODER:
@@ -282,13 +289,18 @@ def _sign_out(db: Database) -> None:
     built from the previous user's view of blind coding.
     """
     from qualcode.team.accounts import logout
+    from qualcode.ui import session_cookie
 
-    logout(db, st.session_state.get("login_token"))
+    token = st.session_state.get("login_token")
+    logout(db, token)  # ends it in every tab and on every replica
     message = st.session_state.get("login_error")
     for key in list(st.session_state):
         del st.session_state[key]
     if message:
         st.session_state["login_error"] = message
+    # Over, like the cookie this tab connected with: the login page expires the cookie in the
+    # browser and does not try it again (nor say "your session has ended" after a logout).
+    session_cookie.end(token)
 
 
 def _change_password(db: Database) -> None:
@@ -309,6 +321,8 @@ def _change_password(db: Database) -> None:
 
 
 def _account_box(db: Database) -> None:
+    from qualcode.ui import session_cookie
+
     role = f" ({current_role()})" if st.session_state.get("project") else ""
     st.markdown(f"Signed in as **{md_text(st.session_state['account'])}**{role}")
     st.button("Log out", on_click=_sign_out, args=(db,), key="logout")
@@ -320,6 +334,8 @@ def _account_box(db: Database) -> None:
         message = st.session_state.pop("pw_message", None)
         if message:
             st.error(md_text(message[0]))
+    # The browser keeps the session for a reload, a new tab or a bookmark (qualcode.ui.session_cookie).
+    session_cookie.keep(st.session_state["login_token"], st.session_state.get("login_max_age", 0))
 
 
 def _login_gate(db: Database) -> None:
@@ -328,9 +344,12 @@ def _login_gate(db: Database) -> None:
 
     The check runs on every rerun, so an expired, logged-out or disabled session ends at the
     next click. Only a random token is kept in Streamlit's session state, never the password.
+    A tab without one (a reload, a new tab, a bookmark, another replica) takes the token of
+    the session cookie it connected with (``qualcode.ui.session_cookie``), checked the same way.
     """
     from qualcode.team.access import AccessDenied, actor
-    from qualcode.team.accounts import has_accounts, session_user
+    from qualcode.team.accounts import has_accounts, session_info
+    from qualcode.ui import session_cookie
 
     with db.session() as s:
         if not has_accounts(s):
@@ -338,17 +357,22 @@ def _login_gate(db: Database) -> None:
             st.session_state.pop("role", None)
             return
     token = st.session_state.get("login_token")
-    name = session_user(db, token)
-    if name is not None:
+    if not token:  # a reload, a new tab, a bookmark or a failover: the browser's cookie, if any
+        token = session_cookie.token()
+    info = session_info(db, token)
+    if info is not None:
         try:
             with db.session() as s:
-                actor(s, None, name)  # an active account; its role comes with the project
+                actor(s, None, info.name)  # an active account; its role comes with the project
         except AccessDenied as exc:
             _refuse(db, str(exc))
-        st.session_state.update(account=name, coder=name)
+        st.session_state.update(login_token=token, login_max_age=info.max_age,
+                                account=info.name, coder=info.name)
         return
-    if token:  # there was a session and it is over
+    if token:  # there was a session (this tab's or the cookie's) and it is over
         st.session_state.pop("login_token", None)
+        st.session_state.pop("login_max_age", None)
+        session_cookie.end(token)
         st.session_state["login_error"] = "Your session has ended; log in again."
     for key in ("account", "role", "coder"):
         st.session_state.pop(key, None)
@@ -360,6 +384,7 @@ def _login_gate(db: Database) -> None:
         st.form_submit_button("Log in", type="primary", on_click=_sign_in, args=(db,))
     if st.session_state.get("login_error"):
         st.error(md_text(st.session_state["login_error"]))
+    session_cookie.clear()  # the cookie of a session that is over goes too
     st.stop()
 
 
@@ -396,7 +421,8 @@ def main() -> None:
     db = projects.choose(base, lambda message: _refuse(base, message))  # the rerun's view, or None
     pages = _pages_for(current_role()) if db is not None else {projects.PAGE: projects.page_projects}
     if st.session_state.get("page") not in pages:
-        st.session_state["page"] = next(iter(pages))
+        st.session_state["page"] = LANDING if LANDING in pages else next(iter(pages))
+    st.session_state[home.PAGES_KEY] = list(pages)  # Home offers buttons only to these
     with st.sidebar:
         st.title("qualcode")
         projects.sidebar_picker()
@@ -416,7 +442,7 @@ def main() -> None:
 
 
 #: URL parameter → session key it restores, so a reload or a shared link reopens the same place.
-_URL_KEYS = {"page": "page", "project": "project", "coder": "coder_pick", "doc": "ws_document"}
+_URL_KEYS = {"page": "page", "project": "project", "coder": "_url_coder", "doc": "ws_document"}
 
 
 def _restore_from_url() -> None:
@@ -480,6 +506,10 @@ PAGES = {
     "Import": page_import,
 }
 
-PAGES = {"Documents": page_documents, **workspace.PAGES, **{k: v for k, v in PAGES.items() if k != "Documents"}}
+#: The page a fresh session opens on when the URL names none (the first page otherwise).
+LANDING = home.PAGE
+
+PAGES = {**home.PAGES, "Documents": page_documents, **workspace.PAGES,
+         **{k: v for k, v in PAGES.items() if k != "Documents"}}
 for _family in (participants, analysis, themes, agreement, interchange, members, projects):
     PAGES.update(_family.PAGES)

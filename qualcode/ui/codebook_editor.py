@@ -18,6 +18,8 @@ from qualcode.team.settings import is_blind
 from qualcode.guards import md_text
 
 TOP = "(top level)"
+ADD, EDIT = "Add a code", "Edit a code"
+TAB = "cb_tab"  # the session key of the chosen tab
 
 
 def _actor() -> str:
@@ -28,15 +30,27 @@ def _say(message: str, error: bool = False) -> None:
     st.session_state["cb_message"] = (message, error)
 
 
-def _do(action, *args, success: str, clear: tuple[str, ...] = (), **kwargs) -> None:
+def _do(action, *args, success: str, clear: tuple[str, ...] = (), **kwargs):
+    """Run one codebook action; its result, or None when it was refused (and said why)."""
     try:
-        action(*args, actor=_actor(), **kwargs)
+        result = action(*args, actor=_actor(), **kwargs)
     except (ValueError, LookupError, AccessDenied) as exc:
         _say(str(exc), error=True)
-        return
+        return None
     for key in clear:
         st.session_state.pop(key, None)
     _say(success)
+    return result
+
+
+def _stay_on(path: str | None) -> None:
+    """After an action of the Edit tab: stay on that tab, with ``path`` selected (the code now
+    being edited: the same one, under its new name or place, or where its codings went), and
+    forget the typed delete confirmation, which was for the code shown before."""
+    st.session_state[TAB] = EDIT
+    if path:
+        st.session_state["cb_edit_path"] = path
+    st.session_state.pop("cb_delete_confirm", None)
 
 
 def _add(db: Database) -> None:
@@ -77,13 +91,16 @@ def _save(db: Database, path: str, code_id: int) -> None:
     else:
         _say(f"{view.path} saved.")
         st.session_state["cb_edit_path"] = view.path
+    _stay_on(st.session_state.get("cb_edit_path"))
     _reload_form()  # show what is stored now (theirs, after a conflict)
 
 
 def _move(db: Database, path: str, code_id: int) -> None:
     parent = st.session_state.get("cb_move_parent")
-    _do(codebook_edit.move_code, db, code_id, None if parent in (None, TOP) else parent,
-        expected_version=_loaded_version(), success=f"{path.split('/')[-1]} moved under {parent}.")
+    view = _do(codebook_edit.move_code, db, code_id, None if parent in (None, TOP) else parent,
+               expected_version=_loaded_version(),
+               success=f"{path.split('/')[-1]} moved under {parent}.")
+    _stay_on(view.path if view else path)
     _reload_form()
 
 
@@ -91,9 +108,12 @@ def _merge(db: Database, path: str, code_id: int) -> None:
     target = st.session_state.get("cb_merge_target")
     if not target:
         _say("Choose the code to merge into.", error=True)
+        _stay_on(path)
         return
-    _do(codebook_edit.merge_codes, db, code_id, target, expected_version=_loaded_version(),
-        success=f"{path} merged into {target}.")
+    done = _do(codebook_edit.merge_codes, db, code_id, target, expected_version=_loaded_version(),
+               success=f"{path} merged into {target}.")
+    _stay_on(done["target"] if done else path)  # the merged code is gone: show where it went
+    st.session_state.pop("cb_merge_target", None)
     _reload_form()
 
 
@@ -101,8 +121,13 @@ def _delete(db: Database, path: str, count: int) -> None:
     typed = st.session_state.get("cb_delete_confirm")
     if typed != count:
         _say(f"Type {count} to confirm deleting {path} and its codings.", error=True)
+        st.session_state[TAB] = EDIT
         return
-    _do(codebook_edit.delete_code, db, path, confirm=count, success=f"{path} deleted ({count} codings).")
+    done = _do(codebook_edit.delete_code, db, path, confirm=count,
+               success=f"{path} deleted ({count} codings).")
+    # the code is gone: its parent (or the first code) is shown, with its own numbers
+    _stay_on(path.rpartition("/")[0] if done else path)
+    _reload_form()
 
 
 def codebook_editor(db: Database) -> None:
@@ -113,7 +138,10 @@ def codebook_editor(db: Database) -> None:
     with db.session() as session:
         codes = {"/".join(p): c for p, c in tree(session, db.project_id(session))}
     paths = list(codes)
-    add, edit = st.tabs(["Add a code", "Edit a code"])
+    if st.session_state.get("cb_edit_path") not in (*paths, None):
+        st.session_state.pop("cb_edit_path")  # gone (changed elsewhere): the first code is shown
+    # Tabs that keep their choice in the session (TAB), so an action reruns on the same tab.
+    add, edit = st.tabs([ADD, EDIT], key=TAB, on_change="rerun")
     with add:
         st.text_input("Name", key="cb_add_name")
         st.selectbox("Parent", [TOP, *paths], key="cb_add_parent")
@@ -134,6 +162,7 @@ def codebook_editor(db: Database) -> None:
                 st.session_state[f"cb_edit_{key}"] = value
         if st.session_state.get("cb_edit_loaded") != path:
             st.session_state["cb_edit_version"] = code.version
+            st.session_state.pop("cb_delete_confirm", None)  # typed for another code
         st.session_state["cb_edit_loaded"] = path
         st.text_input("Name", key="cb_edit_name")
         st.color_picker("Colour", key="cb_edit_colour")

@@ -1,0 +1,127 @@
+"""The Home page in a real browser: the app opens on Home with the study's path, the next
+action's button opens its page, a step's button opens its page, and a new coder's name survives
+a reload before they coded anything. Screenshots go to test-artifacts/home/."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from browser_support import chromium_page, streamlit_server
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / "test-artifacts" / "home"
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def page(sample_db_file, tmp_path):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = shutil.copy(sample_db_file, tmp_path / "sample.db")
+    with streamlit_server("app.py", tmp_path / "streamlit.log", QUALCODE_DB=str(path),
+                          QUALCODE_BACKUP_DIR=str(tmp_path / "backups")) as url, \
+            chromium_page(url, width=1400, height=1750) as pg:
+        pg.base_url = url
+        yield pg
+
+
+def _settle(page) -> None:
+    page.wait_for_timeout(300)
+    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')"
+                           " && !document.querySelector('[data-stale=\"true\"]')", timeout=60_000)
+
+
+def _heading(page, name: str):
+    return page.get_by_test_id("stMainBlockContainer").get_by_role("heading", name=name, exact=True)
+
+
+def test_home_shows_the_path_and_its_buttons_open_the_pages(page):
+    from playwright.sync_api import expect
+
+    _heading(page, "Home").wait_for(timeout=180_000)
+    main = page.get_by_test_id("stMainBlockContainer")
+    expect(main.get_by_text("12 documents, 12 participants")).to_be_visible()
+    expect(main.get_by_text("46 codes")).to_be_visible()
+    expect(main.get_by_text("ana: 12 of 12 documents · 326 codings")).to_be_visible()
+    expect(main.get_by_text("chen: 4 of 12 documents · 111 codings")).to_be_visible()
+    expect(page.get_by_test_id("stSidebar").locator("[role='radiogroup'] label").first).to_have_text("Home")
+    _settle(page)
+    page.screenshot(path=SHOTS / "1-home-no-coder.png", full_page=True)
+
+    # a new coder: the name is kept in the URL and comes back after a reload
+    page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text="Coding as").click()
+    page.get_by_role("option", name="New coder…").click()
+    name = page.get_by_label("Your coder name")
+    name.fill("zoe")
+    name.press("Enter")
+    expect(main.get_by_text(re.compile(r"you: zoe"))).to_be_visible()
+    expect(page).to_have_url(re.compile(r"coder=zoe"))
+    _settle(page)
+    page.reload()
+    _heading(page, "Home").wait_for(timeout=60_000)
+    expect(page.get_by_label("Your coder name")).to_have_value("zoe")
+    expect(main.get_by_text(re.compile(r"you: zoe"))).to_be_visible()
+    _settle(page)
+    page.screenshot(path=SHOTS / "2-home-new-coder-after-reload.png", full_page=True)
+
+    # the next action for an owner with two coders on common documents: Agreement
+    expect(main.get_by_text(re.compile("Next: Compare coders on the Agreement page"))).to_be_visible()
+    main.get_by_role("button", name="Go to Agreement").click()
+    _heading(page, "Agreement").wait_for()
+    expect(page).to_have_url(re.compile(r"page=Agreement"))
+    _settle(page)
+    page.screenshot(path=SHOTS / "3-agreement-from-home.png")
+
+    # back to Home; a step's button opens its page
+    page.get_by_test_id("stSidebar").locator("[role='radiogroup'] label").filter(
+        has_text=re.compile(r"^Home$")).click()
+    _heading(page, "Home").wait_for()
+    main.get_by_role("button", name="Open Codebook").click()
+    _heading(page, "Codebook").wait_for()
+    expect(page.get_by_label("Your coder name")).to_have_value("zoe")  # still coding as zoe
+
+
+def test_a_narrow_window_keeps_the_path_readable(sample_db_file, tmp_path):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = shutil.copy(sample_db_file, tmp_path / "sample.db")
+    with streamlit_server("app.py", tmp_path / "streamlit.log", QUALCODE_DB=str(path),
+                          QUALCODE_BACKUP_DIR=str(tmp_path / "backups")) as url, \
+            chromium_page(f"{url}/?coder=ana", width=900, height=1100) as pg:
+        _heading(pg, "Home").wait_for(timeout=180_000)
+        pg.get_by_text("ana: 12 of 12 documents · 326 codings").wait_for()
+        pg.get_by_role("button", name="Open Excerpts").wait_for()
+        _settle(pg)
+        # no button label is cut off: each fits its own width
+        clipped = pg.evaluate("""[...document.querySelectorAll(
+            '[data-testid="stMainBlockContainer"] button')].filter(
+            (b) => [b, ...b.querySelectorAll('*')].some((e) => e.scrollWidth > e.clientWidth + 1))
+            .map((b) => b.textContent)""")
+        assert clipped == []
+        pg.screenshot(path=SHOTS / "4-home-narrow-as-ana.png", full_page=True)
+
+
+def test_the_codebook_editor_stays_on_the_edit_tab_after_save(page):
+    from playwright.sync_api import expect
+
+    _heading(page, "Home").wait_for(timeout=180_000)
+    _settle(page)
+    page.goto(f"{page.base_url}/?page=Codebook&coder=ana")
+    _heading(page, "Codebook").wait_for(timeout=180_000)
+    main = page.get_by_test_id("stMainBlockContainer")
+    main.get_by_text("Edit the codebook").click()
+    tab = main.get_by_role("tab", name="Edit a code")
+    tab.click()
+    _settle(page)
+    expect(tab).to_have_attribute("aria-selected", "true")
+    definition = main.get_by_label("Definition", exact=True).last
+    definition.fill("Anything that stood in the way.")
+    main.get_by_role("button", name="Save").click()
+    expect(main.get_by_text("Barriers saved.")).to_be_visible()
+    _settle(page)
+    expect(main.get_by_role("tab", name="Edit a code")).to_have_attribute("aria-selected", "true")
+    expect(definition).to_have_value("Anything that stood in the way.")
+    expect(page.get_by_test_id("stSidebar").get_by_role("combobox", name="Coding as")).to_have_value("ana")
+    main.get_by_text("Barriers saved.").scroll_into_view_if_needed()
+    page.screenshot(path=SHOTS / "5-codebook-after-save.png")
