@@ -97,7 +97,7 @@ def _fmt3(v) -> str:
 
 
 def page_agreement(db: Database) -> None:
-    st.header("Agreement")
+    st.header("Agreement", help="Comparable units, the per-code lead, Gwet's option and the paradox rule, with a worked example: docs/analysis.md, “Agreement”.")
     from qualcode.team.settings import is_blind
 
     if is_blind(db):

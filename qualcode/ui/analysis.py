@@ -206,7 +206,7 @@ def _chart(fig, name: str, key: str) -> None:
 
 
 def page_frequencies(db: Database) -> None:
-    st.header("Frequencies")
+    st.header("Frequencies", help="Definitions with a worked example — passages, codings, documents, participants and words coded: see docs/analysis.md, “Frequencies”.")
     data = _filters(db)
     if data is None:
         return
@@ -230,7 +230,7 @@ def page_frequencies(db: Database) -> None:
 
 
 def page_cooccurrence(db: Database) -> None:
-    st.header("Co-occurrence")
+    st.header("Co-occurrence", help="Definitions with a worked example — what n1 and n12 count at each unit, and the measures: see docs/analysis.md, “Co-occurrence”.")
     data = _filters(db)
     if data is None:
         return
@@ -268,7 +268,7 @@ def page_cooccurrence(db: Database) -> None:
 
 
 def page_matrices(db: Database) -> None:
-    st.header("Matrices")
+    st.header("Matrices", help="Definitions with a worked example — codes × documents or attribute values, counted as passages by default: see docs/analysis.md.")
     data = _filters(db)
     if data is None:
         return
@@ -292,7 +292,7 @@ def page_matrices(db: Database) -> None:
 
 
 def page_query(db: Database) -> None:
-    st.header("Query")
+    st.header("Query", help="Definitions with a worked example — AND/OR need one coder of the set to have applied the codes: see docs/analysis.md.")
     data = _filters(db)
     if data is None:
         return
@@ -387,7 +387,7 @@ def _paged(table: pd.DataFrame, key: str, noun: str = "passages") -> None:
 
 
 def page_excerpts(db: Database) -> None:
-    st.header("Excerpts")
+    st.header("Excerpts", help="Definitions with a worked example — one row per passage, its coders listed: see docs/analysis.md, “Coding sets”.")
     data = _filters(db)
     if data is None:
         return
