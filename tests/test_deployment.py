@@ -129,11 +129,12 @@ def _code_passage(page, db: Database, coder: str):
     start = show_document(db, DOC)["text"].index(phrase)
     _drag(page, phrase)
     expect(page.get_by_text(f"Selected ({start}–{start + len(phrase)})")).to_be_visible()
-    page.get_by_test_id("stMultiSelect").click()
+    apply_box = page.locator(".st-key-ws_apply [data-testid='stMultiSelect']")  # not "Codes shown"
+    apply_box.click()
     page.keyboard.type(code.rsplit("/", 1)[1])
     page.keyboard.press("Enter")
     page.keyboard.press("Escape")
-    expect(page.get_by_test_id("stMultiSelect").get_by_text(code[:30])).to_be_visible()
+    expect(apply_box.get_by_text(code[:30])).to_be_visible()
     _settle(page)
     page.get_by_role("button", name=re.compile(r"^Apply")).click()  # its name includes the shortcut
     expect(page.get_by_text(f"Coded {phrase!r}")).to_be_visible()
