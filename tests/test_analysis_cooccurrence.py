@@ -211,3 +211,28 @@ def test_identical_passages_of_three_coders_count_once(db):
     count = cooccurrence(data, unit="overlap")
     jaccard = cooccurrence(data, unit="overlap", measure="jaccard")
     assert (count.at["A", "B"], count.at["A", "A"], jaccard.at["A", "B"]) == (1, 1, 1.0)
+
+
+def test_levels_across_branches_as_rows_and_columns(db):
+    """Barriers/Inst and Enablers/Inst share the level Institutional (Barriers/Inst/Sub inherits
+    it); Barriers/Money is Financial. ana codes Inst/Sub and Money on one sentence."""
+    from sqlalchemy import update
+
+    from qualcode.project.codes import tree
+    from qualcode.store.models import Code
+
+    build(db, documents={"d": {"text": "I: One two three.\n", "turns": [("I", 3, 18)],
+                               "sentences": [(3, 18)], "participant": "P1"}},
+          codes=["Barriers/Inst/Sub", "Barriers/Money", "Enablers/Inst"],
+          codings=[("d", "Barriers/Inst/Sub", "ana", 3, 18), ("d", "Barriers/Money", "ana", 3, 18)])
+    with db.session() as s:
+        ids = {"/".join(p): c.id for p, c in tree(s, db.project_id(s))}
+        for path, level in (("Barriers/Inst", "Institutional"), ("Enablers/Inst", "Institutional"),
+                            ("Barriers/Money", "Financial")):
+            s.execute(update(Code).where(Code.id == ids[path]).values(level=level))
+    m = cooccurrence(load(db), unit="sentence", rows="level:Institutional", columns="level:financial")
+    assert list(m.index) == ["Barriers/Inst", "Barriers/Inst/Sub", "Enablers/Inst"]
+    assert list(m.columns) == ["Barriers/Money"]
+    assert m["Barriers/Money"].tolist() == [0, 1, 0]
+    with pytest.raises(AnalysisError, match="no code has the level 'Policy' \\(levels: Financial, Institutional\\)"):
+        load(db).code_ids("level:Policy")

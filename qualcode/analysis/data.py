@@ -170,10 +170,17 @@ class ProjectData:
         return self.codes.at[code_id, "path"]
 
     def code_ids(self, path: str | None, *, subtree: bool = True) -> list[int]:
-        """Code ids at ``path`` (and below it when ``subtree``), in tree order; all when None."""
+        """Code ids at ``path`` (and below it when ``subtree``), in tree order; all when None.
+
+        ``level:NAME`` names a codebook level across branches: every code whose level, its own or
+        its nearest ancestor's, is NAME (so ``rows="level:Institutional"`` takes Barriers/
+        Institutional and Enablers/Institutional with everything below them).
+        """
         codes = self.codes.sort_values("order")
         if path is None:
             return codes.index.tolist()
+        if path.strip().lower().startswith("level:"):
+            return self._level_ids(path.split(":", 1)[1].strip())
         wanted = path.strip().strip("/").lower()
         paths = codes["path"].str.lower()
         hit = codes.index[paths == wanted]
@@ -189,6 +196,22 @@ class ProjectData:
             return [int(hit[0])]
         mask = (paths == root) | paths.str.startswith(root + "/")
         return codes.index[mask].tolist()
+
+    def effective_levels(self) -> pd.Series:
+        """code_id → the code's level, its own or its nearest ancestor's (None when neither has one)."""
+        own = {cid: str(v) for cid, v in self.codes["level"].items() if pd.notna(v) and str(v).strip()}
+        return pd.Series({cid: next((own[a] for a in reversed(chain) if a in own), None)
+                          for cid, chain in self.codes["ancestors"].items()}, dtype=object)
+
+    def _level_ids(self, level: str) -> list[int]:
+        levels = self.effective_levels()
+        known = sorted({v for v in levels if v is not None})
+        hit = [c for c in self.codes.sort_values("order").index if levels[c] is not None
+               and levels[c].lower() == level.lower()]
+        if not hit:
+            raise AnalysisError(f"no code has the level {level!r} "
+                                f"(levels: {', '.join(known) or 'none yet; add level: to codes in the codebook'})")
+        return hit
 
     def global_spans(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """(start, end) of ``frame``'s spans on the global line (see module docstring)."""
