@@ -15,7 +15,7 @@ from qualcode.analysis.synthetic import build
 from qualcode.coding import undo
 from qualcode.project.codings import list_codings
 from qualcode.store.db import Database
-from qualcode.store.models import ChangeLog, Coding, Document, SuggestionRejection
+from qualcode.store.models import ChangeLog, Code, Coding, Document, SuggestionRejection
 from qualcode.suggest.corpus import label_units, load_units
 from qualcode.team import settings
 from qualcode.team.access import AccessDenied
@@ -492,9 +492,12 @@ def test_migration_0007_adds_provenance_and_rejections_and_downgrades_cleanly(db
                           "'2026-01-01', '2026-01-01')"))
     old.close()
     db = Database(db_url)
-    assert db.current_revision() == "0007"
+    assert db.current_revision() == Database.head_revision()
     with db.session() as s:
         assert s.scalar(select(Coding.provenance)) is None
+        # 0008 on an existing coding: not a key quote; the code has no level; nothing lost
+        assert s.scalar(select(Coding.key_quote)) is False and s.scalar(select(Code.level)) is None
+        assert s.scalar(select(func.count()).select_from(Coding)) == 1
         s.add(SuggestionRejection(document_id=1, code_id=1, coder_id=1, start=0, end=5))
     with pytest.raises(Exception):  # only 'suggested' (or nothing) is a provenance
         with db.engine.begin() as conn:
