@@ -208,10 +208,13 @@ def test_create_a_second_project_import_code_switch_back_and_find_the_first_unto
         _drag(page, PHRASE)
         start = UPLOAD.index(PHRASE)
         expect(page.get_by_text(f"Selected ({start}–{start + len(PHRASE)})")).to_be_visible()
-        page.locator(".st-key-ws_apply [data-testid='stMultiSelect']").click()  # not "Codes shown"
+        apply_box = page.locator(".st-key-ws_apply [data-testid='stMultiSelect']")  # not "Codes shown"
+        apply_box.click()
+        page.get_by_role("option").first.wait_for()  # the options are there before typing
         page.keyboard.type("Scholarships and stipends")
         page.keyboard.press("Enter")
         page.keyboard.press("Escape")
+        expect(apply_box.get_by_text("Scholarships and stipends")).to_be_visible(timeout=30_000)
         _settle(page)
         page.get_by_role("button", name=re.compile(r"^Apply")).click()
         expect(page.get_by_text(f"Coded {PHRASE!r}")).to_be_visible(timeout=30_000)
