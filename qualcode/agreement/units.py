@@ -38,10 +38,9 @@ from qualcode.project.codes import paths_by_id, resolve
 from qualcode.store.db import Database
 from qualcode.store.models import Code, Coder, Coding, Document, Sentence, Turn
 from qualcode.team.access import require_unblinded, visibility
+from qualcode.project.codings import CONSENSUS
 
 UNITS = ("sentence", "turn", "paragraph", "character", "document")
-#: The coder that adjudication writes into; left out of the default coder choice.
-CONSENSUS = "consensus"
 
 _LINE = re.compile(r"[^\n]+")
 

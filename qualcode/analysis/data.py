@@ -33,12 +33,11 @@ from qualcode.project.codes import tree
 from qualcode.store.db import Database
 from qualcode.project.documents import participant_attributes
 from qualcode.store.models import Coder, Coding
+from qualcode.project.codings import CONSENSUS
 
 #: ``_SPACE[c]``: code point c is white space for ``\S`` (``str.isspace``); every such code
 #: point is below U+3001 (the last is U+3000), so larger ones look up the final False.
 _SPACE = np.array([chr(c).isspace() for c in range(0x3001)] + [False])
-#: The coder adjudication writes into (``qualcode.agreement.units.CONSENSUS``, a layer above).
-CONSENSUS = "consensus"
 SET_KINDS = ("coder", "coders", "consensus")
 SET_HELP = ("consensus | coders:A,B,... | coder:NAME (default: the consensus when it covers every "
             "document in scope, else all coders as passages)")

@@ -20,6 +20,10 @@ from qualcode.store.db import Database, read_only, retrying
 from qualcode.project.documents import find_document, get_document
 from qualcode.store.models import Code, Coder, Coding, Document
 
+#: The coder adjudication writes into: the consensus layer, above the coders it was made from
+#: (agreement, analysis, suggestions and the Home page all mean this name).
+CONSENSUS = "consensus"
+
 
 class CodingError(ValueError):
     """A coding that cannot be recorded; the message says why and what to do."""

@@ -14,9 +14,8 @@ from sqlalchemy import distinct, func, select
 from qualcode.store.db import Database, read_only
 from qualcode.store.models import Code, Coder, Coding, Document, Participant, Project
 from qualcode.team.access import visibility
+from qualcode.project.codings import CONSENSUS
 
-#: The coder adjudication writes into (``qualcode.agreement.units.CONSENSUS``, a higher layer).
-CONSENSUS = "consensus"
 
 
 @read_only

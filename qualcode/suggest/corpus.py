@@ -29,9 +29,8 @@ from sqlalchemy.orm import Session
 from qualcode.project.codes import code_index
 from qualcode.store.models import Coder, Coding, Document, Project, Sentence, Turn
 from qualcode.team.access import AccessDenied
+from qualcode.project.codings import CONSENSUS
 
-#: The coder adjudication writes into (``qualcode.agreement.units.CONSENSUS``, a layer above).
-CONSENSUS = "consensus"
 #: Coding sets a caller may name besides a coder's name.
 SET_CHOICES = ("auto", "mine", "consensus", "all")
 #: A code needs this many example sentences before it gets suggestions.
