@@ -100,3 +100,14 @@ def chromium_page(url: str | None = None, *, width: int = 1400, height: int = 10
             yield page
         finally:
             browser.close()
+
+
+def settle(page, stale: bool = True) -> None:
+    """Wait until Streamlit has finished the rerun a click started: no running-status widget
+    and (unless ``stale`` is False) no faded element left over from the previous run. A click
+    during a rerun can be lost, and a locator can match the old run's copy of a text."""
+    page.wait_for_timeout(300)
+    script = "!document.querySelector('[data-testid=\"stStatusWidget\"]')"
+    if stale:
+        script += " && !document.querySelector('[data-stale=\"true\"]')"
+    page.wait_for_function(script, timeout=60_000)

@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 
 import pytest
-from browser_support import chromium_page, streamlit_server
+from browser_support import chromium_page, settle, streamlit_server
 
 from qualcode.analysis.synthetic import code_random_sentences
 from qualcode.project.sample import load_sample
@@ -88,6 +88,7 @@ def test_frequencies_chart_png_and_excerpts_xlsx_downloads(page):
     _go(page, "Excerpts")
     page.locator("[data-testid='stSidebar'] label").filter(has_text="One coder").first.click()
     expect(page.get_by_text("Coding set: coder ana")).to_be_visible()
+    settle(page)  # the previous run's count (all coders) fades out only when this run ends
     count = page.get_by_text(re.compile(r"^\d+ passages \(\d+ codings\)"))
     expect(count).to_be_visible()
     passages = int(count.inner_text().split()[0])

@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from browser_support import chromium_page, streamlit_server
+from browser_support import chromium_page, settle, streamlit_server
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "test-artifacts" / "home"
@@ -27,12 +27,6 @@ def page(sample_db_file, tmp_path):
         yield pg
 
 
-def _settle(page) -> None:
-    page.wait_for_timeout(300)
-    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')"
-                           " && !document.querySelector('[data-stale=\"true\"]')", timeout=60_000)
-
-
 def _heading(page, name: str):
     return page.get_by_test_id("stMainBlockContainer").get_by_role("heading", name=name, exact=True)
 
@@ -47,7 +41,7 @@ def test_home_shows_the_path_and_its_buttons_open_the_pages(page):
     expect(main.get_by_text("ana: 12 of 12 documents · 326 codings")).to_be_visible()
     expect(main.get_by_text("chen: 4 of 12 documents · 111 codings")).to_be_visible()
     expect(page.get_by_test_id("stSidebar").locator("[role='radiogroup'] label").first).to_have_text("Home")
-    _settle(page)
+    settle(page)
     page.screenshot(path=SHOTS / "1-home-no-coder.png", full_page=True)
 
     # a new coder: the name is kept in the URL and comes back after a reload
@@ -58,12 +52,12 @@ def test_home_shows_the_path_and_its_buttons_open_the_pages(page):
     name.press("Enter")
     expect(main.get_by_text(re.compile(r"you: zoe"))).to_be_visible()
     expect(page).to_have_url(re.compile(r"coder=zoe"))
-    _settle(page)
+    settle(page)
     page.reload()
     _heading(page, "Home").wait_for(timeout=60_000)
     expect(page.get_by_label("Your coder name")).to_have_value("zoe")
     expect(main.get_by_text(re.compile(r"you: zoe"))).to_be_visible()
-    _settle(page)
+    settle(page)
     page.screenshot(path=SHOTS / "2-home-new-coder-after-reload.png", full_page=True)
 
     # the next action for an owner with two coders on common documents: Agreement
@@ -71,7 +65,7 @@ def test_home_shows_the_path_and_its_buttons_open_the_pages(page):
     main.get_by_role("button", name="Go to Agreement").click()
     _heading(page, "Agreement").wait_for()
     expect(page).to_have_url(re.compile(r"page=Agreement"))
-    _settle(page)
+    settle(page)
     page.screenshot(path=SHOTS / "3-agreement-from-home.png")
 
     # back to Home; a step's button opens its page
@@ -106,20 +100,20 @@ def test_the_codebook_editor_stays_on_the_edit_tab_after_save(page):
     from playwright.sync_api import expect
 
     _heading(page, "Home").wait_for(timeout=180_000)
-    _settle(page)
+    settle(page)
     page.goto(f"{page.base_url}/?page=Codebook&coder=ana")
     _heading(page, "Codebook").wait_for(timeout=180_000)
     main = page.get_by_test_id("stMainBlockContainer")
     main.get_by_text("Edit the codebook").click()
     tab = main.get_by_role("tab", name="Edit a code")
     tab.click()
-    _settle(page)
+    settle(page)
     expect(tab).to_have_attribute("aria-selected", "true")
     definition = main.get_by_label("Definition", exact=True).last
     definition.fill("Anything that stood in the way.")
     main.get_by_role("button", name="Save").click()
     expect(main.get_by_text("Barriers saved.")).to_be_visible()
-    _settle(page)
+    settle(page)
     expect(main.get_by_role("tab", name="Edit a code")).to_have_attribute("aria-selected", "true")
     expect(definition).to_have_value("Anything that stood in the way.")
     expect(page.get_by_test_id("stSidebar").get_by_role("combobox", name="Coding as")).to_have_value("ana")

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import pytest
-from browser_support import chromium_page, streamlit_server
+from browser_support import chromium_page, settle, streamlit_server
 from sqlalchemy import select
 from test_browser_span import _LOCATE, _char_box
 from test_ui_roles import ROLE_PAGES
@@ -100,12 +100,6 @@ def server(tmp_path_factory):
         yield url, path
 
 
-def _settle(page) -> None:
-    page.wait_for_timeout(300)
-    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')"
-                           " && !document.querySelector('[data-stale=\"true\"]')", timeout=60_000)
-
-
 def _pages(page):
     return page.get_by_test_id("stSidebar").locator("[role='radiogroup'] label")
 
@@ -114,7 +108,7 @@ def _visit(page, name: str, heading: str | None = None) -> None:
     _pages(page).filter(has_text=re.compile(rf"^{re.escape(name)}$")).click()
     page.get_by_test_id("stMainBlockContainer").get_by_role(
         "heading", name=heading or name, exact=True).wait_for()
-    _settle(page)
+    settle(page)
 
 
 def _problems(page) -> list[str]:
@@ -129,7 +123,7 @@ def _pick_project(page, name: str) -> None:
     picker = page.get_by_test_id("stSidebar").get_by_role("combobox", name="Project")
     picker.click()
     page.get_by_role("option", name=name, exact=True).click()
-    _settle(page)
+    settle(page)
     expect(picker).to_have_value(name)
 
 
@@ -141,7 +135,7 @@ def _log_in(page, name: str) -> None:
     page.get_by_role("textbox", name="Password").fill(PW[name])
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_test_id("stSidebar").get_by_text("Signed in as")).to_be_visible()
-    _settle(page)
+    settle(page)
 
 
 def _drag(page, phrase: str) -> None:
@@ -188,7 +182,7 @@ def test_create_a_second_project_import_code_switch_back_and_find_the_first_unto
         page.screenshot(path=SHOTS / "2-create.png", full_page=True)
         form.get_by_role("button", name="Create project").click()
         expect(main.get_by_text("Project Main study created")).to_be_visible(timeout=60_000)
-        _settle(page)
+        settle(page)
         expect(page.get_by_test_id("stSidebar").get_by_role("combobox", name="Project")).to_have_value("Main study")
         expect(_pages(page)).to_have_text(ROLE_PAGES["owner"], timeout=30_000)  # pat owns it
         page.screenshot(path=SHOTS / "3-created.png", full_page=True)
@@ -215,7 +209,7 @@ def test_create_a_second_project_import_code_switch_back_and_find_the_first_unto
         page.keyboard.press("Enter")
         page.keyboard.press("Escape")
         expect(apply_box.get_by_text("Scholarships and stipends")).to_be_visible(timeout=30_000)
-        _settle(page)
+        settle(page)
         page.get_by_role("button", name=re.compile(r"^Apply")).click()
         expect(page.get_by_text(f"Coded {PHRASE!r}")).to_be_visible(timeout=30_000)
         page.screenshot(path=SHOTS / "5-coded.png")

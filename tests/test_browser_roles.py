@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from browser_support import chromium_page, streamlit_server
+from browser_support import chromium_page, settle, streamlit_server
 from sqlalchemy import select
 from test_ui_roles import ACCOUNTS, DOCS, QUOTES, ROLE_PAGES, build_roles_project
 
@@ -49,13 +49,6 @@ def browser_page(server):
         yield page
 
 
-def _settle(page) -> None:
-    """Wait until Streamlit has finished the rerun a click started."""
-    page.wait_for_timeout(300)
-    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')"
-                           " && !document.querySelector('[data-stale=\"true\"]')", timeout=60_000)
-
-
 def _radio_labels(page):
     return page.get_by_test_id("stSidebar").locator("[role='radiogroup'] label")
 
@@ -74,7 +67,7 @@ def _log_in_as(page, name: str) -> None:
     role = ACCOUNTS[name][2]
     expect(page.get_by_test_id("stSidebar").get_by_text("Signed in as")).to_have_text(
         f"Signed in as {name} ({role})")
-    _settle(page)
+    settle(page)
     _expect_pages(page, role)
 
 
@@ -97,7 +90,7 @@ def _visit(page, name: str) -> None:
     _radio_labels(page).filter(has_text=re.compile(rf"^{re.escape(name)}$")).click()
     page.get_by_test_id("stMainBlockContainer").get_by_role(
         "heading", name=HEADINGS.get(name, name), exact=True).wait_for()
-    _settle(page)
+    settle(page)
 
 
 def _visit_every_page(page, role: str) -> None:
@@ -143,7 +136,7 @@ def test_a_wrong_password_shows_an_error_and_no_pages(browser_page):
     page = browser_page
     _log_in(page, "ana", "not-her-password")
     expect(page.get_by_test_id("stAlertContentError")).to_contain_text("wrong account name or password")
-    _settle(page)
+    settle(page)
     expect(_radio_labels(page)).to_have_count(0)
     expect(page.get_by_text("Signed in as")).to_have_count(0)
     expect(page.get_by_role("button", name="Log in")).to_be_visible()
@@ -170,7 +163,7 @@ def test_coder_sees_only_her_own_codings_under_blind_coding(browser_page, server
         if number:
             main.get_by_test_id("stSelectbox").first.click()
             page.get_by_role("option", name=document).click()
-            _settle(page)
+            settle(page)
         page.locator("[data-testid='qcs-root'][data-ready]").first.wait_for()
         own = {i for i in ana if codings[i][1] == document}
         drawn = _wait_for_drawn(page, own)
@@ -200,7 +193,7 @@ def _log_out(page) -> None:
 
     page.get_by_role("button", name="Log out").click()
     expect(page.get_by_role("button", name="Log in")).to_be_visible()
-    _settle(page)
+    settle(page)
     expect(_radio_labels(page)).to_have_count(0)
 
 

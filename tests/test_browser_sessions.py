@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_ARGS, require_browser, streamlit_server
+from browser_support import CHROMIUM, CHROMIUM_ARGS, require_browser, settle, streamlit_server
 from sqlalchemy import select
 from test_ui_roles import ACCOUNTS, build_roles_project
 
@@ -59,13 +59,6 @@ def chromium_page(url: str, **context_options):
             browser.close()
 
 
-def _settle(page) -> None:
-    """Wait until Streamlit has finished the rerun a click started."""
-    page.wait_for_timeout(300)
-    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')"
-                           " && !document.querySelector('[data-stale=\"true\"]')", timeout=60_000)
-
-
 def _log_in(page, name: str) -> None:
     page.get_by_label("Account").wait_for(timeout=120_000)  # the first start can be slow
     page.get_by_label("Account").fill(name)
@@ -78,7 +71,7 @@ def _expect_signed_in(page, name: str) -> None:
 
     expect(page.get_by_test_id("stSidebar").get_by_text("Signed in as")).to_have_text(
         f"Signed in as {name} ({ACCOUNTS[name][2]})", timeout=60_000)
-    _settle(page)
+    settle(page)
 
 
 def _expect_login_form(page, *, ended: bool) -> None:
@@ -86,7 +79,7 @@ def _expect_login_form(page, *, ended: bool) -> None:
     from playwright.sync_api import expect
 
     expect(page.get_by_role("button", name="Log in")).to_be_visible(timeout=60_000)
-    _settle(page)
+    settle(page)
     assert page.get_by_test_id("stSidebar").count() == 0
     assert (page.get_by_text("Your session has ended; log in again.").count() == 1) == ended
 
@@ -133,7 +126,7 @@ def test_a_reload_a_new_tab_and_a_bookmark_keep_the_session_until_logout(server)
             has_text="Codebook").first.click()
         page.get_by_test_id("stMainBlockContainer").get_by_role(
             "heading", name="Codebook", exact=True).wait_for()
-        _settle(page)
+        settle(page)
         bookmark = page.url
         assert "page=Codebook" in bookmark
         page.reload()

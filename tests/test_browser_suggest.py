@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from browser_support import chromium_page, streamlit_server
+from browser_support import chromium_page, settle, streamlit_server
 from sqlalchemy import select
 
 from qualcode import suggest
@@ -58,11 +58,6 @@ def _until(check, seconds: float = 30):
         time.sleep(0.25)
 
 
-def _settle(page) -> None:
-    page.wait_for_timeout(300)
-    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
-
-
 def test_suggest_accept_by_keyboard_reject_undo_and_find_similar(app):
     from playwright.sync_api import expect
 
@@ -82,7 +77,7 @@ def test_suggest_accept_by_keyboard_reject_undo_and_find_similar(app):
     expect(page.get_by_text("Learning from your own codings")).to_be_visible()
     assert page.locator(f".qcs-g[data-g~='{first.key}']").first.evaluate(
         "e => getComputedStyle(e).outlineStyle") == "dashed"
-    _settle(page)
+    settle(page, stale=False)
     badge.scroll_into_view_if_needed()
     page.screenshot(path=SHOTS / "1-suggestions.png")
 
@@ -99,7 +94,7 @@ def test_suggest_accept_by_keyboard_reject_undo_and_find_similar(app):
     page.screenshot(path=SHOTS / "2-accepted.png")
 
     # Reject the next one with the keyboard: remembered, and no longer shown
-    _settle(page)
+    settle(page, stale=False)
     page.keyboard.press("r")
     expect(page.get_by_text(f"Rejected {second.code} here")).to_be_visible()
     _until(lambda: _rejections(db) == {(second.code_id, second.start, second.end)})
@@ -108,12 +103,12 @@ def test_suggest_accept_by_keyboard_reject_undo_and_find_similar(app):
     page.screenshot(path=SHOTS / "3-rejected.png")
 
     # Undo takes back the rejection, then the acceptance: both suggestions are back
-    _settle(page)
+    settle(page, stale=False)
     page.get_by_role("button", name="Undo").click()
     expect(page.get_by_text("Undid: reject")).to_be_visible()
     assert _rejections(db) == set()
     expect(page.locator(f".qcs-gbadge[data-gk='{second.key}']")).to_have_count(1)
-    _settle(page)
+    settle(page, stale=False)
     page.get_by_role("button", name="Undo").click()
     expect(page.get_by_text("Undid: accept suggested")).to_be_visible()
     assert _codings(db) == before
@@ -128,23 +123,23 @@ def test_suggest_accept_by_keyboard_reject_undo_and_find_similar(app):
             .where(Coder.name == "ana", Document.name == DOC).order_by(Coding.start).limit(1)).one()
     path, similar = suggest.find_similar(db, coding_id, "ana", viewer="ana")
     top = similar[0]
-    _settle(page)
+    settle(page, stale=False)
     page.get_by_text("Suggest", exact=True).click()  # off again: the highlights are plain codings
     expect(page.locator(".qcs-gbadge")).to_have_count(0)
-    _settle(page)
+    settle(page, stale=False)
     page.locator(f".qcs-h[data-c~='{coding_id}']").first.click()
     menu = page.locator(f"[data-id='{coding_id}']")
     page.wait_for_timeout(500)
     if menu.count() and menu.first.is_visible():  # overlapping codings: choose it in the menu
         menu.first.click()
-    _settle(page)
+    settle(page, stale=False)
     page.get_by_role("button", name="Find similar").click()
     row = page.get_by_text(f"{top.document} · {top.score:.2f}").first
     row.wait_for()
-    _settle(page)
+    settle(page, stale=False)
     page.screenshot(path=SHOTS / "5-similar.png", full_page=True)
     row.click()  # tick it
-    _settle(page)
+    settle(page, stale=False)
     page.get_by_role("button", name=f"Code the ticked sentences as {path.split('/')[-1]}").click()
     done = page.get_by_text("Coded 1 similar sentence")
     expect(done).to_be_visible()

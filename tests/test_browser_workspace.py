@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from browser_support import chromium_page, streamlit_server
+from browser_support import chromium_page, settle, streamlit_server
 from test_browser_span import _LOCATE, _char_box
 
 from qualcode.coding import editing
@@ -72,13 +72,6 @@ def _drag(page, phrase):
     page.mouse.up()
 
 
-def _settle(page) -> None:
-    """Wait until Streamlit has finished the rerun a widget change started (a click during a
-    rerun can be lost)."""
-    page.wait_for_timeout(300)
-    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=30_000)
-
-
 def _wait_for_coders(page, db, check, seconds: float = 20) -> set[str]:
     """Poll the drawn coders until ``check(coders)`` holds (the rerun redraws asynchronously)."""
     deadline = time.time() + seconds
@@ -125,7 +118,7 @@ def test_code_a_passage_reload_recode_undo_blind_and_script_as_text(app):
     page.keyboard.press("Enter")
     page.keyboard.press("Escape")
     expect(apply_box.get_by_text("Enablers/Individual and cultural/Ment")).to_be_visible()
-    _settle(page)
+    settle(page, stale=False)
     page.get_by_role("button", name=re.compile(r"^Apply")).click()  # its name includes the shortcut
     expect(page.get_by_text(f"Coded {PHRASE!r}")).to_be_visible()
     [coding] = _mine(db)
@@ -146,18 +139,18 @@ def test_code_a_passage_reload_recode_undo_blind_and_script_as_text(app):
     if menu.count() and menu.first.is_visible():  # overlapping codings: choose ours in the menu
         menu.first.click()
     expect(page.get_by_label("Recode as")).to_be_visible()
-    _settle(page)
+    settle(page, stale=False)
     page.get_by_label("Recode as").click()
     page.keyboard.type("Prior clinical experience")  # filter, then pick with the keyboard
     page.keyboard.press("Enter")
-    _settle(page)
+    settle(page, stale=False)
     try:
         page.get_by_role("button", name="Recode", exact=True).click(timeout=20_000)
     finally:
         page.screenshot(path=SHOTS / "3a-recode.png", full_page=True)
     expect(page.get_by_text("Recoded as")).to_be_visible()
     assert _mine(db)[0].code_path.endswith("Prior clinical experience and resilience")
-    _settle(page)
+    settle(page, stale=False)
     page.get_by_role("button", name=re.compile(r"^Undo")).click()
     expect(page.get_by_text("Undid")).to_be_visible()
     assert [c.code_path for c in _mine(db)] == [CODE]
@@ -194,7 +187,7 @@ def test_star_an_excerpt_in_retrieve_reload_and_it_is_still_starred(app):
     page.goto(f"{url}/?page=Retrieve&coder=ana")
     main = page.get_by_test_id("stMainBlockContainer")
     expect(main.get_by_text(re.compile(r"Showing 1–50 of \d+ excerpts")).first).to_be_visible(timeout=60_000)
-    _settle(page)
+    settle(page, stale=False)
     every = [q for q in key_quotes(db, viewer="ana", code="Barriers", only_starred=False)]
     assert len(every) > 50
     target = next(q for q in every if q.coder == "ana")
@@ -203,7 +196,7 @@ def test_star_an_excerpt_in_retrieve_reload_and_it_is_still_starred(app):
     expect(star).to_have_text("☆", timeout=60_000)
     star.hover()
     expect(page.get_by_text("Mark as key quote").first).to_be_visible()  # the tooltip
-    _settle(page)
+    settle(page, stale=False)
     star.click()
     expect(main.get_by_text("Marked as a key quote")).to_be_visible(timeout=30_000)
     expect(star).to_have_text("★")
@@ -217,7 +210,7 @@ def test_star_an_excerpt_in_retrieve_reload_and_it_is_still_starred(app):
                                                                                        timeout=60_000)
     excerpt = main.locator(f".qc-excerpt[data-coding='{target.coding_id}']")
     expect(excerpt).to_contain_text("★")
-    _settle(page)
+    settle(page, stale=False)
     main.get_by_text("Key quotes only").click()
     expect(main.get_by_text("Showing 1–1 of 1 excerpt", exact=True)).to_be_visible(timeout=30_000)
     assert main.locator(".qc-excerpt").count() == 1
@@ -252,7 +245,7 @@ def test_code_panel_click_and_number_key_apply_codes_and_reapplying_offers_to_ex
     expect(page.get_by_text(f"Selected ({start}–{start + len(PHRASE)})")).to_be_visible()
     page.get_by_placeholder("Type part of a code's name…").fill("mentorship")
     page.get_by_placeholder("Type part of a code's name…").press("Enter")
-    _settle(page)
+    settle(page, stale=False)
     page.screenshot(path=SHOTS / "panel-2-filtered.png")
     page.get_by_role("button", name=re.compile("Mentorship and networking")).first.click()
     expect(page.get_by_text(f"Coded {PHRASE!r}")).to_be_visible()
@@ -260,14 +253,14 @@ def test_code_panel_click_and_number_key_apply_codes_and_reapplying_offers_to_ex
 
     # The same code again on a wider passage: said, and "Extend" makes the union
     wider = "Proud of you 🙏 — A"
-    _settle(page)
+    settle(page, stale=False)
     page.get_by_placeholder("Type part of a code's name…").fill("")
     page.get_by_placeholder("Type part of a code's name…").press("Enter")
-    _settle(page)
+    settle(page, stale=False)
     phrase2 = "sleep is not optional. " + PHRASE
     assert text.index(phrase2) + len(phrase2) == start + len(PHRASE)
     _drag(page, phrase2)
-    _settle(page)
+    settle(page, stale=False)
     page.keyboard.press("1")  # the recent code is number 1
     expect(page.get_by_text("overlapping passage")).to_be_visible()
     page.screenshot(path=SHOTS / "panel-3-already-coded.png")
@@ -312,14 +305,14 @@ def test_coding_stripes_are_labelled_never_overlap_select_a_coding_and_follow_th
     page.screenshot(path=SHOTS / "stripes-2-selected.png")
     # show one coder only: only their stripes, labelled by code alone
     page.locator("[data-testid='stButtonGroup']").get_by_text("ben", exact=True).click()
-    _settle(page)
+    settle(page, stale=False)
     page.wait_for_function("![...document.querySelectorAll('.qcs-stripe-label')].some((e) => e.children.length > 1)")
     ids = {int(x[4]) for x in _boxes(page, ".qcs-stripe")}
     assert ids and {editing.get_coding(db, i).coder for i in ids} == {"ana"}
     page.screenshot(path=SHOTS / "stripes-3-one-coder.png")
     # stripes off
     page.get_by_text("Stripes", exact=True).click()
-    _settle(page)
+    settle(page, stale=False)
     expect(page.locator(".qcs-stripe")).to_have_count(0)
 
 
@@ -341,7 +334,7 @@ def test_keyboard_coding_cursor_type_ahead_enter_and_number_key_without_a_mouse(
     current = page.locator("[data-testid='qcs-root'] [aria-current='true']")
     expect(current.first).to_be_visible()
     cursor_parts = current.all_text_contents()
-    _settle(page)
+    settle(page, stale=False)
     expect(page.get_by_text("Selected (")).to_be_visible()
     outline = root.evaluate("(e) => getComputedStyle(e).outlineStyle")
     assert outline != "none"  # the focus ring
@@ -350,7 +343,7 @@ def test_keyboard_coding_cursor_type_ahead_enter_and_number_key_without_a_mouse(
     page.screenshot(path=SHOTS / "keyboard-1-cursor-type-ahead.png")
     page.keyboard.press("Enter")
     expect(page.get_by_text("Coded ")).to_be_visible()
-    _settle(page)
+    settle(page, stale=False)
     [c] = _mine(db)
     assert c.code_path == CODE and c.quote == text[c.start:c.end]
     # exactly the two sentences under the cursor (across a speaker change: its label is in the text)
@@ -361,10 +354,10 @@ def test_keyboard_coding_cursor_type_ahead_enter_and_number_key_without_a_mouse(
     root.focus()
     page.keyboard.press("ArrowDown")
     page.keyboard.press("ArrowDown")
-    _settle(page)
+    settle(page, stale=False)
     page.keyboard.press("1")
     page.wait_for_function("document.querySelector('[data-testid=qcs-root]').dataset.pending === '0'")
-    _settle(page)
+    settle(page, stale=False)
     assert len(_mine(db)) == 2
     page.screenshot(path=SHOTS / "keyboard-2-coded.png")
     if not AXE.exists():
