@@ -139,3 +139,62 @@ def test_stats_csv_neutralises_a_code_name_that_looks_like_a_formula(run, tmp_pa
     for args in (("stats", "frequencies"), ("stats", "cooccurrence")):
         out = run(*args, "--format", "csv").stdout
         assert "'=1+2" in out and "\n=1+2" not in out and ",=1+2" not in out
+
+
+# -- start-up: the command imports what a command needs, when it runs (issue 13) -------------
+
+#: Libraries that cost a command hundreds of milliseconds to import; ``--help`` needs none.
+HEAVY = ("alembic", "sqlalchemy", "pandas", "numpy", "spacy", "sklearn", "scipy", "streamlit",
+         "plotly", "openpyxl", "docx", "pdfplumber", "odf")
+
+
+def _loaded_after(code: str) -> set[str]:
+    """The HEAVY libraries a fresh interpreter has loaded after running ``code``."""
+    probe = (f"import sys\n{code}\n"
+             f"print('LOADED:', *sorted({{m.split('.')[0] for m in sys.modules}} & {set(HEAVY)!r}))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    return set(out.stdout.splitlines()[-1].split()[1:])
+
+
+def test_help_of_every_command_loads_no_heavy_library():
+    code = ("from qualcode.cli import main\n"
+            "for args in [[], *([name] for name in main.commands)]:\n"
+            "    try:\n"
+            "        main([*args, '--help'])\n"
+            "    except SystemExit:\n"
+            "        pass\n")
+    assert _loaded_after(code) == set()
+
+
+def test_opening_a_database_at_the_head_revision_does_not_load_alembic(db_url):
+    Database(db_url).close()  # created and migrated: now at head
+    code = (f"from qualcode.store.db import Database\n"
+            f"db = Database({db_url!r})\n"
+            f"assert db.current_revision() == db.head_revision(), db.current_revision()\n")
+    assert "alembic" not in _loaded_after(code)
+
+
+def test_the_head_and_current_revisions_read_cheaply_are_alembics(db_url):
+    from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from qualcode.store.db import MIGRATIONS, _heads_in_files
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    assert _heads_in_files() == [ScriptDirectory.from_config(cfg).get_current_head()]
+    assert Database.head_revision() == ScriptDirectory.from_config(cfg).get_current_head()
+    db = Database(db_url, migrate=False)
+    assert db.current_revision() is None  # a new database: no alembic_version table yet
+    db.migrate()
+    with db.engine.connect() as conn:
+        assert db.current_revision() == MigrationContext.configure(conn).get_current_revision()
+    db.close()
+
+
+def test_the_cli_names_the_same_environment_variables_as_the_library():
+    from qualcode.cli import common
+    from qualcode.store import db
+
+    assert (common.DB_ENV, common.PROJECT_ENV) == (db.DB_ENV, db.PROJECT_ENV)

@@ -1,14 +1,26 @@
-"""Shared plumbing of the ``qualcode`` command: output, errors, the database, progress bars."""
+"""Shared plumbing of the ``qualcode`` command: output, errors, the database, progress bars.
+
+Every command module imports this one at start-up (``qualcode --help`` loads them all), so it
+imports nothing heavy: the database layer (SQLAlchemy, the models) is imported when a command
+first opens the database, and each command imports the library it calls inside its function.
+``tests/test_cli.py`` checks that ``qualcode --help`` loads no SQLAlchemy, Alembic, pandas or spaCy.
+"""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
-from qualcode.store.db import Database, DatabaseError
+if TYPE_CHECKING:
+    from qualcode.store.db import Database
+
+#: The environment variables that name the database and the project (``qualcode.store.db``
+#: defines them; repeated here so that ``--help`` needs no database layer; a test keeps them equal).
+DB_ENV = "QUALCODE_DB"
+PROJECT_ENV = "QUALCODE_PROJECT"
 
 
 def emit(data) -> None:
@@ -42,16 +54,21 @@ def open_db(ctx: click.Context, *, choose: bool = True) -> Database:
     that needs one fails with the list of projects (``ProjectNeeded``, reported by the group).
     """
     if "database" not in ctx.obj:
+        import sqlite3
+
+        from qualcode.store.db import Database, DatabaseError
+
         try:
             ctx.obj["database"] = Database(ctx.obj["db"])
         except DatabaseError as exc:
             fail(str(exc))
-        from qualcode.team.backup import auto_backup
+        if ctx.obj["database"].path is not None:  # SQLite: PostgreSQL has its own backups
+            from qualcode.team.backup import auto_backup
 
-        try:
-            auto_backup(ctx.obj["database"])  # the daily SQLite backup, when one is due
-        except (OSError, sqlite3.Error) as exc:  # a full disk must not stop the user's command
-            click.echo(f"note: the automatic daily backup failed: {exc}", err=True)
+            try:
+                auto_backup(ctx.obj["database"])  # the daily SQLite backup, when one is due
+            except (OSError, sqlite3.Error) as exc:  # a full disk must not stop the command
+                click.echo(f"note: the automatic daily backup failed: {exc}", err=True)
     base: Database = ctx.obj["database"]
     return base.use(ctx.obj.get("project")) if choose else base
 

@@ -9,25 +9,34 @@ from pathlib import Path
 
 import click
 
-from qualcode.cli.common import cli_user, emit, fail, open_db, progress_bar
-from qualcode.store.db import DB_ENV, PROJECT_ENV
-from qualcode.importers.base import DEFAULT_MAX_BYTES
+from qualcode.cli.common import DB_ENV, PROJECT_ENV, cli_user, emit, fail, open_db, progress_bar
 
 
 class _Group(click.Group):
     """Turns a refusal by the acting user's role into ``Error: ...`` (exit 1), for every command."""
 
     def invoke(self, ctx: click.Context):
-        from qualcode.project.projects import ProjectError
-        from qualcode.store.db import ProjectNeeded, ProjectNotFound
-        from qualcode.team.access import AccessDenied
-
         try:
             return super().invoke(ctx)
-        except (AccessDenied, ProjectNeeded, ProjectError) as exc:
-            fail(str(exc))
-        except ProjectNotFound as exc:
-            fail(str(exc.args[0]))
+        except Exception as exc:
+            if not type(exc).__module__.startswith("qualcode."):
+                raise  # click's own exits and usage errors, and anything else, as they are
+            # Imported only now: the library's errors would cost every command its start-up.
+            from qualcode.project.projects import ProjectError
+            from qualcode.store.db import ProjectNeeded, ProjectNotFound
+            from qualcode.team.access import AccessDenied
+
+            if isinstance(exc, (AccessDenied, ProjectNeeded, ProjectError)):
+                fail(str(exc))
+            if isinstance(exc, ProjectNotFound):
+                fail(str(exc.args[0]))
+            raise
+
+
+def _default_max_mb() -> float:
+    from qualcode.importers.base import DEFAULT_MAX_BYTES
+
+    return float(os.environ.get("QUALCODE_MAX_IMPORT_MB", DEFAULT_MAX_BYTES / 1e6))
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -93,7 +102,7 @@ def init(ctx: click.Context, sample: bool, as_json: bool) -> None:
               help="Participants CSV (participant_id and/or document column, then attributes).")
 @click.option("--replace", is_flag=True, help="Re-import documents already in the project.")
 @click.option("--max-size", type=float, metavar="MB",
-              default=lambda: float(os.environ.get("QUALCODE_MAX_IMPORT_MB", DEFAULT_MAX_BYTES / 1e6)),
+              default=_default_max_mb,
               show_default="50 or $QUALCODE_MAX_IMPORT_MB", help="Refuse files larger than this.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
 @click.option("--coder-from", type=click.Choice(["coding", "selection"]), default=None,
@@ -109,7 +118,13 @@ def import_(ctx, paths, attributes, replace, max_size, progress, coder_from, as_
     """
     from qualcode.cli.interchange import import_project_cmd, is_project_file
     from qualcode.importers import describe_recognised
-    from qualcode.project.documents import apply_attributes, expand_paths, import_files, read_files
+    from qualcode.importers.prepare import (
+        PARALLEL_MIN_FILES,
+        PARALLEL_WORKERS,
+        expand_paths,
+        read_files,
+        start_workers,
+    )
     from qualcode.project.participants import AttributesError, parse_attributes
 
     if any(is_project_file(p) for p in paths):
@@ -124,13 +139,24 @@ def import_(ctx, paths, attributes, replace, max_size, progress, coder_from, as_
             table = parse_attributes(attributes.read_bytes(), attributes.name)
         except AttributesError as exc:
             fail(str(exc))
-    db = open_db(ctx)
     max_bytes = int(max_size * 1e6)
     files = expand_paths(paths)
-    bar, update = progress_bar(len(files), sys.stderr.isatty() if progress is None else progress)
-    result = import_files(db, read_files(files, max_bytes=max_bytes), total=len(files),
-                          replace=replace, max_bytes=max_bytes, progress=update)
-    bar.close()
+    # A large batch's parse workers start first, so that they load spaCy while this process
+    # loads the database layer and opens the database (about a second each).
+    workers = PARALLEL_WORKERS if len(files) >= PARALLEL_MIN_FILES else 0
+    pool = start_workers(workers)
+    try:
+        from qualcode.project.documents import apply_attributes, import_files
+
+        db = open_db(ctx)
+        bar, update = progress_bar(len(files), sys.stderr.isatty() if progress is None else progress)
+        result = import_files(db, read_files(files, max_bytes=max_bytes), total=len(files),
+                              replace=replace, max_bytes=max_bytes, progress=update, workers=workers,
+                              pool=pool)
+        bar.close()
+    finally:
+        if pool is not None:  # import_files closes it; this is for a failure before it ran
+            pool.terminate()
     if table is not None:
         result.attributes = apply_attributes(db, table, filename=attributes.name)
     if as_json:

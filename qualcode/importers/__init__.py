@@ -20,20 +20,13 @@ recognised in ``ParsedTranscript.recognised``.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from pathlib import PurePath
 
 from .base import DEFAULT_MAX_BYTES, ParsedTranscript, TranscriptError, Turn, describe_recognised
-from .docx_reader import read_docx
 from .encoding import canonicalize, decode_text
-from .html_reader import read_html
-from .markdown_reader import read_markdown
-from .odt_reader import read_odt
-from .pdf_reader import read_pdf
-from .rtf_reader import read_rtf
 from .sniff import check_content
-from .subtitle_reader import read_srt, read_vtt
-from .text_reader import read_text
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -47,18 +40,38 @@ __all__ = [
     "parse_transcript",
 ]
 
+
+def _lazy(module: str, function: str, *args) -> Callable[[bytes, str], ParsedTranscript]:
+    """A reader that imports its module on first use: a format's parser library (python-docx,
+    pdfplumber, odfpy, markdown-it, webvtt) costs start-up time only when such a file comes."""
+
+    def read(data: bytes, name: str) -> ParsedTranscript:
+        return getattr(importlib.import_module(f"{__name__}.{module}"), function)(data, name, *args)
+
+    read.__qualname__ = read.__name__ = function
+    read.module = module
+    return read
+
+
 _READERS: dict[str, Callable[[bytes, str], ParsedTranscript]] = {
-    ".txt": lambda data, name: read_text(data, name, "txt"),
-    ".md": read_markdown,
-    ".docx": read_docx,
-    ".odt": read_odt,
-    ".rtf": read_rtf,
-    ".pdf": read_pdf,
-    ".html": read_html,
-    ".htm": read_html,
-    ".vtt": read_vtt,
-    ".srt": read_srt,
+    ".txt": _lazy("text_reader", "read_text", "txt"),
+    ".md": _lazy("markdown_reader", "read_markdown"),
+    ".docx": _lazy("docx_reader", "read_docx"),
+    ".odt": _lazy("odt_reader", "read_odt"),
+    ".rtf": _lazy("rtf_reader", "read_rtf"),
+    ".pdf": _lazy("pdf_reader", "read_pdf"),
+    ".html": _lazy("html_reader", "read_html"),
+    ".htm": _lazy("html_reader", "read_html"),
+    ".vtt": _lazy("subtitle_reader", "read_vtt"),
+    ".srt": _lazy("subtitle_reader", "read_srt"),
 }
+
+
+def preload() -> None:
+    """Import every format's reader now (a worker process does it before it takes files)."""
+    for module in sorted({reader.module for reader in _READERS.values() if hasattr(reader, "module")}):
+        importlib.import_module(f"{__name__}.{module}")
+
 
 #: File extensions :func:`parse_transcript` accepts (compared case-insensitively).
 SUPPORTED_EXTENSIONS: tuple[str, ...] = tuple(_READERS)

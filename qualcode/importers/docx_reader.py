@@ -20,6 +20,7 @@ from collections.abc import Iterator
 
 from docx import Document
 from docx.oxml.ns import qn
+from docx.styles.style import StyleFactory
 from docx.text.paragraph import Paragraph as DocxParagraph
 from docx.text.run import Run
 
@@ -39,6 +40,14 @@ _P, _TBL, _TR, _TC, _SDT, _SDT_CONTENT, _CUSTOM_XML, _R = (
 )
 # Runs under these hold text that is not (or no longer) shown in the body.
 _HIDDEN_CONTAINERS = frozenset({qn("w:del"), qn("w:moveFrom")})
+# A run's text: what python-docx's ``CT_R.text`` joins (its XPath, as a tag filter).
+_RUN_TEXT = tuple(qn(f"w:{tag}") for tag in ("br", "cr", "noBreakHyphen", "ptab", "t", "tab"))
+# They return a number and the few matches, so lxml makes no Python object for the other
+# styles (python-docx's element objects cost ~20 µs each to make, and a document built from
+# Word's template has over 160 styles).
+_UNKNOWN_STYLE_TYPES = ('count(w:style[@w:type and not(@w:type="paragraph" or @w:type="character" '
+                        'or @w:type="table" or @w:type="numbering")])')
+_CHARACTER_STYLES = 'w:style[@w:type="character"]'
 _MAX_BOLD_LABEL = 60
 
 
@@ -98,7 +107,7 @@ def _is_bold(run: Run, styles: dict[str | None, bool]) -> bool:
     # python-docx; a document uses a handful of styles, so remember each answer.
     style_id = run._r.style
     if style_id not in styles:
-        bold, style = False, run.style
+        bold, style = False, _default_character_style(run) if style_id is None else run.style
         while style is not None:
             if style.font.bold is not None:
                 bold = style.font.bold
@@ -106,6 +115,26 @@ def _is_bold(run: Run, styles: dict[str | None, bool]) -> bool:
             style = style.base_style
         styles[style_id] = bold
     return styles[style_id]
+
+
+def _default_character_style(run: Run):
+    """``run.style`` for a run without a character style of its own: the document's default one.
+
+    python-docx finds it by reading the type and default flag of every style through its enum
+    machinery (5 ms a document); this compares the raw ``w:type`` and takes the same style
+    (the last default character style in document order). A document with a style type
+    python-docx would not know is left to python-docx itself.
+    """
+    element = run.part.styles.element
+    if element.xpath(_UNKNOWN_STYLE_TYPES):
+        return run.style
+    defaults = [style for style in element.xpath(_CHARACTER_STYLES) if style.default]
+    return StyleFactory(defaults[-1]) if defaults else None
+
+
+def _run_text(run: Run) -> str:
+    """``run.text`` without compiling python-docx's XPath for every run (same children, same order)."""
+    return "".join(str(e) for e in run._r.iterchildren(*_RUN_TEXT))
 
 
 def _text(block: Block) -> str:
@@ -116,7 +145,7 @@ def _paragraph(paragraph: DocxParagraph, styles: dict[str | None, bool]) -> Bloc
     """The paragraph's lines (split at soft line breaks), each with its leading bold run."""
     lines: list[list[tuple[str, bool]]] = [[]]
     for run in _runs(paragraph):
-        text = run.text
+        text = _run_text(run)
         is_bold = bool(text.strip()) and _is_bold(run, styles)
         for k, part in enumerate(text.split("\n")):
             if k:  # a soft line break

@@ -21,9 +21,6 @@ import codecs
 import re
 import unicodedata
 
-from charset_normalizer import from_bytes
-from charset_normalizer.md import mess_ratio
-
 from .base import TranscriptError
 
 # Longest BOMs first: the UTF-32 LE BOM starts with the UTF-16 LE one.
@@ -118,6 +115,8 @@ def decode_text(data: bytes, filename: str, *, declared: str | None = None) -> t
             _check_not_binary(text, filename)
             return text, encoding
 
+    from charset_normalizer import from_bytes  # only for files that are not UTF-8
+
     for match in from_bytes(data):  # best guess first
         encoding = codecs.lookup(match.encoding).name
         if encoding in _IMPLAUSIBLE:
@@ -145,6 +144,8 @@ def _plausible(text: str) -> bool:
     """True when charset-normalizer's mess detector finds the text clean enough."""
     if len(text) < 32:
         return True  # too short to judge: the first candidate (cp1252) is the best default
+    from charset_normalizer.md import mess_ratio  # only for files that are not UTF-8
+
     # The mess detector is linear but not cheap: judge a few samples of a large text.
     if len(text) > 60_000:
         step = len(text) // 3

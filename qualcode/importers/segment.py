@@ -14,9 +14,10 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from functools import cache
+from typing import TYPE_CHECKING
 
-import spacy
-from spacy.language import Language
+if TYPE_CHECKING:  # spaCy is imported when the first sentences are cut, not with this module
+    from spacy.language import Language
 
 #: spaCy refuses texts above ``nlp.max_length``; turns longer than this are cut at line breaks.
 _CHUNK = 200_000
@@ -25,6 +26,8 @@ _CHUNK = 200_000
 @cache
 def pipeline() -> Language:
     """The shared sentence pipeline (loaded once per process)."""
+    import spacy
+
     name = os.environ.get("QUALCODE_SPACY_MODEL")
     if name:
         return spacy.load(name, exclude=["ner"])

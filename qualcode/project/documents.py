@@ -12,19 +12,26 @@ import difflib
 import hashlib
 import json
 import os
-import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path, PurePath
+from pathlib import PurePath
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from qualcode.team.changelog import log
 from qualcode.store.db import Database, retrying
-from qualcode.importers import SUPPORTED_EXTENSIONS, parse_transcript
 from qualcode.importers.base import DEFAULT_MAX_BYTES, ParsedTranscript, TranscriptError
+from qualcode.importers.prepare import (  # noqa: F401 - expand_paths, read_files: also from here
+    PARALLEL_MIN_FILES,
+    PARALLEL_WORKERS,
+    expand_paths,
+    prepare,
+    read_files,
+    start_workers,
+)
+from qualcode.importers.prepare import warm as _warm
 from qualcode.store.models import (
     Attribute,
     AttributeValue,
@@ -35,7 +42,6 @@ from qualcode.store.models import (
     Turn,
 )
 from qualcode.project.participants import AttributeTable
-from qualcode.importers.segment import sentences
 
 #: Called as progress(done, total, filename) after each file.
 Progress = Callable[[int, int, str], None]
@@ -94,38 +100,6 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
-    """Files named directly, plus the supported transcripts inside named folders (sorted)."""
-    out: list[Path] = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            out.extend(
-                sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUPPORTED_EXTENSIONS)
-            )
-        else:
-            out.append(p)
-    return out
-
-
-def read_files(paths: Sequence[Path], *, max_bytes: int) -> Iterable[tuple[str, bytes | TranscriptError]]:
-    """(name, bytes) for each path, or a TranscriptError for one that cannot be read."""
-    for p in paths:
-        try:
-            size = p.stat().st_size
-            if size > max_bytes:
-                yield p.name, TranscriptError(
-                    p.name,
-                    f"the file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit",
-                    "Split it, or raise the limit with --max-size MB (QUALCODE_MAX_IMPORT_MB)",
-                )
-                continue
-            yield p.name, p.read_bytes()
-        except FileNotFoundError:
-            yield p.name, TranscriptError(str(p), "no such file", "Check the path")
-        except OSError as exc:
-            yield p.name, TranscriptError(str(p), f"cannot be read ({exc.strerror})", "Check permissions")
-
-
 def _relocate(coding: Coding, text: str) -> int | None:
     """Where ``coding.quote`` stands in ``text``: its old place if unchanged, else the nearest."""
     if text[coding.start:coding.end] == coding.quote:
@@ -138,18 +112,37 @@ def _relocate(coding: Coding, text: str) -> int | None:
     return best
 
 
+def _insert_rows(conn, table, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Insert ``rows`` (tuples in ``columns`` order) into ``table`` in one executemany.
+
+    On SQLite the tuples go to the driver as they are: SQLAlchemy's Core insert builds and
+    checks a parameter dictionary per row, a sixth of an import's writing time. PostgreSQL
+    keeps SQLAlchemy's own batching (one multi-row ``INSERT`` per page of rows).
+    """
+    if conn.dialect.name != "sqlite":
+        conn.execute(table.insert(), [dict(zip(columns, row)) for row in rows])
+        return
+    quote = conn.dialect.identifier_preparer.quote
+    conn.exec_driver_sql(
+        f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, columns))}) "
+        f"VALUES ({', '.join('?' * len(columns))})", rows)
+
+
 def _write(session: Session, project_id: int, parsed: ParsedTranscript, sents, *,
-           replace: bool, actor: str | None) -> tuple[str, Document | None, str]:
-    """Write one parsed document; returns (status, document, reason)."""
+           replace: bool, actor: str | None) -> tuple[str, str, str]:
+    """Write one parsed document; returns (status, document name, reason)."""
     name = document_name(parsed.filename)
     digest = content_hash(parsed.text)
-    same_name = session.scalar(select(Document).where(Document.project_id == project_id, Document.name == name))
+    # One look-up for both clashes, as plain columns: a new document (the usual case) loads no
+    # row object; the one that clashes is loaded below.
+    clash = Document.name == name if replace else or_(Document.name == name, Document.content_hash == digest)
+    clashes = session.execute(select(Document.id, Document.name, Document.content_hash)
+                              .where(Document.project_id == project_id, clash).order_by(Document.id)).all()
+    same_name = next((session.get(Document, row.id) for row in clashes if row.name == name), None)
     if not replace:
-        same_text = session.scalar(
-            select(Document).where(Document.project_id == project_id, Document.content_hash == digest)
-        )
+        same_text = next((row.name for row in clashes if row.content_hash == digest), None)
         if same_text is not None:
-            return "skipped", same_text, f"same content as document {same_text.name!r} (use --replace to re-import)"
+            return "skipped", same_text, f"same content as document {same_text!r} (use --replace to re-import)"
         if same_name is not None:
             raise ReplaceRefused(
                 f"a different document named {name!r} is already in the project; rename the file "
@@ -181,9 +174,13 @@ def _write(session: Session, project_id: int, parsed: ParsedTranscript, sents, *
         doc.encoding = parsed.encoding
         report["codings_moved"] = moved
         doc.import_report = json.dumps(report, ensure_ascii=False)
+        session.flush()
+        doc_id = doc.id
         action = "replace"
     else:
-        doc = Document(
+        # A Core insert (column defaults such as the guid apply as for an ORM row): the unit of
+        # work for one new row costs more than the row.
+        doc_id = session.execute(insert(Document).values(
             project_id=project_id,
             name=name,
             original_filename=parsed.filename,
@@ -192,54 +189,22 @@ def _write(session: Session, project_id: int, parsed: ParsedTranscript, sents, *
             text=parsed.text,
             encoding=parsed.encoding,
             import_report=json.dumps(report, ensure_ascii=False),
-        )
-        session.add(doc)
+        ).returning(Document.id)).scalar_one()
         action = "import"
-    session.flush()
-    # Core bulk inserts: a two-hour transcript has thousands of sentences, and ORM rows (even
-    # ORM bulk inserts) would dominate the import time.
+    # Bulk inserts: a two-hour transcript has thousands of sentences, and ORM rows (even ORM
+    # bulk inserts) would dominate the import time.
     conn = session.connection()
     if parsed.turns:
-        conn.execute(Turn.__table__.insert(), [
-            {"document_id": doc.id, "ordinal": i, "speaker": t.speaker, "start": t.start,
-             "end": t.end, "media_start": t.media_start, "media_end": t.media_end}
-            for i, t in enumerate(parsed.turns)
-        ])
+        _insert_rows(conn, Turn.__table__,
+                     ("document_id", "ordinal", "speaker", "start", "end", "media_start", "media_end"),
+                     [(doc_id, i, t.speaker, t.start, t.end, t.media_start, t.media_end)
+                      for i, t in enumerate(parsed.turns)])
     if sents:
-        conn.execute(Sentence.__table__.insert(), [
-            {"document_id": doc.id, "ordinal": i, "start": s, "end": e} for i, (s, e) in enumerate(sents)
-        ])
+        _insert_rows(conn, Sentence.__table__, ("document_id", "ordinal", "start", "end"),
+                     [(doc_id, i, s, e) for i, (s, e) in enumerate(sents)])
     log(session, project_id=project_id, actor=actor, action=action, entity="document",
-        entity_id=doc.id, name=name, file=parsed.filename, characters=len(parsed.text))
-    return "imported", doc, ""
-
-
-def prepare(item: tuple[str, bytes | TranscriptError, int]) -> tuple[str, ParsedTranscript | None, list, str | None]:
-    """Parse one file and cut its sentences, with no database: (name, parsed, sentences, error).
-
-    A top-level function so that worker processes can run it; errors travel back as text.
-    """
-    filename, data, max_bytes = item
-    try:
-        if isinstance(data, TranscriptError):
-            raise data
-        parsed = parse_transcript(data, filename, max_bytes=max_bytes)
-        return filename, parsed, sentences(parsed.text, [(t.start, t.end) for t in parsed.turns]), None
-    except TranscriptError as exc:
-        return filename, None, [], str(exc)
-
-
-#: Batches at least this large are parsed in worker processes (starting one costs ~1 s).
-PARALLEL_MIN_FILES = 16
-#: Worker processes for a large batch: one per core, at most 4 (SQLite writes stay serial).
-PARALLEL_WORKERS = min(os.cpu_count() or 1, 4)
-
-
-def _warm(_=None) -> None:
-    """Load the parsers and spaCy in a worker process before it takes files (see _prepared)."""
-    from qualcode.importers.segment import pipeline
-
-    pipeline()
+        entity_id=doc_id, name=name, file=parsed.filename, characters=len(parsed.text))
+    return "imported", name, ""
 
 
 #: Seconds one file may take to parse on a shared server before it is stopped and refused.
@@ -247,7 +212,7 @@ PARSE_SECONDS = float(os.environ.get("QUALCODE_PARSE_SECONDS", "60"))
 
 
 def _prepared(items: Iterable[tuple[str, bytes | TranscriptError, int]], workers: int,
-              time_limit: float | None = None, fn: Callable = prepare):
+              time_limit: float | None = None, fn: Callable = prepare, pool=None):
     """Yield prepare()'s results in input order, in worker processes when ``workers`` > 0.
 
     Parsing and sentence cutting are CPU-bound and independent per file, so on a machine with
@@ -258,28 +223,28 @@ def _prepared(items: Iterable[tuple[str, bytes | TranscriptError, int]], workers
     that time is reported as an error and its worker is killed with the pool, which starts
     again for the files still waiting. Only a process can be stopped from outside: a parser
     stuck in a regular expression or a C library ignores anything gentler.
+
+    ``pool``: ``workers`` processes already started with ``importers.prepare.start_workers``
+    (closed here at the end, like a pool of our own).
     """
-    # spawn re-imports the main script in each worker; from a REPL or stdin there is none.
-    main_file = getattr(sys.modules.get("__main__"), "__file__", None)
-    if workers <= 0 or main_file is None or not os.path.exists(main_file):
-        yield from map(fn, items)
-        return
     import multiprocessing
     from collections import deque
     from itertools import islice
 
-    context = multiprocessing.get_context("spawn")
-    items = iter(items)
-
-    def start():
-        # Workers import everything before the first file, so the time limit measures
-        # parsing, not a worker's start-up (seconds on a loaded machine).
-        new = context.Pool(workers, initializer=_warm)
-        if time_limit is not None:
-            new.map(_warm, range(workers), chunksize=1)
+    def start(started=None):
+        # spawn re-imports the main script in each worker; from a REPL or stdin there is none.
+        new = started or start_workers(workers, every_format=time_limit is not None)
+        if new is not None and time_limit is not None:
+            # Workers import everything before the first file, so the time limit measures
+            # parsing, not a worker's start-up (seconds on a loaded machine).
+            new.map(_warm, [True] * workers, chunksize=1)
         return new
 
-    pool = start()
+    pool = start(pool) if workers > 0 else None
+    if pool is None:
+        yield from map(fn, items)
+        return
+    items = iter(items)
     pending: deque = deque()
 
     def submit(item) -> None:
@@ -324,11 +289,14 @@ def import_files(
     progress: Progress | None = None,
     workers: int | None = None,
     time_limit: float | None = None,
+    pool=None,
 ) -> ImportResult:
     """Import (filename, bytes) pairs; a bad file is reported and the others still import.
 
     Each document is written in its own transaction. ``workers`` is the number of parsing
-    processes (default: one per core for batches of PARALLEL_MIN_FILES or more, else none).
+    processes (default: one per core but one, for batches of PARALLEL_MIN_FILES or more, else
+    none); ``pool``: that many already started with ``importers.prepare.start_workers`` (the
+    CLI starts them before it opens the database), closed here when done.
     With accounts only owners import (checked before any file is parsed). ``time_limit``:
     seconds each file may take to parse (the app on a shared server passes ``PARSE_SECONDS``);
     it needs a worker process, so one is used even for a single file.
@@ -336,25 +304,29 @@ def import_files(
     from qualcode.team.access import require
     from qualcode.team.changelog import default_actor
 
-    with db.session() as session:
-        require(session, db.project_id(session), actor or default_actor(), "manage")
-    result = ImportResult()
-    files = list(files) if total is None else files
-    total = len(files) if total is None else total
-    if workers is None:
-        workers = PARALLEL_WORKERS if total >= PARALLEL_MIN_FILES else 0
-    if time_limit is not None:
-        workers = max(workers, 1)
-    items = ((name, data, max_bytes) for name, data in files)
-    prepared = _prepared(items, workers, time_limit)
-    for done, (filename, parsed, sents, error) in enumerate(prepared, start=1):
-        if error is not None:
-            result.errors.append({"file": filename, "error": error})
-        else:
-            _store(db, result, parsed, sents, replace=replace, actor=actor)
-        if progress is not None:
-            progress(done, total, filename)
-    return result
+    try:
+        with db.session() as session:
+            require(session, db.project_id(session), actor or default_actor(), "manage")
+        result = ImportResult()
+        files = list(files) if total is None else files
+        total = len(files) if total is None else total
+        if workers is None:
+            workers = PARALLEL_WORKERS if total >= PARALLEL_MIN_FILES else 0
+        if time_limit is not None:
+            workers = max(workers, 1)
+        items = ((name, data, max_bytes) for name, data in files)
+        prepared = _prepared(items, workers, time_limit, pool=pool)
+        for done, (filename, parsed, sents, error) in enumerate(prepared, start=1):
+            if error is not None:
+                result.errors.append({"file": filename, "error": error})
+            else:
+                _store(db, result, parsed, sents, replace=replace, actor=actor)
+            if progress is not None:
+                progress(done, total, filename)
+        return result
+    finally:
+        if pool is not None:  # refused, or failed before the pool was used: stop its workers
+            pool.terminate()
 
 
 @retrying  # one document, one transaction: a busy database re-runs just this one
@@ -364,8 +336,7 @@ def _store(db: Database, result: ImportResult, parsed: ParsedTranscript, sents, 
     try:
         with db.session() as session:
             pid = db.project_id(session)
-            status, doc, reason = _write(session, pid, parsed, sents, replace=replace, actor=actor)
-            name = doc.name
+            status, name, reason = _write(session, pid, parsed, sents, replace=replace, actor=actor)
     except ReplaceRefused as exc:
         result.errors.append({"file": parsed.filename, "error": str(exc)})
         return

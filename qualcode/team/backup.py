@@ -18,8 +18,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import unquote
 
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL, make_url
 
 from qualcode.team.access import require_manager
@@ -147,6 +145,11 @@ def _check_sqlite_file(file: Path) -> str:
 
 
 def _known_revision(revision: str, file: Path) -> None:
+    # Imported here: alembic's script machinery costs ~0.2 s, and every CLI command that opens
+    # a project imports this module for the daily backup.
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     try:
