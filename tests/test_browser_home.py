@@ -86,7 +86,7 @@ def test_a_narrow_window_keeps_the_path_readable(sample_db_file, tmp_path):
         _heading(pg, "Home").wait_for(timeout=180_000)
         pg.get_by_text("ana: 12 of 12 documents · 326 codings").wait_for()
         pg.get_by_role("button", name="Open Excerpts").wait_for()
-        _settle(pg)
+        settle(pg)
         # no button label is cut off: each fits its own width
         clipped = pg.evaluate("""[...document.querySelectorAll(
             '[data-testid="stMainBlockContainer"] button')].filter(

@@ -33,8 +33,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from browser_support import chromium_page, free_port, streamlit_server
-from test_browser_workspace import _drag, _settle
+from browser_support import chromium_page, free_port, settle, streamlit_server
+from test_browser_workspace import _drag
 
 from qualcode.coding import editing
 from qualcode.codebook import parse_codebook
@@ -118,7 +118,7 @@ def _open_workspace_as(page, base: str, coder: str) -> None:
     sidebar.get_by_label("Your coder name").fill(coder)
     sidebar.get_by_label("Your coder name").press("Enter")
     page.locator("[data-testid='qcs-root'][data-ready]").wait_for()
-    _settle(page)
+    settle(page, stale=False)
 
 
 def _code_passage(page, db: Database, coder: str):
@@ -135,7 +135,7 @@ def _code_passage(page, db: Database, coder: str):
     page.keyboard.press("Enter")
     page.keyboard.press("Escape")
     expect(apply_box.get_by_text(code[:30])).to_be_visible()
-    _settle(page)
+    settle(page, stale=False)
     page.get_by_role("button", name=re.compile(r"^Apply")).click()  # its name includes the shortcut
     expect(page.get_by_text(f"Coded {phrase!r}")).to_be_visible()
     [coding] = _views(db, coder)
