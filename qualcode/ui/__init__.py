@@ -87,7 +87,7 @@ _TRANSCRIPT_CSS = """
 .qc-turn { margin: 0 0 .8rem 0; line-height: 1.55; }
 .qc-meta { font-size: .82rem; color: #555; margin-bottom: .1rem; }
 .qc-speaker { font-weight: 600; color: #1f3b57; }
-.qc-time { font-family: monospace; color: #777; margin-right: .5rem; }
+.qc-time { font-family: monospace; color: #666; margin-right: .5rem; }
 .qc-text { white-space: pre-wrap; }
 </style>
 """

@@ -39,7 +39,7 @@ _CSS = """
 .qc-sbs th { text-align: left; padding: .3rem .5rem; border-bottom: 2px solid #ccc; }
 .qc-sbs td { vertical-align: top; padding: .4rem .5rem; border-right: 1px solid #eee;
              white-space: pre-wrap; line-height: 1.5; }
-.qc-sbs .qc-ctx { color: #888; }
+.qc-sbs .qc-ctx { color: #666; }
 .qc-sbs mark { background: #ffe08a; padding: 0 .1rem; border-radius: 2px; }
 .qc-sbs td.qc-consensus mark { background: #b7e4c7; }
 </style>

@@ -134,9 +134,9 @@ def _excerpt(db: Database, q, doc: dict, width: int, coder: str | None, colour: 
         'style="margin:.2rem 0 .2rem 0;line-height:1.5">'
         f'<div style="font-size:.8rem;color:#666">{star}{html.escape(who)} · '
         f'{html.escape(q.code)} · {html.escape(q.coder)} · {q.start}–{q.end}</div>'
-        f'<span style="color:#888">…{html.escape(before)}</span>'
+        f'<span style="color:#666">…{html.escape(before)}</span>'
         f'<mark style="background:{safe_colour(colour, "#ffe08a")}33">{html.escape(q.quote)}</mark>'
-        f'<span style="color:#888">{html.escape(after)}…</span></div>'
+        f'<span style="color:#666">{html.escape(after)}…</span></div>'
     )
     row = st.container(horizontal=True, vertical_alignment="center")
     allowed = may_star(q.coder, coder)
