@@ -42,6 +42,7 @@ from qualcode.store.models import (
     Turn,
 )
 from qualcode.project.participants import AttributeTable
+from qualcode.project.text_sizes import text_sizes
 
 #: Called as progress(done, total, filename) after each file.
 Progress = Callable[[int, int, str], None]
@@ -445,7 +446,8 @@ def list_documents(db: Database, *, viewer: str | None = None) -> list[dict]:
     """Every document with counts, speakers, participant and attributes, by name.
 
     ``codings`` counts only the codings ``viewer`` may see (in blind coding, even how much the
-    others coded is theirs to know).
+    others coded is theirs to know). A fixed number of queries whatever the number of
+    documents: counts are aggregated in SQL, texts are counted once (``text_sizes.text_sizes``).
     """
     from qualcode.team.access import visibility
 
@@ -453,6 +455,7 @@ def list_documents(db: Database, *, viewer: str | None = None) -> list[dict]:
         pid = db.project_id(session)
         seen = visibility(session, pid, viewer)
         attributes = participant_attributes(session, pid)
+        in_project = select(Document.id).where(Document.project_id == pid).scalar_subquery()
         counted = (select(Coding.document_id, func.count()).join(Document)
                    .where(Document.project_id == pid).group_by(Coding.document_id))
         if seen.clause() is not None:
@@ -464,24 +467,43 @@ def list_documents(db: Database, *, viewer: str | None = None) -> list[dict]:
                 .group_by(Sentence.document_id)
             ).all()
         )
+        turn_counts = {
+            row.document_id: (row.turns, row.timed)
+            for row in session.execute(
+                select(Turn.document_id, func.count().label("turns"),
+                       func.count(Turn.media_start).label("timed"))
+                .where(Turn.document_id.in_(in_project)).group_by(Turn.document_id))
+        }
+        speakers: dict[int, list[str]] = {}
+        first_turn = func.min(Turn.ordinal)
+        for document_id, speaker, _ in session.execute(  # each speaker once, in order of appearance
+                select(Turn.document_id, Turn.speaker, first_turn)
+                .where(Turn.document_id.in_(in_project), Turn.speaker.is_not(None))
+                .group_by(Turn.document_id, Turn.speaker).order_by(Turn.document_id, first_turn)):
+            speakers.setdefault(document_id, []).append(speaker)
+        docs = session.execute(
+            select(Document.id, Document.name, Document.original_filename, Document.format,
+                   Document.content_hash, Document.participant_id, Participant.external_id)
+            .outerjoin(Participant, Participant.id == Document.participant_id)
+            .where(Document.project_id == pid).order_by(Document.name)).all()
+        sizes = text_sizes(session, pid, {doc.content_hash for doc in docs})
         out = []
-        docs = session.scalars(select(Document).where(Document.project_id == pid).order_by(Document.name))
         for doc in docs:
-            turns = doc.turns
-            speakers = list(dict.fromkeys(t.speaker for t in turns if t.speaker is not None))
+            turns, timed = turn_counts.get(doc.id, (0, 0))
+            characters, words = sizes[doc.content_hash]
             out.append(
                 {
                     "name": doc.name,
                     "file": doc.original_filename,
                     "format": doc.format,
-                    "turns": len(turns),
-                    "speakers": speakers,
-                    "characters": len(doc.text),
-                    "words": len(doc.text.split()),
+                    "turns": turns,
+                    "speakers": speakers.get(doc.id, []),
+                    "characters": characters,
+                    "words": words,
                     "sentences": sentence_counts.get(doc.id, 0),
                     "codings": coding_counts.get(doc.id, 0),
-                    "has_timestamps": any(t.media_start is not None for t in turns),
-                    "participant": doc.participant.external_id if doc.participant else None,
+                    "has_timestamps": timed > 0,
+                    "participant": doc.external_id,
                     "attributes": attributes.get(doc.participant_id, {}),
                 }
             )
@@ -539,25 +561,32 @@ def show_document(db: Database, name: str, *, viewer: str | None = None) -> dict
         reader(session, pid, viewer)
         doc = get_document(session, pid, name)
         attributes = participant_attributes(session, pid).get(doc.participant_id, {})
-        return {
-            "name": doc.name,
-            "file": doc.original_filename,
-            "format": doc.format,
-            "encoding": doc.encoding,
-            "characters": len(doc.text),
-            "participant": doc.participant.external_id if doc.participant else None,
-            "attributes": attributes,
-            "import_report": json.loads(doc.import_report),
-            "text": doc.text,
-            "turns": [
-                {
-                    "speaker": t.speaker,
-                    "media_start_seconds": t.media_start,
-                    "media_end_seconds": t.media_end,
-                    "start": t.start,
-                    "end": t.end,
-                    "text": doc.text[t.start:t.end],
-                }
-                for t in doc.turns
-            ],
-        }
+        return document_dict(doc, doc.participant.external_id if doc.participant else None,
+                             attributes, doc.turns)
+
+
+def document_dict(doc: Document, participant: str | None, attributes: dict, turns) -> dict:
+    """What :func:`show_document` returns for ``doc``, given its participant's external id,
+    attributes and turns (rows with speaker, media_start, media_end, start and end, in order)."""
+    return {
+        "name": doc.name,
+        "file": doc.original_filename,
+        "format": doc.format,
+        "encoding": doc.encoding,
+        "characters": len(doc.text),
+        "participant": participant,
+        "attributes": attributes,
+        "import_report": json.loads(doc.import_report),
+        "text": doc.text,
+        "turns": [
+            {
+                "speaker": t.speaker,
+                "media_start_seconds": t.media_start,
+                "media_end_seconds": t.media_end,
+                "start": t.start,
+                "end": t.end,
+                "text": doc.text[t.start:t.end],
+            }
+            for t in turns
+        ],
+    }

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from qualcode.project.codes import tree
 from qualcode.store.db import Database, resolve_url
+from qualcode.project.document_reads import document_names
 from qualcode.project.documents import (
     PARSE_SECONDS,
     apply_attributes,
@@ -110,7 +111,7 @@ def transcript_html(turns: list[dict]) -> str:
 
 def page_transcript(db: Database) -> None:
     st.header("Transcript")
-    names = [d["name"] for d in list_documents(db, viewer=st.session_state.get("coder") or None)]
+    names = document_names(db, viewer=st.session_state.get("coder") or None)
     if not names:
         st.info("No documents yet: import transcripts on the Import page.")
         return

@@ -30,7 +30,7 @@ from qualcode.agreement.summary import (
 )
 from qualcode.agreement.units import CONSENSUS, UNITS, AgreementInputError, build_unit_matrix, project_coders
 from qualcode.guards import md_text
-from qualcode.project.documents import list_documents
+from qualcode.project.document_reads import document_names
 from qualcode.store.db import Database
 
 _CSS = """
@@ -111,7 +111,7 @@ def page_agreement(db: Database) -> None:
         st.info("Agreement needs two or more coders who coded the same documents. Record codings "
                 "with `qualcode code DOCUMENT --coder NAME ...` or import a coding sheet.")
         return
-    doc_names = [d["name"] for d in list_documents(db, viewer=st.session_state.get("coder") or None)]
+    doc_names = document_names(db, viewer=st.session_state.get("coder") or None)
     left, middle, right = st.columns([3, 1, 1])
     coders = left.multiselect("Coders", compared, default=compared, key="agr_coders")
     unit = middle.selectbox("Unit", UNITS, key="agr_unit",

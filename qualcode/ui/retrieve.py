@@ -19,7 +19,7 @@ import streamlit as st
 from qualcode.coding.key_quotes import key_quotes, set_key_quote
 from qualcode.guards import md_text, safe_colour
 from qualcode.project.codes import tree
-from qualcode.project.documents import show_document
+from qualcode.project.document_reads import show_documents
 from qualcode.store.db import Database
 from qualcode.team.access import AccessDenied
 from qualcode.ui.roles import current_role
@@ -107,11 +107,10 @@ def page_retrieve(db: Database) -> None:
     page = int(st.session_state.get("rt_page", 1))
     first, last = page_range(len(rows), page)
     st.caption(f"Showing {first}–{last} of {_excerpts(len(rows))}")
-    documents: dict[str, dict] = {}
+    shown = rows[first - 1:last]
+    documents = show_documents(db, (q.document for q in shown), viewer=coder)  # one look-up for all
     heading = None
-    for q in rows[first - 1:last]:
-        if q.document not in documents:
-            documents[q.document] = show_document(db, q.document, viewer=coder)
+    for q in shown:
         doc = documents[q.document]
         if q.document != heading:
             heading = q.document
