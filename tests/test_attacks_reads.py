@@ -679,6 +679,8 @@ READS.update({
 
 NO_CODINGS: dict[str, str] = {
     "qualcode.project.documents.show_document": "a document's text, turns and import report",
+    "qualcode.project.document_reads.show_documents": "show_document of several documents at once",
+    "qualcode.project.document_reads.document_names": "the project's document names",
     "qualcode.project.groups.list_groups": "group names, descriptions and document names",
     "qualcode.coding.visibility.is_done": "whether a coder marked a document done (progress, "
                                           "no coding, quote or count)",
@@ -715,6 +717,12 @@ NO_CODINGS: dict[str, str] = {
     "qualcode.project.attribute_groups.list_attributes": "participant attributes with their values and counts",
     "qualcode.project.attribute_groups.participant_table": "participants, their documents' names and "
                                                            "attribute values",
+    "qualcode.project.media.media_for": "a document's recording: file name, type, size, hash, "
+                                        "who attached it (no coding); any member, checked",
+    "qualcode.project.media.list_media": "the project's recordings by document name (as media_for)",
+    "qualcode.store.media_files.media_dir": "computes a folder name",
+    "qualcode.refi.media.attach_imported": "attaches imported recordings through media.attach "
+                                           "(owners, at the change log's gate); reads nothing",
 }
 
 #: Steps that copy codings server-side and take no acting user, so they serve nobody's read:

@@ -347,3 +347,9 @@ def codings(ctx, document, code_path, coder, as_json) -> None:
         return
     for r in rows:
         click.echo(f"{r.document} {r.start}-{r.end} {r.code} ({r.coder}): {r.quote!r}")
+
+
+# The recordings family registers itself here (its commands live in ``qualcode.cli.media``).
+from qualcode.cli import media as _media  # noqa: E402  (after ``main`` exists)
+
+_media.register(main)

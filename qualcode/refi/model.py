@@ -80,6 +80,26 @@ class Selection:
 
 
 @dataclass
+class MediaSource:
+    """The recording of a text source, written as a REFI-QDA ``AudioSource`` or ``VideoSource``
+    whose ``Transcript`` is the text source's text, with one ``SyncPoint`` per timed turn.
+
+    ``sync``: ``(position, milliseconds)`` pairs, the position a code-point offset into the
+    transcript. ``path``: the file on disk (export); ``data``: its bytes (import)."""
+
+    guid: str
+    name: str
+    video: bool
+    ext: str  # ".wav", ".mp3", ...
+    transcript_guid: str
+    sync: list[tuple[int, int]] = field(default_factory=list)
+    path: str | None = None
+    data: bytes | None = None
+    description: str = ""
+    creating_user: str | None = None
+
+
+@dataclass
 class Source:
     """A text source: its canonical text and its coded selections."""
 
@@ -91,6 +111,8 @@ class Source:
     creating_user: str | None = None
     #: how the file's offsets were read ("code points", "UTF-16 units, CRLF as 2", ...)
     offset_reading: str | None = None
+    #: the interview's recording, when one is attached (qualcode.project.media)
+    media: MediaSource | None = None
 
 
 @dataclass

@@ -114,6 +114,11 @@ def parse_xml(data: bytes, filename: str) -> Element:
 # -- archives ------------------------------------------------------------------------------------
 
 
+def _stored(info: zipfile.ZipInfo) -> bool:
+    """An uncompressed entry no larger than its bytes in the archive (a recording, say)."""
+    return info.compress_type == zipfile.ZIP_STORED and info.file_size <= info.compress_size
+
+
 class _Archive:
     """A checked zip: entry names are safe, sizes are within limits, reads are bounded."""
 
@@ -138,8 +143,9 @@ class _Archive:
             if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name) or ".." in parts:
                 raise RefiError(filename, f"refused: the archive entry {name!r} points outside the "
                                 "archive (path traversal)", "Do not import archives from unknown sources")
-            self._check_size(info.filename, info.file_size, info.compress_size)
-            total += info.file_size
+            if not _stored(info):  # a stored entry cannot expand: its bytes are all in `data`
+                self._check_size(info.filename, info.file_size, info.compress_size)
+                total += info.file_size
         if total > limits.max_total_bytes:
             raise RefiError(filename, f"refused: the archive would unpack to {total:,} bytes, over the "
                             f"limit of {limits.max_total_bytes:,} (a zip bomb?)",
@@ -158,7 +164,7 @@ class _Archive:
     def read(self, info: zipfile.ZipInfo) -> bytes:
         """The entry's bytes, read in chunks and stopped if it grows past its declared size."""
         out = bytearray()
-        limit = min(info.file_size, self.limits.max_entry_bytes)
+        limit = info.file_size if _stored(info) else min(info.file_size, self.limits.max_entry_bytes)
         try:
             with self.zip.open(info) as fh:
                 while chunk := fh.read(1024 * 1024):
@@ -396,8 +402,13 @@ def _read_project(root: Element, filename: str, report: ReadReport, archive: _Ar
 
     sources = _child(root, "Sources")
     coding_guids: set[str] = set()
+    recordings: list[Element] = []
+    text_paths: dict[str, Source] = {}
     for el in list(sources) if sources is not None else []:
         kind = _local(el.tag)
+        if kind in ("AudioSource", "VideoSource"):
+            recordings.append(el)  # matched with their transcripts once every text is read
+            continue
         if kind in _NON_TEXT_SOURCES:
             report.skipped.append(f"{kind} {el.get('name') or el.get('guid')!r} (only text sources are imported)")
             continue
@@ -406,6 +417,11 @@ def _read_project(root: Element, filename: str, report: ReadReport, archive: _Ar
         source = _text_source(el, project, report, archive, code_guids, coding_guids, collect_noterefs)
         if source is not None:
             project.sources.append(source)
+            text_paths[(el.get("plainTextPath") or "").lower()] = source
+    for el in recordings:
+        from qualcode.refi.media import read_recording
+
+        read_recording(el, project, report, archive, text_paths, _source_text)
 
     notes = _child(root, "Notes")
     for el in _children(notes, "Note") if notes is not None else []:

@@ -35,6 +35,7 @@ from qualcode.project.codes import PALETTE, tree
 from qualcode.store.db import Database, retrying
 from qualcode.project.documents import content_hash, typed_value
 from qualcode.importers.turns import detect
+from qualcode.refi.media import attach_imported, media_sources, timed_turns
 from qualcode.store.models import (
     Attribute,
     AttributeValue,
@@ -108,8 +109,9 @@ def export_project(db: Database, *, viewer: str | None = None) -> RefiProject:
         for c in codings:
             by_doc.setdefault(c.document_id, []).append(c)
         coding_guid = {c.id: c.guid for c in codings}
+        recordings = media_sources(session, db, docs)
         for doc in docs:
-            source = Source(doc.guid, doc.name, doc.text)
+            source = Source(doc.guid, doc.name, doc.text, media=recordings.get(doc.id))
             for c in by_doc.get(doc.id, []):
                 coder = coders[c.coder_id].guid
                 source.selections.append(Selection(
@@ -248,7 +250,8 @@ def import_project(db: Database, project: RefiProject, *, coder_from: str | None
     prepared = {}
     for src in project.sources:
         found = detect(src.text)
-        prepared[src.guid] = (found.turns, found.warnings, found.recognised,
+        turns = timed_turns(found.turns, src.media.sync) if src.media is not None else found.turns
+        prepared[src.guid] = (turns, found.warnings, found.recognised,
                               sentences(src.text, [(t.start, t.end) for t in found.turns]))
     with db.session() as session:
         pid = db.project_id(session, name=project.name or "qualcode project")
@@ -265,6 +268,11 @@ def import_project(db: Database, project: RefiProject, *, coder_from: str | None
             kind=rep.kind, origin=project.origin, documents=out["documents"], codes=out["codes"],
             codings=out["codings"])
     out["existing"] = dict(out["existing"])
+    recordings = [(ctx.doc_ids[s.guid], s.media) for s in project.sources
+                  if s.media is not None and s.guid in ctx.doc_ids]
+    if recordings:  # files, after the rows are committed: each is its own all-or-nothing write
+        out["recordings"], warnings = attach_imported(db, recordings, actor=actor)
+        out["warnings"] += warnings
     return out
 
 

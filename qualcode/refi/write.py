@@ -165,6 +165,9 @@ def project_xml(project: RefiProject, *, origin: str = "qualcode") -> bytes:
                     _sub(s, ns, "NoteRef", targetGUID=note)
             for note in refs.get(src.guid, []):
                 _sub(el, ns, "NoteRef", targetGUID=note)
+        for src in project.sources:
+            if src.media is not None:
+                _media(sources, ns, src)
     if project.notes:
         notes = _sub(root, ns, "Notes")
         for note in project.notes:
@@ -188,12 +191,35 @@ def project_xml(project: RefiProject, *, origin: str = "qualcode") -> bytes:
     return _xml(root)
 
 
+def _media(sources: Element, ns: str, src) -> None:
+    """A text source's recording: an Audio/VideoSource whose Transcript is the same text file,
+    with a SyncPoint (position in code points, timeStamp in ms) per timed turn."""
+    media = src.media
+    el = _sub(sources, ns, "VideoSource" if media.video else "AudioSource", guid=media.guid,
+              name=media.name, path=f"internal://{media.guid}{media.ext}",
+              creatingUser=media.creating_user)
+    if media.description:
+        _sub(el, ns, "Description").text = media.description
+    transcript = _sub(el, ns, "Transcript", guid=media.transcript_guid, name=src.name,
+                      plainTextPath=f"internal://{src.guid}.txt")
+    for position, ms in media.sync:
+        _sub(transcript, ns, "SyncPoint", guid=derived_guid("sync", f"{media.guid}:{position}"),
+             timeStamp=ms, position=position)
+
+
 def write_qdpx(project: RefiProject, *, origin: str = "qualcode") -> bytes:
-    """A .qdpx archive: project.qde plus ``sources/<guid>.txt`` (UTF-8, no BOM, LF)."""
+    """A .qdpx archive: project.qde plus ``sources/<guid>.txt`` (UTF-8, no BOM, LF) and each
+    recording as ``sources/<guid>.<ext>`` (stored uncompressed: media is compressed already)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("project.qde", project_xml(project, origin=origin))
         for src in project.sources:
             text = src.text.replace("\r\n", "\n").replace("\r", "\n").removeprefix("\ufeff")
             zf.writestr(f"sources/{src.guid}.txt", text.encode("utf-8"))
+            if src.media is not None:
+                arcname = f"sources/{src.media.guid}{src.media.ext}"
+                if src.media.path:
+                    zf.write(src.media.path, arcname, compress_type=zipfile.ZIP_STORED)
+                elif src.media.data is not None:
+                    zf.writestr(arcname, src.media.data, compress_type=zipfile.ZIP_STORED)
     return buffer.getvalue()

@@ -173,6 +173,30 @@ class Turn(Base):
     document: Mapped[Document] = relationship(back_populates="turns")
 
 
+class Media(Base):
+    """The audio or video recording of one document (migration 0009).
+
+    The file itself lives in the media folder (``qualcode.store.media_files.media_dir``: beside
+    an SQLite file, or ``QUALCODE_MEDIA_DIR``); ``stored_path`` is relative to it and named by
+    the content's SHA-256, so equal bytes are stored once and a backup's files copy back
+    without clashing.
+    """
+
+    __tablename__ = "media"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"), unique=True)
+    filename: Mapped[str] = mapped_column(String(500))
+    stored_path: Mapped[str] = mapped_column(String(200))
+    mime_type: Mapped[str] = mapped_column(String(50))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    duration: Mapped[float | None] = mapped_column(Float)  # seconds, when cheaply known (WAV)
+    guid: Mapped[str] = mapped_column(String(36), default=new_guid)
+    added_by: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class Sentence(Base):
     __tablename__ = "sentence"
     __table_args__ = (

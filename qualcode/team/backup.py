@@ -5,6 +5,12 @@ consistent snapshot while other processes keep working. PostgreSQL databases are
 ``pg_dump`` in its custom format and restored with ``pg_restore``; both tools come with the
 PostgreSQL client package. A restore always takes a safety backup of the current database first,
 so a wrong restore can itself be undone.
+
+Recordings (``qualcode.store.media_files``) are files beside the database, so a backup ``OUT``
+copies the ones its rows name into ``OUT``'s own media folder (``OUT-stem-media/``, the folder
+``qualcode --db OUT`` would use), and a restore copies them back into the database's media folder,
+adding the missing ones and removing none (so the safety backup's recordings stay where they
+were). The automatic daily backup copies the database only.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from sqlalchemy.engine import URL, make_url
 
 from qualcode.team.access import require_manager
 from qualcode.store.db import MIGRATIONS, Database
+from qualcode.store.media_files import copy_available, media_dir, names_in, names_in_sqlite, sibling_dir
 
 #: Automatic backups are named ``<database stem>-YYYYMMDD-HHMMSS.db`` (UTC).
 STAMP = "%Y%m%d-%H%M%S"
@@ -112,13 +119,24 @@ def backup(db: Database, out: str | os.PathLike, *, actor: str | None = None) ->
     try:
         if db.path is not None:
             db.backup_to(partial)
+            names = names_in_sqlite(partial)  # the snapshot's own rows
         else:
             _pg_dump(db, partial)
+            names = names_in(db.engine)
+        # The recordings before the rename: a file under the final name has all of its media.
+        media = _copy_media(names, [media_dir(db)] if names else [], sibling_dir(out))
         os.replace(partial, out)  # a crash mid-way never leaves a truncated file under `out`
     finally:
         partial.unlink(missing_ok=True)
     return {"database": db.display_name, "engine": db.dialect, "output": str(out),
-            "bytes": out.stat().st_size}
+            "bytes": out.stat().st_size, "media_dir": str(sibling_dir(out)) if names else None,
+            "media_files": media["copied"], "media_missing": media["missing"]}
+
+
+def _copy_media(names: list[str], sources: list[Path], target: Path) -> dict:
+    if not names:
+        return {"copied": 0, "missing": []}
+    return copy_available(names, sources, target)
 
 
 # -- restore --------------------------------------------------------------------------------------
@@ -242,6 +260,12 @@ def restore(db: Database, file: str | os.PathLike, *, yes: bool = False,
         if not re.search(r"TABLE\s+\S+\s+alembic_version\b", listing):
             raise BackupError(f"{file} is a pg_dump archive but not of a qualcode database "
                               "(no alembic_version table)")
+    if db.path is not None:  # what the recordings will need, shown before anything is done
+        needed = names_in_sqlite(file)
+        here = media_dir(db) if needed else None
+        plan["media_needed"] = len(needed)
+        plan["media_unavailable"] = [n for n in needed if not (sibling_dir(file) / n).is_file()
+                                     and not (here / n).is_file()]
     plan["projects_now"] = _projects_now(db)
     plan["projects_in_backup"] = (_projects_in_sqlite(file) if db.path is not None
                                   else _projects_in_archive(file))
@@ -278,6 +302,9 @@ def restore(db: Database, file: str | os.PathLike, *, yes: bool = False,
         uri, env, _schema = _pg_target(db)
         _run([_pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--single-transaction",
               f"--dbname={uri}", str(file)], env, "pg_restore")
+    names = names_in(db.engine)
+    media = _copy_media(names, [sibling_dir(file)], media_dir(db) if names else Path())
+    plan.update(media_files=media["copied"], media_missing=media["missing"])
     plan["done"] = True
     return plan
 

@@ -16,6 +16,10 @@ project's rows (ids kept), written by the same migrations as every database: it 
 database under new ids. (A ``pg_dump`` cannot hold one project of a shared schema.) It holds
 the members' account rows, password hashes included, as a whole-database backup does: keep it
 as safe as one.
+
+The project's recordings go with it: the file ``OUT`` gets its media files in ``OUT-stem-media/``
+(the folder ``qualcode --db OUT`` uses), and bringing it back copies them into the target
+database's media folder (``qualcode.store.media_files``).
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ from sqlalchemy import DateTime, Table, insert, select
 from sqlalchemy.orm import Session
 
 from qualcode.store.db import Database, DatabaseError
+from qualcode.store.media_files import (copy_available, media_dir, media_dir_for_url, names_in_sqlite,
+                                        sibling_dir)
 from qualcode.store.models import Base
 
 #: Never copied: a login belongs to one database's browser sessions.
@@ -125,8 +131,28 @@ def copy_project(source: Session, project_id: int, target: Session, *, keep_ids:
         counts[table.name] = _copy_table(table, rows, target, maps, keep_ids=keep_ids,
                                          referenced=table.name in referenced,
                                          rename=name if table.name == "project" else None)
-    return {"project_id": project_id if keep_ids else maps["project"][project_id],
-            "rows": counts, "missing_accounts": missing}
+    out = {"project_id": project_id if keep_ids else maps["project"][project_id],
+           "rows": counts, "missing_accounts": missing}
+    if not keep_ids and counts.get("media"):
+        out["media"] = _bring_media(source, target, project_id)
+    return out
+
+
+def _bring_media(source: Session, target: Session, project_id: int) -> dict:
+    """Copy the recordings of a project read from a backup file into the target's folder.
+
+    The backup's files are beside it (``open_project_file`` links them beside a temporary
+    copy); the target's folder follows its URL (``QUALCODE_MEDIA_DIR`` for a server). A file
+    copied by a transaction that then fails is left as an unused file, never a broken row."""
+    from sqlalchemy import text
+
+    names = [r[0] for r in source.execute(text(
+        "SELECT m.stored_path FROM media m JOIN document d ON d.id = m.document_id "
+        "WHERE d.project_id = :p"), {"p": project_id})]
+    src_url = source.get_bind().url
+    sources = [sibling_dir(Path(src_url.database))] if src_url.database else []
+    return copy_available(names, sources, media_dir_for_url(target.get_bind().url.render_as_string(
+        hide_password=False)))
 
 
 def _parents_first(rows: list[dict], columns: list[str]) -> list[dict]:
@@ -259,12 +285,18 @@ def write_project_file(db: Database, project_id: int, out: Path, *, source: Sess
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
             conn.exec_driver_sql("PRAGMA journal_mode=DELETE")
         target.close()
+        names = names_in_sqlite(partial)  # the recordings, before the file gets its final name
+        media = copy_available(names, [media_dir(db)], sibling_dir(out)) if names else None
         os.replace(partial, out)
     finally:
         target.close()
         for leftover in (partial, Path(f"{partial}-wal"), Path(f"{partial}-shm")):
             leftover.unlink(missing_ok=True)
-    return {"output": str(out), "bytes": out.stat().st_size, "rows": report["rows"]}
+    result = {"output": str(out), "bytes": out.stat().st_size, "rows": report["rows"]}
+    if media is not None:
+        result.update(media_dir=str(sibling_dir(out)), media_files=media["copied"],
+                      media_missing=media["missing"])
+    return result
 
 
 def open_project_file(file: Path) -> Database:
@@ -304,6 +336,8 @@ def open_project_file(file: Path) -> Database:
         temporary = Path(tempfile.mkdtemp(prefix="qualcode-restore-"))
         copy = temporary / file.name
         shutil.copy(file, copy)
+        if sibling_dir(file).is_dir():  # the recordings stay where they are, seen from the copy
+            sibling_dir(copy).symlink_to(sibling_dir(file), target_is_directory=True)
         file = copy
     try:
         opened = Database(file)

@@ -98,16 +98,19 @@ def assign_lanes(codings: list[dict]) -> dict[int, int]:
 
 
 @lru_cache(maxsize=8)
-def _document(text: str, turns: tuple[tuple[int, int, str | None, float | None], ...],
-              sentences: tuple[tuple[int, int], ...] = ()) -> tuple[OffsetMap, dict[str, Any]]:
+def _document(text: str, turns: tuple[tuple[int, int, str | None, float | None, float | None], ...],
+              sentences: tuple[tuple[int, int], ...] = ()
+              ) -> tuple[OffsetMap, dict[str, Any], list[list[float | None]]]:
     offsets = OffsetMap(text)
     n = len(text)
     rows = []
-    for start, end, speaker, media in sorted(turns, key=lambda t: (t[0], t[1])):
+    times: list[list[float | None]] = []  # [media start, media end] per drawn turn (seconds)
+    for start, end, speaker, media, media_end in sorted(turns, key=lambda t: (t[0], t[1])):
         start, end = max(0, start), min(n, end)
         if start >= end or (rows and start < rows[-1][4]):  # empty, or overlaps the previous turn
             continue
         rows.append([offsets.to_utf16(start), offsets.to_utf16(end), speaker, clock(media), end])
+        times.append([media, media_end])
     if not turns and n:
         rows.append([0, offsets.utf16_length, None, None, n])  # no turns: the text is one block
     digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12)
@@ -117,7 +120,12 @@ def _document(text: str, turns: tuple[tuple[int, int, str | None, float | None],
         if 0 <= start < end <= n and (not sent or start >= offsets.to_code_point(sent[-1])):
             sent += [offsets.to_utf16(start), offsets.to_utf16(end)]
     payload = {"id": digest.hexdigest(), "text": text, "turns": [r[:4] for r in rows], "sentences": sent}
-    return offsets, payload
+    return offsets, payload, times
+
+
+def _turn_key(turns: list[dict]) -> tuple:
+    return tuple((int(t["start"]), int(t["end"]), t.get("speaker"), t.get("media_start_seconds"),
+                  t.get("media_end_seconds")) for t in turns)
 
 
 def document_payload(text: str, turns: list[dict], sentences: list[tuple[int, int]] | None = None
@@ -128,9 +136,9 @@ def document_payload(text: str, turns: list[dict], sentences: list[tuple[int, in
     Cached, so reruns with the same document cost nothing. ``sentences`` (code points, in
     order) become ``"sentences"``: a flat ``[start, end, ...]`` list in UTF-16 units, for the
     keyboard cursor; they do not change the document id."""
-    key = tuple((int(t["start"]), int(t["end"]), t.get("speaker"), t.get("media_start_seconds"))
-                for t in turns)
-    return _document(text, key, tuple((int(a), int(b)) for a, b in sentences or ()))
+    offsets, payload, _times = _document(text, _turn_key(turns),
+                                         tuple((int(a), int(b)) for a, b in sentences or ()))
+    return offsets, payload
 
 
 def codings_payload(offsets: OffsetMap, codings: list[dict]) -> dict[str, Any]:
@@ -267,7 +275,7 @@ def transcript_selector(*, key: str, text: str, turns: list[dict], codings: list
                         suggestions: list[dict] | None = None, stripes: bool = False,
                         stripe_coder: bool = False, sentences: list[tuple[int, int]] | None = None,
                         codes: list[tuple[str, str]] | None = None,
-                        buttons: dict[str, str] | None = None) -> dict | None:
+                        buttons: dict[str, str] | None = None, player: bool = False) -> dict | None:
     """Render the transcript and return the latest selection event or None.
 
     turns: [{"start": int, "end": int, "speaker": str|None, "media_start_seconds": float|None}]
@@ -286,6 +294,10 @@ def transcript_selector(*, key: str, text: str, turns: list[dict], codings: list
     buttons: {page element key: code path}: the page's buttons that apply a code (panel and
       number keys), so the browser draws the new highlight at once, marked pending, until the
       server's codings confirm it (or it is rolled back).
+    player: the page shows the document's recording (``st.audio``/``st.video``): each turn's
+      time becomes a button that seeks the player there and plays, and the turn whose
+      [media_start, media_end) holds the player's current time is marked (``qcs-playing``), all
+      in the browser (the component finds the page's player element; no server round trip).
     An Enter in the transcript returns {"apply": path, "start", "end", "text", "pending", "nonce"}.
     Returns {"start": int, "end": int, "text": str, "nonce": int} for a text selection
       (code points into `text`, whitespace trimmed, text == text[start:end] in Python), or
@@ -295,8 +307,10 @@ def transcript_selector(*, key: str, text: str, turns: list[dict], codings: list
     The latest event is returned on every rerun until a newer one arrives: compare its nonce
     with the last one you acted on.
     """
-    offsets, doc = document_payload(text, turns, sentences)
+    offsets, doc, times = _document(text, _turn_key(turns),
+                                    tuple((int(a), int(b)) for a, b in sentences or ()))
     data = {
+        "media": {"times": times} if player else None,
         "codes": [list(c) for c in codes or []],
         "buttons": buttons or {},
         "doc": doc if not _browser_has(key, doc["id"]) else {"id": doc["id"], "text": None},

@@ -38,6 +38,7 @@ from qualcode.ui.code_panel import (
     run,
     selection,
 )
+from qualcode.ui.media_player import show_player
 from qualcode.ui.retrieve import may_star, page_retrieve
 from qualcode.ui.span_component import pending_event, transcript_selector
 
@@ -155,6 +156,8 @@ def page_workspace(db: Database) -> None:
         if blind:
             st.caption("Independent (blind) coding: you see your own codings until you mark this "
                        "document done." if not done else "Marked done: all coders' codings are shown.")
+        has_times = any(t.get("media_start_seconds") is not None for t in doc["turns"])
+        player = show_player(db, document, coder, has_times=has_times)
         codings_shown = _show_filters(codings, rows)
         event = transcript_selector(
             key=f"ws_span_{document}",
@@ -169,6 +172,7 @@ def page_workspace(db: Database) -> None:
                       "colour": colours.get(c.code_path, safe_colour(c.colour)), "coder": c.coder, "memo": c.memo}
                      for c in codings_shown],
             focus=st.session_state.pop("ws_focus", None),
+            player=player and has_times,
             suggestions=[{"key": x.key, "start": x.start, "end": x.end, "code": x.code,
                           "colour": colours.get(x.code, safe_colour(x.colour)), "score": x.score}
                          for x in (found.items if found else [])],

@@ -69,9 +69,19 @@ function createState(parentElement) {
     sugCodes: [], sugById: new Map(), sugOrder: [], sugFocus: null, sugFocusPos: null,
     perTurn: [], stripes: false, stripeCoder: false, stripeLayer: null, stripeFrame: 0,
     live, ahead, sents: [], cursor: null, anchor: null, query: '', allCodes: [], buttons: {},
-    pending: new Map(), sendTimer: 0,
+    pending: new Map(), sendTimer: 0, media: null, playing: -1,
   };
-  root.addEventListener('keydown', (e) => cursorKey(st, e));
+  root.addEventListener('keydown', (e) => { if (!seekKey(st, e)) cursorKey(st, e); });
+  // Media events do not bubble, but they do pass the capture phase: one listener on the
+  // document follows whichever player Streamlit draws (and redraws) on the page.
+  const onTime = (e) => {
+    const el = e.target;
+    if (st.media && el && (el.matches('audio.stAudio') || el.matches('video.stVideo'))) {
+      markPlaying(st, el.currentTime);
+    }
+  };
+  document.addEventListener('timeupdate', onTime, true);
+  document.addEventListener('seeked', onTime, true);
   const onPanelClick = (e) => panelClick(st, e);
   document.addEventListener('click', onPanelClick, true);
   const onScroll = () => scheduleStripes(st);
@@ -90,6 +100,8 @@ function createState(parentElement) {
     else reportSelection(st, false);
   };
   const onClick = (e) => {
+    const time = e.target.closest && e.target.closest('.qcs-seek');
+    if (time) { seekTurn(st, Number(time.dataset.turn)); return; }
     const stripe = e.target.closest && e.target.closest('[data-stripe]');
     if (stripe) { chooseCoding(st, stripe.dataset.stripe); return; }
     if (clickSuggestion(st, e)) return;
@@ -118,6 +130,8 @@ function createState(parentElement) {
     document.removeEventListener('mousedown', onDocDown, true);
     window.removeEventListener('keydown', onKeyDown, true);
     document.removeEventListener('click', onPanelClick, true);
+    document.removeEventListener('timeupdate', onTime, true);
+    document.removeEventListener('seeked', onTime, true);
     wrap.remove();
   };
   return st;
@@ -142,6 +156,7 @@ function update(st, data) {
     if (st.docCache.size > 3) st.docCache.delete(st.docCache.keys().next().value);
   }
   if (doc && doc.id !== st.docId) buildDocument(st, doc);
+  setupMedia(st, data.media);  // before the stripes: it can change the turns' padding
   st.allCodes = data.codes || [];
   st.buttons = data.buttons || {};
   st.stripes = !!data.stripes;
@@ -208,6 +223,92 @@ function buildDocument(st, doc) {
   st.root.replaceChildren(frag);
   st.stripeLayer = null;
   st.segs = null;
+}
+
+// ---- the recording: a turn's time seeks the page's player; the playing turn is marked ----------
+
+function setupMedia(st, media) {
+  const times = media && Array.isArray(media.times) ? media.times : null;
+  const changed = (times ? JSON.stringify(times) : '') !== (st.media ? JSON.stringify(st.media) : '');
+  st.media = times;
+  if (!changed && st.mediaDoc === st.docId) return;
+  st.mediaDoc = st.docId;
+  st.root.classList.toggle('qcs-has-media', !!times);
+  st.textEls.forEach((body, i) => {
+    const label = body.parentElement.querySelector('.qcs-time');
+    if (!label) return;
+    const seekable = !!(times && times[i] && times[i][0] !== null && times[i][0] !== undefined);
+    label.classList.toggle('qcs-seek', seekable);
+    if (seekable) {
+      label.dataset.turn = String(i);
+      label.setAttribute('role', 'button');
+      label.tabIndex = 0;
+      label.title = 'Play the recording from here';
+    } else {
+      label.removeAttribute('role');
+      label.removeAttribute('tabindex');
+      label.removeAttribute('title');
+    }
+  });
+  const player = findPlayer();
+  markPlaying(st, times && player ? player.currentTime : null, true);
+}
+
+function findPlayer() {
+  return document.querySelector('audio.stAudio, video.stVideo');
+}
+
+function turnAt(st, t) {
+  // The turn whose [media start, media end) holds t; a turn without an end lasts until the next
+  // timed turn starts (the last one: to the end of the recording).
+  if (!st.media || t === null || t === undefined || Number.isNaN(t)) return -1;
+  let found = -1;
+  for (let i = 0; i < st.media.length; i++) {
+    const start = st.media[i] && st.media[i][0];
+    if (start === null || start === undefined) continue;
+    if (start > t) break;
+    let end = st.media[i][1];
+    if (end === null || end === undefined) {
+      end = Infinity;
+      for (let j = i + 1; j < st.media.length; j++) {
+        if (st.media[j] && st.media[j][0] !== null && st.media[j][0] !== undefined) { end = st.media[j][0]; break; }
+      }
+    }
+    if (t < end) found = i;
+  }
+  return found;
+}
+
+function markPlaying(st, t, redraw = false) {
+  // redraw: the turns or their times changed, so every old mark goes, whatever it was.
+  const i = turnAt(st, t);
+  if (i === st.playing && !redraw) return;
+  for (const old of st.root.querySelectorAll('.qcs-playing')) {
+    old.classList.remove('qcs-playing');
+    old.removeAttribute('aria-current');
+  }
+  st.playing = i;
+  const now = st.textEls[i];
+  if (now) { now.parentElement.classList.add('qcs-playing'); now.parentElement.setAttribute('aria-current', 'time'); }
+}
+
+function seekTurn(st, i) {
+  const player = findPlayer();
+  const start = st.media && st.media[i] ? st.media[i][0] : null;
+  if (!player || start === null || start === undefined) return;
+  player.currentTime = start;
+  markPlaying(st, start);
+  const playing = player.play();
+  if (playing && playing.catch) playing.catch(() => {});  // autoplay refused: the seek stands
+}
+
+function seekKey(st, e) {
+  const label = e.target.closest && e.target.closest('.qcs-seek');
+  if (!label || (e.key !== 'Enter' && e.key !== ' ')) return false;
+  e.preventDefault();
+  e.stopPropagation();
+  seekTurn(st, Number(label.dataset.turn));
+  return true;
 }
 
 function plainSeg(start, text) {
