@@ -5,6 +5,7 @@ fail it under CI=true (CI must prove the browser journeys)."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -103,11 +104,48 @@ def chromium_page(url: str | None = None, *, width: int = 1400, height: int = 10
 
 
 def settle(page, stale: bool = True) -> None:
-    """Wait until Streamlit has finished the rerun a click started: no running-status widget
-    and (unless ``stale`` is False) no faded element left over from the previous run. A click
-    during a rerun can be lost, and a locator can match the old run's copy of a text."""
+    """Wait until Streamlit has finished the rerun a click started: the app says its script is
+    not running (``data-test-script-state``, what Streamlit's own browser tests wait for), no
+    running-status widget, and (unless ``stale`` is False) no faded element left over from the
+    previous run. A click during a rerun can be lost, and a locator can match the old run's copy
+    of a text."""
     page.wait_for_timeout(300)
-    script = "!document.querySelector('[data-testid=\"stStatusWidget\"]')"
+    script = ("['notRunning', 'stopped'].includes(document.querySelector('[data-testid=\"stApp\"]')"
+              "?.dataset.testScriptState) && !document.querySelector('[data-testid=\"stStatusWidget\"]')")
     if stale:
         script += " && !document.querySelector('[data-stale=\"true\"]')"
     page.wait_for_function(script, timeout=60_000)
+
+
+def menu(page):
+    """The links of the app's page menu (sections of page links in the sidebar), in order."""
+    return page.locator(".st-key-menu a")
+
+
+def menu_link(page, name: str):
+    """The menu's link to page ``name`` (exactly that name: "Code" is also a section)."""
+    return menu(page).filter(has_text=re.compile(rf"^{re.escape(name)}$"))
+
+
+#: What the accessibility audits check: WCAG 2.1 A and AA rules; these impacts fail a test.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+AXE_BLOCKING = {"critical", "serious"}
+
+
+def axe_violations(page) -> list[str]:
+    """Critical and serious axe-core violations on the page, one readable line per element.
+
+    axe-core is npm's, as bundled in the axe-playwright-python wheel (requirements-dev.txt).
+    It checks contrast only inside the viewport: use a tall one to audit a whole page."""
+    try:
+        import axe_playwright_python
+    except ImportError:
+        reason = "axe-playwright-python is not installed (pip install -r requirements-dev.txt)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    page.evaluate((Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text(encoding="utf-8"))
+    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags},"
+                           " resultTypes: ['violations']})", AXE_TAGS)
+    return [f"{v['id']} ({v['impact']}): {node['html'][:140]} — {(node.get('failureSummary') or '')[:200]}"
+            for v in result["violations"] if v["impact"] in AXE_BLOCKING for node in v["nodes"]]

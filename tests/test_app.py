@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from app_support import open_page
 from streamlit.testing.v1 import AppTest
 
 from qualcode.ui import codebook_html, transcript_html
@@ -21,7 +22,7 @@ def app(sample_db, monkeypatch):
 
 
 def _goto(at, page):
-    at.radio(key="page").set_value(page).run()
+    open_page(at, page)
     assert not at.exception
     return at
 

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from app_support import open_page, page_names
 from sqlalchemy import func, select
 
 from qualcode import guards
@@ -313,7 +314,7 @@ def test_coder_names_reach_the_analysis_captions_escaped(sample_db, monkeypatch)
     monkeypatch.setenv("QUALCODE_DB", str(sample_db.path))
     at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=60).run()
     for page in ("Frequencies", "Co-occurrence", "Matrices", "Excerpts"):
-        at.radio(key="page").set_value(page).run()
+        open_page(at, page)
         assert not at.exception
         captions = [c.value for c in at.caption if c.value.startswith("Coding set:")]
         assert captions, page
@@ -379,10 +380,10 @@ def test_hostile_names_are_shown_literally_on_every_page(sample_db, monkeypatch)
     at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=90).run()
     assert not at.exception
     raw = ("![x](", "[l](", "**b**")
-    pages = list(at.radio(key="page").options)
+    pages = page_names(at)
     assert set(pages) <= set(PAGES) and len(pages) >= 10
     for page in pages:
-        at.radio(key="page").set_value(page).run()
+        open_page(at, page)
         assert not at.exception, page
         shown = [e.value for kind in ("markdown", "caption", "info", "success", "warning", "error",
                                                        "header", "subheader", "title", "toast")

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
-from browser_support import chromium_page, streamlit_server
+from browser_support import chromium_page, menu_link, streamlit_server
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "test-artifacts" / "browser"
@@ -27,7 +27,7 @@ def page(tmp_path):
 
 
 def _go(page, name):
-    page.locator("[data-testid='stSidebar'] label").filter(has_text=name).click()
+    menu_link(page, name).click()
     page.get_by_role("heading", name=name if name != "Import" else "Import transcripts").wait_for()
 
 

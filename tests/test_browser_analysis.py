@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 
 import pytest
-from browser_support import chromium_page, settle, streamlit_server
+from browser_support import chromium_page, menu_link, settle, streamlit_server
 
 from qualcode.analysis.synthetic import code_random_sentences
 from qualcode.project.sample import load_sample
@@ -47,7 +47,7 @@ def _start(page):
 
 
 def _go(page, name):
-    page.locator("[data-testid='stSidebar']").get_by_text(name, exact=True).first.click()
+    menu_link(page, name).click()
     page.get_by_role("heading", name=name).wait_for()
 
 

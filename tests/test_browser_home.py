@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from browser_support import chromium_page, settle, streamlit_server
+from browser_support import chromium_page, menu, menu_link, settle, streamlit_server
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "test-artifacts" / "home"
@@ -40,7 +40,7 @@ def test_home_shows_the_path_and_its_buttons_open_the_pages(page):
     expect(main.get_by_text("46 codes")).to_be_visible()
     expect(main.get_by_text("ana: 12 of 12 documents · 326 codings")).to_be_visible()
     expect(main.get_by_text("chen: 4 of 12 documents · 111 codings")).to_be_visible()
-    expect(page.get_by_test_id("stSidebar").locator("[role='radiogroup'] label").first).to_have_text("Home")
+    expect(menu(page).first).to_have_text("Home")
     settle(page)
     page.screenshot(path=SHOTS / "1-home-no-coder.png", full_page=True)
 
@@ -69,8 +69,7 @@ def test_home_shows_the_path_and_its_buttons_open_the_pages(page):
     page.screenshot(path=SHOTS / "3-agreement-from-home.png")
 
     # back to Home; a step's button opens its page
-    page.get_by_test_id("stSidebar").locator("[role='radiogroup'] label").filter(
-        has_text=re.compile(r"^Home$")).click()
+    menu_link(page, "Home").click()
     _heading(page, "Home").wait_for()
     main.get_by_role("button", name="Open Codebook").click()
     _heading(page, "Codebook").wait_for()

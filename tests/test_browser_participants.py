@@ -15,7 +15,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from browser_support import chromium_page, streamlit_server
+from browser_support import chromium_page, menu_link, streamlit_server
 from test_attribute_groups import STAKEHOLDERS
 
 from qualcode.project import attribute_groups as ag
@@ -51,7 +51,7 @@ def test_build_the_stakeholder_grouping_in_the_browser(app):
 
     page, path = app
     page.get_by_role("heading", name="Home").wait_for(timeout=120_000)
-    page.locator("[data-testid='stSidebar'] label").filter(has_text="Participants").click()
+    menu_link(page, "Participants").click()
     page.get_by_role("heading", name="Participants").wait_for()
     expect(page.get_by_role("heading", name="Group values into a new attribute")).to_be_visible()
     page.get_by_label("Name of the new attribute").fill("stakeholder group")
@@ -86,7 +86,7 @@ def test_build_the_stakeholder_grouping_in_the_browser(app):
     # the rest of the journey: the theme × group table on the grouping just built, as DOCX
     from docx import Document
 
-    page.locator("[data-testid='stSidebar'] label").filter(has_text="Themes").first.click()
+    menu_link(page, "Themes").click()
     page.get_by_role("heading", name="Themes").wait_for()
     page.get_by_test_id("stSelectbox").filter(has_text="Columns: participants grouped by").click()
     page.get_by_role("option", name="stakeholder group").click()

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import pytest
-from browser_support import chromium_page, settle, streamlit_server
+from browser_support import chromium_page, menu, settle, streamlit_server
 from sqlalchemy import select
 from test_browser_span import _LOCATE, _char_box
 from test_ui_roles import ROLE_PAGES
@@ -101,7 +101,7 @@ def server(tmp_path_factory):
 
 
 def _pages(page):
-    return page.get_by_test_id("stSidebar").locator("[role='radiogroup'] label")
+    return menu(page)
 
 
 def _visit(page, name: str, heading: str | None = None) -> None:
@@ -192,6 +192,7 @@ def test_create_a_second_project_import_code_switch_back_and_find_the_first_unto
         page.locator("[data-testid='stFileUploaderDropzoneInput']").first.set_input_files(files=[
             {"name": "main_p21.txt", "mimeType": "text/plain", "buffer": UPLOAD.encode()}])
         expect(page.get_by_text("main_p21.txt")).to_be_visible()
+        settle(page)  # the upload's rerun: a click during it can be lost
         page.get_by_role("button", name="Import", exact=True).click()
         expect(page.get_by_text("1 imported, 0 skipped, 0 failed")).to_be_visible(timeout=60_000)
         page.screenshot(path=SHOTS / "4-imported.png")

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from browser_support import chromium_page, settle, streamlit_server
+from browser_support import chromium_page, menu, settle, streamlit_server
 from sqlalchemy import select
 from test_ui_roles import ACCOUNTS, DOCS, QUOTES, ROLE_PAGES, build_roles_project
 
@@ -50,7 +50,7 @@ def browser_page(server):
 
 
 def _radio_labels(page):
-    return page.get_by_test_id("stSidebar").locator("[role='radiogroup'] label")
+    return menu(page)
 
 
 def _log_in(page, name: str, password: str | None = None) -> None:

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_ARGS, require_browser, settle, streamlit_server
+from browser_support import CHROMIUM, CHROMIUM_ARGS, menu, menu_link, require_browser, settle, streamlit_server
 from sqlalchemy import select
 from test_ui_roles import ACCOUNTS, build_roles_project
 
@@ -75,12 +75,12 @@ def _expect_signed_in(page, name: str) -> None:
 
 
 def _expect_login_form(page, *, ended: bool) -> None:
-    """The login form and no sidebar; "Your session has ended" shown only when ``ended``."""
+    """The login form and no page menu; "Your session has ended" shown only when ``ended``."""
     from playwright.sync_api import expect
 
     expect(page.get_by_role("button", name="Log in")).to_be_visible(timeout=60_000)
     settle(page)
-    assert page.get_by_test_id("stSidebar").count() == 0
+    assert menu(page).count() == 0 and page.get_by_text("Signed in as").count() == 0
     assert (page.get_by_text("Your session has ended; log in again.").count() == 1) == ended
 
 
@@ -122,8 +122,7 @@ def test_a_reload_a_new_tab_and_a_bookmark_keep_the_session_until_logout(server)
         assert hashlib.sha256(old_token.encode()).hexdigest() in _stored_hashes(db_path)
 
         # A reload keeps the session and the page the URL names (a bookmark works the same way).
-        page.get_by_test_id("stSidebar").locator("[role='radiogroup'] label").filter(
-            has_text="Codebook").first.click()
+        menu_link(page, "Codebook").click()
         page.get_by_test_id("stMainBlockContainer").get_by_role(
             "heading", name="Codebook", exact=True).wait_for()
         settle(page)
@@ -152,8 +151,7 @@ def test_a_reload_a_new_tab_and_a_bookmark_keep_the_session_until_logout(server)
         page.screenshot(path=str(SHOTS / "3_logged_out.png"), full_page=True)
 
         # The other tab is signed out at its next click.
-        tab.get_by_test_id("stSidebar").locator("[role='radiogroup'] label").filter(
-            has_text="Documents").first.click()
+        menu_link(tab, "Documents").click()
         _expect_login_form(tab, ended=True)
         tab.screenshot(path=str(SHOTS / "4_other_tab_after_logout.png"), full_page=True)
         tab.close()
@@ -257,8 +255,7 @@ def test_a_tab_whose_session_ended_leaves_a_newer_login_alone(server):
         new_token = _session_cookie(context)["value"]
         assert new_token != old_token
 
-        tab.get_by_test_id("stSidebar").locator("[role='radiogroup'] label").filter(
-            has_text="Documents").first.click()
+        menu_link(tab, "Documents").click()
         _expect_login_form(tab, ended=True)
         tab.wait_for_timeout(1000)
         assert _session_cookie(context)["value"] == new_token

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from app_support import current_page, open_page, page_names
 from click.testing import CliRunner
 from streamlit.testing.v1 import AppTest
 
@@ -164,12 +165,11 @@ def app_db(tmp_path, monkeypatch) -> Path:
 
 
 def _pages(at: AppTest) -> list[str] | None:
-    radios = [r for r in at.radio if r.key == "page"]
-    return list(radios[0].options) if radios else None
+    return page_names(at)
 
 
 def _documents_text(at: AppTest) -> str:
-    at.radio(key="page").set_value("Retrieve").run()
+    open_page(at, "Retrieve")
     assert not at.exception
     return " ".join(h.proto.body for h in at.get("html"))
 
@@ -183,7 +183,7 @@ def test_the_app_asks_for_a_project_opens_one_from_the_url_and_switches(app_db):
     at.selectbox(key="project_pick").set_value("Beta").run()
     assert not at.exception and at.query_params["project"] == "Beta"
     assert "Projects" in _pages(at) and "Code" in _pages(at)
-    at.radio(key="page").set_value("Interchange").run()
+    open_page(at, "Interchange")
     at.button(key="build_qdpx").click().run()
     assert "qdpx_bytes" in at.session_state
     at.selectbox(key="project_pick").set_value("Alpha").run()
@@ -198,7 +198,7 @@ def test_the_app_asks_for_a_project_opens_one_from_the_url_and_switches(app_db):
     again.query_params["page"] = "Documents"
     again.run()
     assert not again.exception and again.session_state["project"] == "Beta"
-    assert again.radio(key="page").value == "Documents"
+    assert current_page(again) == "Documents"
 
 
 def test_the_projects_page_creates_a_project_with_a_copied_codebook_and_opens_it(app_db):
@@ -268,7 +268,7 @@ def test_roles_follow_the_project_in_the_app(app_db):
     assert at.session_state["role"] == "viewer"
     assert not {"Code", "Import", "Members"} & set(_pages(at))
     assert not [e for e in at.sidebar.expander if e.label == "Project settings"]
-    at.radio(key="page").set_value("Projects").run()
+    open_page(at, "Projects")
     assert not at.exception
     assert not [e for e in at.expander if e.label.startswith("Manage this project")]
     assert [e for e in at.expander if e.label == "Create a project"]  # she owns Alpha

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from app_support import open_page
 from streamlit.testing.v1 import AppTest
 from test_agreement_units import FIN, STIPEND, VISA, build_project
 
@@ -30,7 +31,7 @@ def _agreement_page(path, monkeypatch):
     monkeypatch.setenv("QUALCODE_DB", str(path))
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
-    at.radio(key="page").set_value("Agreement").run()
+    open_page(at, "Agreement")
     assert not at.exception
     return at
 

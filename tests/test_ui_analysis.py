@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from app_support import current_page, open_page
 from streamlit.testing.v1 import AppTest
 
 from qualcode.analysis.synthetic import code_random_sentences
@@ -27,7 +28,7 @@ def coded_sample(sample_db, monkeypatch):
 def _goto(page):
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
-    at.radio(key="page").set_value(page).run()
+    open_page(at, page)
     assert not at.exception
     return at
 
@@ -75,7 +76,7 @@ def test_the_note_points_to_the_agreement_page(coded_sample):
     at = _goto("Matrices")
     at.button(key="an_to_agreement").click().run()
     assert not at.exception
-    assert at.radio(key="page").value == "Agreement"
+    assert current_page(at) == "Agreement"
 
 
 def test_the_project_is_read_once_per_change_and_files_only_when_asked(coded_sample, monkeypatch):

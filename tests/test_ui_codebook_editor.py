@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from app_support import open_page
 from streamlit.testing.v1 import AppTest
 
 from qualcode.coding.codebook_edit import code_usage
@@ -19,7 +20,7 @@ COSTS = "Barriers/Financial/Costs borne by trainees"
 def at(sample_db, monkeypatch):
     monkeypatch.setenv("QUALCODE_DB", str(sample_db.path))
     app = AppTest.from_file(APP, default_timeout=90).run()
-    app.radio(key="page").set_value("Codebook").run()
+    open_page(app, "Codebook")
     assert not app.exception
     app.db = sample_db
     return app

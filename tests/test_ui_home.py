@@ -7,6 +7,7 @@ import csv
 from pathlib import Path
 
 import pytest
+from app_support import current_page, open_page, page_names
 from streamlit.testing.v1 import AppTest
 from test_ui_roles import _log_in, roles_db, roles_db_file  # noqa: F401 (fixtures)
 
@@ -40,7 +41,7 @@ def sample_app(sample_db, monkeypatch):
 def test_a_fresh_session_opens_on_home_first_in_the_sidebar(sample_app):
     at = sample_app.run()
     assert not at.exception
-    assert at.radio(key="page").value == "Home" and at.radio(key="page").options[0] == "Home"
+    assert current_page(at) == "Home" and page_names(at)[0] == "Home"
     assert [h.value for h in at.header] == ["Home"]
 
 
@@ -57,7 +58,7 @@ def test_an_empty_project_says_what_to_do_first_and_the_button_opens_it(tmp_path
     assert "No codes yet" in _text(at) and "`qualcode codebook import FILE`" in _text(at)
     assert "3. Coding" not in _text(at)  # the rest of the path starts with documents
     at.button(key="home_next").click().run()
-    assert not at.exception and at.radio(key="page").value == "Import"
+    assert not at.exception and current_page(at) == "Import"
     assert [h.value for h in at.header] == ["Import transcripts"]
 
 
@@ -71,7 +72,7 @@ def test_a_project_without_a_codebook_says_how_to_add_one(tmp_path, monkeypatch)
     at = AppTest.from_file(APP, default_timeout=90).run()
     assert "**Codebook** page" in _next(at) and "1 documents, 0 participants" in _text(at)
     at.button(key="home_next").click().run()
-    assert at.radio(key="page").value == "Codebook"
+    assert current_page(at) == "Codebook"
 
 
 def test_the_sample_projects_counts_match_its_files(sample_app):
@@ -98,11 +99,11 @@ def test_the_owner_coding_as_ana_is_sent_to_agreement_and_the_button_goes_there(
     at.selectbox(key="coder_pick").set_value("ana").run()
     assert "Compare coders on the **Agreement** page" in _next(at)
     at.button(key="home_next").click().run()
-    assert not at.exception and at.radio(key="page").value == "Agreement"
+    assert not at.exception and current_page(at) == "Agreement"
     assert at.query_params["page"] == ["Agreement"] or at.query_params["page"] == "Agreement"
-    at.radio(key="page").set_value("Home").run()
+    open_page(at, "Home")
     at.button(key="home_step7_Themes").click().run()
-    assert at.radio(key="page").value == "Themes"
+    assert current_page(at) == "Themes"
 
 
 def test_a_new_coders_name_comes_back_from_the_url_before_they_coded_anything(sample_app):
@@ -123,7 +124,7 @@ def test_a_new_coders_name_comes_back_from_the_url_before_they_coded_anything(sa
 def test_the_next_action_depends_on_the_role(roles_db, account, expected):  # noqa: F811
     at = AppTest.from_file(APP, default_timeout=90).run()
     _log_in(at, account)
-    assert at.radio(key="page").value == "Home"
+    assert current_page(at) == "Home"
     assert expected in _next(at)
 
 

@@ -7,6 +7,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from app_support import open_page
 from conftest import shared_fixture
 from streamlit.testing.v1 import AppTest
 
@@ -20,7 +21,7 @@ def app_page(sample_db, monkeypatch):
     monkeypatch.setenv("QUALCODE_DB", str(sample_db.path))
     at = AppTest.from_file(APP, default_timeout=120).run()
     assert not at.exception
-    at.radio(key="page").set_value("Interchange").run()
+    open_page(at, "Interchange")
     assert not at.exception
     return at
 
@@ -61,7 +62,7 @@ def test_a_hostile_file_shows_the_refusal(app_page, tmp_path):
 
 # -- the journey in a real browser (a first run on the sample project, as tests/test_browser.py) ---
 
-from browser_support import ROOT, chromium_page, streamlit_server  # noqa: E402
+from browser_support import ROOT, chromium_page, menu_link, streamlit_server  # noqa: E402
 
 SHOTS = ROOT / "test-artifacts" / "browser"
 
@@ -80,7 +81,7 @@ def test_browser_upload_a_qdpx_see_the_report_and_download_an_export(browser_pag
 
     pg = browser_page
     pg.get_by_role("heading", name="Home").wait_for(timeout=180_000)
-    pg.locator("[data-testid='stSidebar'] label").filter(has_text="Interchange").click()
+    menu_link(pg, "Interchange").click()
     pg.get_by_role("heading", name="Interchange").wait_for()
     sample = shared_fixture("refi/samples/qc132_qualitative-coding_demo.qdpx")
     pg.locator("[data-testid='stFileUploaderDropzoneInput']").first.set_input_files(files=[

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from app_support import open_page, page_names
 from streamlit.testing.v1 import AppTest
 from test_attribute_groups import STAKEHOLDERS
 
@@ -19,7 +20,7 @@ APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 
 def _open(at: AppTest) -> AppTest:
-    at.radio(key="page").set_value("Participants").run()
+    open_page(at, "Participants")
     assert not at.exception
     return at
 
@@ -131,7 +132,7 @@ def test_a_viewer_sees_the_table_and_groupings_but_no_form(sample_db, monkeypatc
     at.text_input(key="login_name").set_value("vera")
     at.text_input(key="login_password").set_value("vera-password")
     next(b for b in at.button if b.label == "Log in").click().run()
-    assert "Participants" in at.radio(key="page").options
+    assert "Participants" in page_names(at)
     at = _open(at)
     assert len(at.dataframe[0].value) == 12
     assert at.dataframe[1].value["participants"].tolist() == [5, 4, 3]

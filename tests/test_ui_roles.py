@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from app_support import current_page, open_page, page_names
 from sqlalchemy import update
 from streamlit.testing.v1 import AppTest
 
@@ -34,9 +35,11 @@ CODINGS = (
     (DOCS[1], "Barriers/Institutional/Administrative burden", "ben", "leaf blower outside"),
 )
 QUOTES = {coder: [phrase for *_, who, phrase in CODINGS if who == coder] for coder in ("ana", "ben")}
-ALL_PAGES = ["Home", "Documents", "Code", "Retrieve", "Transcript", "Codebook", "Import", "Participants",
-             "Frequencies", "Co-occurrence", "Matrices", "Query", "Excerpts", "Themes", "Agreement",
-             "Interchange", "Members", "Projects"]
+ALL_PAGES = ["Home", "Documents", "Import", "Participants", "Projects",  # the menu's sections:
+             "Code", "Retrieve", "Transcript", "Codebook",  # Project, Code, Compare, Analyse, Share
+             "Agreement",
+             "Frequencies", "Co-occurrence", "Matrices", "Query", "Excerpts", "Themes",
+             "Interchange", "Members"]
 #: The pages each role finds in the sidebar, in the sidebar's order.
 ROLE_PAGES = {
     "owner": ALL_PAGES,
@@ -121,8 +124,7 @@ def _log_in(at: AppTest, name: str, password: str | None = None) -> AppTest:
 
 
 def _sidebar_pages(at: AppTest) -> list[str] | None:
-    radios = [r for r in at.radio if r.key == "page"]
-    return list(radios[0].options) if radios else None
+    return page_names(at)
 
 
 def _signed_in_as(at: AppTest) -> str:
@@ -231,9 +233,9 @@ def test_every_page_of_each_role_renders_without_an_exception(at, name):
     role = ACCOUNTS[name][2]
     _log_in(at, name)
     for page in ROLE_PAGES[role]:
-        at.radio(key="page").set_value(page).run()
+        open_page(at, page)
         assert not at.exception, (name, page, at.exception)
-        assert at.radio(key="page").value == page
+        assert current_page(at) == page
         assert not [e.value for e in at.error], (name, page)  # no AccessDenied or other refusal
         assert _sidebar_pages(at) == ROLE_PAGES[role]
 
@@ -244,18 +246,18 @@ def _retrieved(at: AppTest) -> str:
 
 def test_blind_coding_hides_the_other_coders_codings_from_a_coder(at):
     _log_in(at, "ana")
-    at.radio(key="page").set_value("Retrieve").run()
+    open_page(at, "Retrieve")
     assert not at.exception
     excerpts = _retrieved(at)
     assert all(q in excerpts for q in QUOTES["ana"])
     assert not any(q in excerpts for q in QUOTES["ben"])
-    at.radio(key="page").set_value("Excerpts").run()
+    open_page(at, "Excerpts")
     assert not at.exception
     table = at.dataframe[0].value
     cells = " ".join(table.astype(str).values.ravel())
     assert set(table["coders"]) == {"ana"} and len(table) == len(QUOTES["ana"])
     assert all(q in cells for q in QUOTES["ana"]) and not any(q in cells for q in QUOTES["ben"])
-    at.radio(key="page").set_value("Agreement").run()
+    open_page(at, "Agreement")
     assert any("Blind coding is on" in i.value for i in at.info)
 
 
@@ -278,7 +280,7 @@ def test_a_coder_gets_the_codebook_editor_only_when_the_owner_allows_it(at, role
     from qualcode.team.settings import set_codebook_editing
 
     _log_in(at, "ana")
-    at.radio(key="page").set_value("Codebook").run()
+    open_page(at, "Codebook")
     assert not at.exception
     assert not [e for e in at.expander if e.label == "Edit the codebook"]
     assert "cb_add_name" not in [t.key for t in at.text_input]
@@ -306,7 +308,7 @@ def test_a_viewer_never_gets_the_codebook_editor(at, roles_db):
     set_codebook_editing(db, True, actor="admin")
     db.close()
     _log_in(at, "vera")
-    at.radio(key="page").set_value("Codebook").run()
+    open_page(at, "Codebook")
     assert not at.exception
     assert not [e for e in at.expander if e.label == "Edit the codebook"]
 
@@ -344,7 +346,7 @@ def test_an_account_removed_from_the_project_sees_why_and_can_log_out(at, roles_
 
 def test_with_accounts_every_role_can_prepare_the_codebook_file(at):
     _log_in(at, "ana")
-    at.radio(key="page").set_value("Interchange").run()
+    open_page(at, "Interchange")
     at.button(key="build_qdc").click().run()
     assert not at.exception
     assert not [e.value for e in at.error]
@@ -353,12 +355,12 @@ def test_with_accounts_every_role_can_prepare_the_codebook_file(at):
 
 def test_logging_out_forgets_what_the_previous_user_prepared(at):
     _log_in(at, "ana")
-    at.radio(key="page").set_value("Interchange").run()
+    open_page(at, "Interchange")
     at.button(key="build_qdpx").click().run()
     assert not at.exception and "qdpx_bytes" in at.session_state
     at.button(key="logout").click().run()
     _log_in(at, "ben")
-    at.radio(key="page").set_value("Interchange").run()
+    open_page(at, "Interchange")
     assert not at.exception
     assert "qdpx_bytes" not in at.session_state  # ana's export, with ana's codings
     assert not [b for b in at.get("download_button") if "project.qdpx" in str(b.proto.label)]
@@ -366,7 +368,7 @@ def test_logging_out_forgets_what_the_previous_user_prepared(at):
 
 def test_under_blind_coding_the_documents_page_counts_only_the_coders_own_codings(at):
     _log_in(at, "ana")
-    at.radio(key="page").set_value("Documents").run()
+    open_page(at, "Documents")
     counts = dict(zip(at.dataframe[0].value["document"], at.dataframe[0].value["codings"]))
     own = {d: sum(1 for doc, _, who, _ in CODINGS if doc == d and who == "ana") for d in DOCS}
     assert counts == own

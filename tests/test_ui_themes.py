@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from app_support import open_page
 from streamlit.testing.v1 import AppTest
 from test_analysis_themes import TEXT, build_project
 
@@ -28,7 +29,7 @@ def hand(tmp_path, monkeypatch):
 def _themes_page() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=90).run()
     assert not at.exception
-    at.radio(key="page").set_value("Themes").run()
+    open_page(at, "Themes")
     assert not at.exception, at.exception
     return at
 

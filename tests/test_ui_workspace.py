@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from app_support import current_page, open_page
 from streamlit.testing.v1 import AppTest
 
 from qualcode.coding import editing
@@ -30,7 +31,7 @@ def at(sample_db, monkeypatch):
     app = AppTest.from_file(APP, default_timeout=60).run()
     app.selectbox(key="coder_pick").set_value("New coder…").run()
     app.text_input(key="coder_new").set_value("dana").run()
-    app.radio(key="page").set_value("Code").run()
+    open_page(app, "Code")
     assert not app.exception
     app.selectbox(key="ws_document").set_value(DOC).run()
     assert not app.exception
@@ -99,7 +100,7 @@ def test_clicking_a_coding_opens_it_for_recode_and_memo(at):
 
 
 def test_retrieval_lists_excerpts_in_context_and_links_back(at):
-    at.radio(key="page").set_value("Retrieve").run()
+    open_page(at, "Retrieve")
     at.selectbox(key="rt_code").set_value("Barriers/Regulatory and licensing").run()
     assert not at.exception
     bodies = [h.proto.body for h in at.get("html")]
@@ -107,7 +108,7 @@ def test_retrieval_lists_excerpts_in_context_and_links_back(at):
     count = _shown(at)[2]
     assert count > 10
     next(b for b in at.button if b.key and b.key.startswith("rt_open_")).click().run()
-    assert not at.exception and at.radio(key="page").value == "Code"
+    assert not at.exception and current_page(at) == "Code"
 
 
 def _shown(at) -> tuple[int, int, int]:
@@ -129,7 +130,7 @@ def _excerpt_ids(at) -> list[int]:
 def test_retrieve_shows_50_excerpts_a_page_with_a_page_selector_and_count(at):
     from qualcode.coding.key_quotes import key_quotes
 
-    at.radio(key="page").set_value("Retrieve").run()
+    open_page(at, "Retrieve")
     at.selectbox(key="rt_code").set_value("Barriers").run()
     assert not at.exception
     every = [q.coding_id for q in key_quotes(Database(at_db()), viewer="dana", code="Barriers",
@@ -152,7 +153,7 @@ def test_starring_in_retrieve_filters_key_quotes_and_undoes_on_the_code_page(at)
     from qualcode.coding.key_quotes import key_quotes
 
     db = Database(at_db())
-    at.radio(key="page").set_value("Retrieve").run()
+    open_page(at, "Retrieve")
     at.selectbox(key="rt_code").set_value("Barriers/Regulatory and licensing").run()
     first, second = _excerpt_ids(at)[:2]
     star = at.button(key=f"rt_star_{first}")
@@ -170,7 +171,7 @@ def test_starring_in_retrieve_filters_key_quotes_and_undoes_on_the_code_page(at)
     assert any("No key quotes here yet" in i.value for i in at.info)
     at.toggle(key="rt_key_only").set_value(False).run()
     at.button(key=f"rt_star_{second}").click().run()
-    at.radio(key="page").set_value("Code").run()
+    open_page(at, "Code")
     assert undo.peek(db, "dana")["undo"].startswith("star ")
     at.button(key="ws_undo").click().run()
     assert not at.exception and key_quotes(db, viewer="dana") == []
@@ -192,7 +193,7 @@ def test_a_signed_in_coder_may_star_only_their_own_excerpts_in_retrieve(sample_d
     at.text_input(key="login_name").set_value("dana")
     at.text_input(key="login_password").set_value(PW)
     next(b for b in at.button if b.label == "Log in").click().run()
-    at.radio(key="page").set_value("Retrieve").run()
+    open_page(at, "Retrieve")
     at.selectbox(key="rt_code").set_value("Barriers/Regulatory and licensing").run()
     assert not at.exception
     stars = {b.key: b for b in at.button if b.key and b.key.startswith("rt_star_")}
@@ -244,11 +245,11 @@ def test_blind_coding_keeps_other_coders_out_of_analysis_and_agreement(at):
     from qualcode.team import settings
 
     settings.set_blind(Database(at_db()), True, actor="test")
-    at.radio(key="page").set_value("Excerpts").run()
+    open_page(at, "Excerpts")
     assert not at.exception
     assert any("only dana's codings" in c.value for c in at.sidebar.caption) or any(
         "no codings yet" in i.value for i in at.info)
-    at.radio(key="page").set_value("Agreement").run()
+    open_page(at, "Agreement")
     assert not at.exception and any("Blind coding is on" in i.value for i in at.info)
 
 

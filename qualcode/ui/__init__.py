@@ -408,11 +408,72 @@ def _pages_for(role: str) -> dict:
     return {name: page for name, page in PAGES.items() if name not in hidden}
 
 
-def main() -> None:
-    """Entry point used by ``app.py``."""
+#: The sidebar's sections, in order, and the pages of each (a page missing here goes to Project).
+SECTIONS = {
+    "Project": ["Home", "Documents", "Import", "Participants", "Projects"],
+    "Code": ["Code", "Retrieve", "Transcript", "Codebook"],
+    "Compare": ["Agreement"],
+    "Analyse": ["Frequencies", "Co-occurrence", "Matrices", "Query", "Excerpts", "Themes"],
+    "Share": ["Interchange", "Members"],
+}
+
+
+#: The sidebar's own widgets, drawn on every page: their values must survive a page switch.
+_SIDEBAR_KEYS = ("coder_pick", "coder_new", "project_pick")
+
+
+def _navigation(pages: dict, db: Database):
+    """Streamlit's sectioned page menu over this person's pages, kept in step with
+    ``st.session_state["page"]``: a click in the menu sets it, and code that sets it (Home's
+    buttons, "open in Code", a bookmarked ``?page=``) switches the menu's page."""
     from qualcode.team.access import AccessDenied
 
+    def runner(name: str):
+        def run() -> None:
+            try:
+                pages[name](db)
+            except AccessDenied as exc:  # the library refused: say why instead of a traceback
+                st.error(md_text(exc))
+        run.__name__ = "page_" + "".join(c if c.isalnum() else "_" for c in name.lower())
+        return run
+
+    landing = LANDING if LANDING in pages else next(iter(pages))
+    placed = {name for names in SECTIONS.values() for name in names}
+    sections = {section: [n for n in names if n in pages] for section, names in SECTIONS.items()}
+    sections["Project"] += [n for n in pages if n not in placed]
+    entries = {name: st.Page(runner(name), title=name, url_path=name.lower().replace(" ", "-"),
+                             default=name == landing)
+               for names in sections.values() for name in names}
+    # Streamlit draws no menu (its sidebar menu puts <div>s inside a <ul>, which screen readers
+    # and axe-core reject); _menu draws the same sections with page links, below the title.
+    nav = st.navigation({section: [entries[n] for n in names] for section, names in sections.items() if names},
+                        position="hidden")
+    wanted, last = st.session_state.get("page"), st.session_state.get("_nav_page")
+    if last is not None and nav.title != last:
+        wanted = nav.title  # the reader chose a page in the menu
+    elif wanted in entries and wanted != nav.title:
+        st.session_state["_nav_page"] = wanted
+        for key in _SIDEBAR_KEYS:  # a page switch forgets widget values; these are the person's
+            if key in st.session_state:
+                st.session_state[key] = st.session_state[key]
+        st.switch_page(entries[wanted])  # ends this run; the next one runs the wanted page
+    st.session_state["page"] = st.session_state["_nav_page"] = nav.title
+    return nav, {section: [entries[n] for n in names] for section, names in sections.items() if names}
+
+
+def _menu(sections: dict) -> None:
+    """The page menu: each section's name, then a link per page (the open one marked)."""
+    with st.container(key="menu", gap=None):
+        for section, links in sections.items():
+            st.markdown(f"**{section}**")
+            for link in links:
+                st.page_link(link, label=link.title)
+
+
+def main() -> None:
+    """Entry point used by ``app.py``."""
     st.set_page_config(page_title="qualcode", page_icon="🗂️", layout="wide")
+    st.session_state.pop(home.PAGES_KEY, None)  # set again below once someone may see pages
     base = _database(resolve_url())  # one per process: the engine and its pool
     _load_sample_if_new(base)
     _daily_backup(base)
@@ -422,12 +483,13 @@ def main() -> None:
     db = projects.choose(base, lambda message: _refuse(base, message))  # the rerun's view, or None
     pages = _pages_for(current_role()) if db is not None else {projects.PAGE: projects.page_projects}
     if st.session_state.get("page") not in pages:
-        st.session_state["page"] = LANDING if LANDING in pages else next(iter(pages))
+        st.session_state["page"] = None  # the menu's page (Home, or the one in the address)
     st.session_state[home.PAGES_KEY] = list(pages)  # Home offers buttons only to these
+    nav, sections = _navigation(pages, db if db is not None else base)
     with st.sidebar:
         st.title("qualcode")
         projects.sidebar_picker()
-        page = st.radio("Page", list(pages), key="page", label_visibility="collapsed")
+        _menu(sections)
         if st.session_state.get("account"):
             _account_box(base)
         elif db is not None:
@@ -436,10 +498,7 @@ def main() -> None:
             _project_settings(db)
         st.caption(f"Database: {md_text(base.display_name)}")
     _save_to_url()
-    try:
-        pages[page](db if db is not None else base)
-    except AccessDenied as exc:  # the library refused: say why instead of a traceback
-        st.error(md_text(exc))
+    nav.run()
 
 
 #: URL parameter → session key it restores, so a reload or a shared link reopens the same place.
@@ -514,3 +573,5 @@ PAGES = {**home.PAGES, "Documents": page_documents, **workspace.PAGES,
          **{k: v for k, v in PAGES.items() if k != "Documents"}}
 for _family in (participants, analysis, themes, agreement, interchange, members, projects):
     PAGES.update(_family.PAGES)
+_IN_MENU = [name for names in SECTIONS.values() for name in names if name in PAGES]
+PAGES = {name: PAGES[name] for name in [*_IN_MENU, *(n for n in PAGES if n not in _IN_MENU)]}  # menu order
