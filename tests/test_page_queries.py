@@ -16,6 +16,7 @@ import contextlib
 from pathlib import Path
 
 import pytest
+from app_support import current_page, open_page
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
@@ -122,9 +123,9 @@ def _measure(path: Path, page: str, monkeypatch) -> tuple[int, int]:
     at.selectbox(key="coder_pick").set_value("ana").run()  # as someone who codes
     assert not at.exception, at.exception
     with _counting() as first:
-        at.radio(key="page").set_value(page).run()
+        open_page(at, page)
     assert not at.exception, at.exception
-    assert at.radio(key="page").value == page
+    assert current_page(at) == page
     if page == "Documents":  # the page shows every document, not a part of them
         assert len(at.dataframe[0].value) == int(path.stem.removeprefix("docs"))
     with _counting() as rerun:
