@@ -115,8 +115,12 @@ def _filters(db: Database) -> ProjectData | None:
         st.info("Blind coding is on: choose your coder name in the sidebar to analyse your own codings.")
         return None
     changed = last_change(db)
+    # Read as the coder only where it can change what is seen (blind coding) or who may read
+    # (accounts); in single-user mode everybody sees everything, and one cached copy serves
+    # every coder name instead of one copy of the whole project per name.
+    viewer = me if blind or st.session_state.get("account") else None
     try:
-        base = _load(db, me, changed)
+        base = _load(db, viewer, changed)
     except AnalysisError as exc:
         st.error(md_text(exc))
         return None
@@ -146,7 +150,7 @@ def _filters(db: Database) -> ProjectData | None:
         if default and not docs and not attributes:
             data = base  # the same read: never load twice in one rerun
         else:
-            data = _load(db, me, changed, spec, tuple(docs),
+            data = _load(db, viewer, changed, spec, tuple(docs),
                          tuple((k, tuple(v)) for k, v in sorted(attributes.items())))
     except AnalysisError as exc:
         st.error(md_text(exc))
