@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
-from browser_support import chromium_page, menu_link, streamlit_server
+from browser_support import chromium_page, menu_link, settle, streamlit_server
 from test_agreement_units import VISA, build_project
 
 from qualcode.project.codings import list_codings
@@ -44,6 +44,7 @@ def test_open_a_disagreement_and_adjudicate_it_into_the_consensus_coder(page, pr
     from playwright.sync_api import expect
 
     page.get_by_role("heading", name="Home").wait_for(timeout=120_000)
+    settle(page)  # a click while the first run is still going can be lost
     menu_link(page, "Agreement").click()
     page.get_by_role("heading", name="Agreement").wait_for()
 
@@ -98,6 +99,7 @@ def three_coders_page(tmp_path):
     with streamlit_server("app.py", tmp_path / "streamlit.log", QUALCODE_DB=str(path)) as url, \
             chromium_page(url, height=1600) as pg:
         pg.get_by_role("heading", name="Home").wait_for(timeout=120_000)
+        settle(pg)
         menu_link(pg, "Agreement").click()
         pg.get_by_role("heading", name="Agreement").wait_for()
         yield pg

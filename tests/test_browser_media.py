@@ -125,11 +125,14 @@ def test_attach_a_recording_seek_from_a_turn_and_follow_the_playing_turn(app):
     sure = page.get_by_text("Remove it (the transcript and codings stay)")
     if not sure.is_visible():  # the attach box stays open across the attach when it was open
         page.get_by_text("Recording", exact=True).click()
+    expect(sure).to_be_visible()
+    settle(page, stale=False)  # a click during a rerun can be lost
     remove = page.get_by_role("button", name="Remove recording")
     expect(remove).to_be_disabled()
     sure.click()
+    expect(page.get_by_role("checkbox", name="Remove it (the transcript and codings stay)")).to_be_checked()
     settle(page, stale=False)
-    expect(remove).to_be_enabled()
+    expect(remove).to_be_enabled(timeout=30_000)
     page.screenshot(path=SHOTS / "4-remove.png")
     remove.click()
     expect(page.get_by_text("Removed the recording p04.wav")).to_be_visible()

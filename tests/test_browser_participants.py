@@ -15,7 +15,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from browser_support import chromium_page, menu_link, streamlit_server
+from browser_support import chromium_page, menu_link, settle, streamlit_server
 from test_attribute_groups import STAKEHOLDERS
 
 from qualcode.project import attribute_groups as ag
@@ -51,6 +51,7 @@ def test_build_the_stakeholder_grouping_in_the_browser(app):
 
     page, path = app
     page.get_by_role("heading", name="Home").wait_for(timeout=120_000)
+    settle(page)
     menu_link(page, "Participants").click()
     page.get_by_role("heading", name="Participants").wait_for()
     expect(page.get_by_role("heading", name="Group values into a new attribute")).to_be_visible()

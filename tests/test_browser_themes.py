@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from browser_support import chromium_page, menu_link, streamlit_server
+from browser_support import chromium_page, menu_link, settle, streamlit_server
 from sqlalchemy import select
 
 from qualcode.analysis.data import load
@@ -66,6 +66,7 @@ def test_stakeholder_table_docx_and_chart_labels(project, tmp_path):
     with streamlit_server("app.py", tmp_path / "streamlit.log", QUALCODE_DB=str(path)) as url, \
             chromium_page(url, accept_downloads=True, width=1500, height=1100) as page:
         page.get_by_role("heading", name="Home").wait_for(timeout=120_000)
+        settle(page)
         menu_link(page, "Themes").click()
         page.get_by_role("heading", name="Themes").wait_for()
         page.get_by_test_id("stSelectbox").filter(has_text="Columns: participants grouped by").click()
