@@ -6,6 +6,8 @@ menu when it changes, so tests set and read that, as the app's own buttons do.""
 
 from __future__ import annotations
 
+import re
+
 
 def open_page(at, name: str):
     """Open page ``name`` (as a click in the menu would) and run the app; returns ``at``."""
@@ -22,3 +24,8 @@ def page_names(at) -> list[str] | None:
     """The pages this person's menu offers, in order (None when there is no menu: the login
     form)."""
     return list(at.session_state["_pages"]) if "_pages" in at.session_state else None
+
+
+def html_bodies(at) -> list[str]:
+    """The bodies of the page's ``st.html`` elements, without the app's page-wide stylesheet."""
+    return [h.proto.body for h in at.get("html") if not re.fullmatch(r"<style>[^<]*</style>", h.proto.body)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from app_support import open_page
+from app_support import html_bodies, open_page
 from streamlit.testing.v1 import AppTest
 
 from qualcode.ui import codebook_html, transcript_html
@@ -38,18 +38,18 @@ def test_transcript_page_shows_turns_with_speakers_and_timestamps(app):
     at = _goto(app, "Transcript")
     at.selectbox(key="document").set_value("p04_gme_administrator_community").run()
     assert not at.exception
-    [page_html] = [h.proto.body for h in at.get("html")]
+    [page_html] = html_bodies(at)
     assert "Marisol Vega" in page_html and 'class="qc-time">00:00:0' in page_html
 
 
 def test_codebook_page_shows_the_tree_and_searches_it(app):
     at = _goto(app, "Codebook")
-    [tree] = [h.proto.body for h in at.get("html")]
+    [tree] = html_bodies(at)
     for name in ("Barriers", "Enablers", "Recommendations", "Program services", "Liability and malpractice"):
         assert f'<span class="qc-name">{name}</span>' in tree
     assert tree.count("<details") >= 40 and tree.count("<dt>Use when</dt>") == tree.count("<details")
     at.text_input(key="code_search").set_value("visa").run()
-    [found] = [h.proto.body for h in at.get("html")]
+    [found] = html_bodies(at)
     for expected in ("Visa delays and denials", "Institutional visa expertise", "No fitting visa category"):
         assert f'<span class="qc-name">{expected}</span>' in found
     assert "English and technical language courses" not in found

@@ -46,7 +46,7 @@ def test_open_a_disagreement_and_adjudicate_it_into_the_consensus_coder(page, pr
     page.get_by_role("heading", name="Home").wait_for(timeout=120_000)
     settle(page)  # a click while the first run is still going can be lost
     menu_link(page, "Agreement").click()
-    page.get_by_role("heading", name="Agreement").wait_for()
+    page.get_by_role("heading", name="Agreement", exact=True).wait_for()
 
     # The table per code, with the thresholds and the unit stated
     expect(page.get_by_text("ana and ben: 7 of 10 sentence units comparable (rated by both), in 1 "
@@ -101,7 +101,7 @@ def three_coders_page(tmp_path):
         pg.get_by_role("heading", name="Home").wait_for(timeout=120_000)
         settle(pg)
         menu_link(pg, "Agreement").click()
-        pg.get_by_role("heading", name="Agreement").wait_for()
+        pg.get_by_role("heading", name="Agreement", exact=True).wait_for()
         yield pg
 
 

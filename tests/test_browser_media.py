@@ -123,10 +123,11 @@ def test_attach_a_recording_seek_from_a_turn_and_follow_the_playing_turn(app):
 
     # An owner removes the recording (after ticking the confirmation); the times are plain again
     sure = page.get_by_text("Remove it (the transcript and codings stay)")
+    settle(page, stale=False)  # a click during a rerun can be lost
     if not sure.is_visible():  # the attach box stays open across the attach when it was open
         page.get_by_text("Recording", exact=True).click()
+        settle(page, stale=False)
     expect(sure).to_be_visible()
-    settle(page, stale=False)  # a click during a rerun can be lost
     remove = page.get_by_role("button", name="Remove recording")
     expect(remove).to_be_disabled()
     sure.click()

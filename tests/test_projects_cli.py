@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from app_support import current_page, open_page, page_names
+from app_support import current_page, html_bodies, open_page, page_names
 from click.testing import CliRunner
 from streamlit.testing.v1 import AppTest
 
@@ -171,7 +171,7 @@ def _pages(at: AppTest) -> list[str] | None:
 def _documents_text(at: AppTest) -> str:
     open_page(at, "Retrieve")
     assert not at.exception
-    return " ".join(h.proto.body for h in at.get("html"))
+    return " ".join(html_bodies(at))
 
 
 def test_the_app_asks_for_a_project_opens_one_from_the_url_and_switches(app_db):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from app_support import open_page
+from app_support import html_bodies, open_page
 from streamlit.testing.v1 import AppTest
 from test_agreement_units import FIN, STIPEND, VISA, build_project
 
@@ -108,7 +108,7 @@ def test_a_disagreement_is_shown_side_by_side_and_adjudicated_into_consensus(pro
     at = _agreement_page(project_file, monkeypatch)
     at.selectbox(key="agr_code").set_value(VISA).run()
     assert not at.exception
-    [passage_html] = [h.proto.body for h in at.get("html")]
+    [passage_html] = html_bodies(at)
     assert "<th>ana</th><th>ben</th><th>consensus</th>" in passage_html
     assert "<mark>It took months.</mark> The fee" in passage_html
     assert "<mark>It took months. The fee</mark>" in passage_html
@@ -121,7 +121,7 @@ def test_a_disagreement_is_shown_side_by_side_and_adjudicated_into_consensus(pro
     assert (record.document, record.code, record.quote) == ("int01", VISA, "It took months. The fee")
     assert [r.quote for r in list_codings(db, coder="ben", code=VISA)] == ["It took months. The fee"]
     db.close()
-    [passage_html] = [h.proto.body for h in at.get("html")]
+    [passage_html] = html_bodies(at)
     assert '<td class="qc-consensus"><span class="qc-ctx">P01: </span><mark>It took months. The fee' \
         in passage_html
     at.button(key="agr_accept_ben").click().run()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from app_support import current_page, open_page
+from app_support import current_page, html_bodies, open_page
 from streamlit.testing.v1 import AppTest
 
 from qualcode.coding import editing
@@ -103,7 +103,7 @@ def test_retrieval_lists_excerpts_in_context_and_links_back(at):
     open_page(at, "Retrieve")
     at.selectbox(key="rt_code").set_value("Barriers/Regulatory and licensing").run()
     assert not at.exception
-    bodies = [h.proto.body for h in at.get("html")]
+    bodies = html_bodies(at)
     assert any("Observership-only limits" in b for b in bodies)
     count = _shown(at)[2]
     assert count > 10
