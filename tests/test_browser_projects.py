@@ -175,9 +175,17 @@ def test_create_a_second_project_import_code_switch_back_and_find_the_first_unto
         form.get_by_label("Name").fill("Main study")
         form.get_by_label("Description (optional)").fill("the main round of interviews")
         form.get_by_test_id("stSelectbox").scroll_into_view_if_needed()
-        form.get_by_test_id("stSelectbox").click()
-        page.keyboard.type("Pilot")
-        page.keyboard.press("Enter")
+        settle(page)
+        pilot = page.get_by_role("option").filter(has_text="Pilot").first
+        for _ in range(3):  # the list sometimes does not open on the first click (layout settling)
+            form.get_by_test_id("stSelectbox").click()
+            page.keyboard.type("Pilot")
+            try:
+                pilot.wait_for(timeout=5_000)
+                break
+            except Exception:
+                page.keyboard.press("Escape")
+        pilot.click()  # typed text alone is no choice
         expect(form.get_by_role("combobox")).to_have_value("Pilot")
         page.screenshot(path=SHOTS / "2-create.png", full_page=True)
         form.get_by_role("button", name="Create project").click()
@@ -203,10 +211,12 @@ def test_create_a_second_project_import_code_switch_back_and_find_the_first_unto
         _drag(page, PHRASE)
         start = UPLOAD.index(PHRASE)
         expect(page.get_by_text(f"Selected ({start}–{start + len(PHRASE)})")).to_be_visible()
+        settle(page)  # the selection's rerun redraws the box: typing during it can be lost
         apply_box = page.locator(".st-key-ws_apply [data-testid='stMultiSelect']")  # not "Codes shown"
         apply_box.click()
         page.get_by_role("option").first.wait_for()  # the options are there before typing
         page.keyboard.type("Scholarships and stipends")
+        page.get_by_role("option").filter(has_text="Scholarships and stipends").first.wait_for()
         page.keyboard.press("Enter")
         page.keyboard.press("Escape")
         expect(apply_box.get_by_text("Scholarships and stipends")).to_be_visible(timeout=30_000)
