@@ -310,7 +310,7 @@ def _bench_project(path: Path, words: int, codings: int) -> str:
 
 
 def measure_instant(browser, words: int, codings: int, actions: int, tmp: Path) -> dict:
-    from tests.browser_support import streamlit_server
+    from tests.browser_support import open_code_as_new_coder, streamlit_server
 
     db_path = tmp / "instant.db"
     t0 = time.perf_counter()
@@ -320,12 +320,7 @@ def measure_instant(browser, words: int, codings: int, actions: int, tmp: Path) 
     with streamlit_server("app.py", tmp / "instant.log", QUALCODE_DB=str(db_path)) as url:
         page = browser.new_page(viewport={"width": 1500, "height": 1000})
         page.set_default_timeout(60_000)
-        page.goto(f"{url}/?page=Code&doc={name}")
-        sidebar = page.get_by_test_id("stSidebar")
-        sidebar.get_by_test_id("stSelectbox").click()
-        page.get_by_role("option", name="New coder…").click()
-        sidebar.get_by_label("Your coder name").fill("dana")
-        sidebar.get_by_label("Your coder name").press("Enter")
+        open_code_as_new_coder(page, url, name)
         _ready(page, True)
         page.wait_for_timeout(1500)
         keys = page.evaluate("[...document.querySelectorAll('[class*=\"st-key-ws_code_\"]')]"

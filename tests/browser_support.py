@@ -149,3 +149,15 @@ def axe_violations(page) -> list[str]:
                            " resultTypes: ['violations']})", AXE_TAGS)
     return [f"{v['id']} ({v['impact']}): {node['html'][:140]} — {(node.get('failureSummary') or '')[:200]}"
             for v in result["violations"] if v["impact"] in AXE_BLOCKING for node in v["nodes"]]
+
+
+def open_code_as_new_coder(page, url: str, document: str, name: str = "dana") -> None:
+    """Open the Code page on ``document`` and become a new coder ``name`` through the sidebar,
+    as a researcher does the first time; returns when the transcript component is ready."""
+    page.goto(f"{url}/?page=Code&doc={document}")
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_test_id("stSelectbox").click()
+    page.get_by_role("option", name="New coder…").click()
+    sidebar.get_by_label("Your coder name").fill(name)
+    sidebar.get_by_label("Your coder name").press("Enter")
+    page.locator("[data-testid='qcs-root'][data-ready]").wait_for()

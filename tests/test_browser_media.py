@@ -17,7 +17,7 @@ import wave
 from pathlib import Path
 
 import pytest
-from browser_support import chromium_page, settle, streamlit_server
+from browser_support import chromium_page, open_code_as_new_coder, settle, streamlit_server
 
 from qualcode.project.documents import show_document
 from qualcode.project.media import list_media
@@ -65,13 +65,7 @@ def test_attach_a_recording_seek_from_a_turn_and_follow_the_playing_turn(app):
     third = turns[2]  # the interviewer, 00:00:11.507 → 00:00:18.735 (two cues merged)
     assert (third["media_start_seconds"], third["media_end_seconds"]) == (11.507, 18.735)
 
-    page.goto(f"{url}/?page=Code&doc={DOC}")
-    sidebar = page.get_by_test_id("stSidebar")
-    sidebar.get_by_test_id("stSelectbox").click()
-    page.get_by_role("option", name="New coder…").click()
-    sidebar.get_by_label("Your coder name").fill("dana")
-    sidebar.get_by_label("Your coder name").press("Enter")
-    page.locator("[data-testid='qcs-root'][data-ready]").wait_for()
+    open_code_as_new_coder(page, url, DOC)
     assert page.locator(".qcs-seek").count() == 0  # no recording yet: times are plain labels
 
     # Attach a 40-second WAV with the page's uploader (owners; single-user mode is owner)

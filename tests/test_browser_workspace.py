@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from browser_support import axe_violations, chromium_page, settle, streamlit_server
+from browser_support import axe_violations, chromium_page, open_code_as_new_coder, settle, streamlit_server
 from test_browser_span import _LOCATE, _char_box
 
 from qualcode.coding import editing
@@ -98,13 +98,7 @@ def test_code_a_passage_reload_recode_undo_blind_and_script_as_text(app):
     start = text.index(PHRASE)
 
     # A new coder opens the workspace on the sample interview (the URL keeps page and document)
-    page.goto(f"{url}/?page=Code&doc={DOC}")
-    sidebar = page.get_by_test_id("stSidebar")
-    sidebar.get_by_test_id("stSelectbox").click()
-    page.get_by_role("option", name="New coder…").click()
-    sidebar.get_by_label("Your coder name").fill("dana")
-    sidebar.get_by_label("Your coder name").press("Enter")
-    page.locator("[data-testid='qcs-root'][data-ready]").wait_for()
+    open_code_as_new_coder(page, url, DOC)
     page.locator(".qcs-h").first.wait_for()
     assert {"ana", "ben"} <= _drawn_coders(page, db)
     page.screenshot(path=SHOTS / "1-workspace.png")
@@ -157,8 +151,8 @@ def test_code_a_passage_reload_recode_undo_blind_and_script_as_text(app):
     page.screenshot(path=SHOTS / "3-recode-undo.png")
 
     # Blind mode: other coders' codings disappear until dana marks the document done
-    sidebar.get_by_text("Project settings").click()
-    sidebar.get_by_text("Independent (blind) coding").click()
+    page.get_by_test_id("stSidebar").get_by_text("Project settings").click()
+    page.get_by_test_id("stSidebar").get_by_text("Independent (blind) coding").click()
     expect(page.get_by_role("button", name="Mark done")).to_be_visible()
     assert _wait_for_coders(page, db, lambda c: c == {"dana"}) == {"dana"}
     page.screenshot(path=SHOTS / "4-blind.png")
@@ -219,13 +213,7 @@ def test_star_an_excerpt_in_retrieve_reload_and_it_is_still_starred(app):
 
 
 def _open_as_dana(page, url):
-    page.goto(f"{url}/?page=Code&doc={DOC}")
-    sidebar = page.get_by_test_id("stSidebar")
-    sidebar.get_by_test_id("stSelectbox").click()
-    page.get_by_role("option", name="New coder…").click()
-    sidebar.get_by_label("Your coder name").fill("dana")
-    sidebar.get_by_label("Your coder name").press("Enter")
-    page.locator("[data-testid='qcs-root'][data-ready]").wait_for()
+    open_code_as_new_coder(page, url, DOC)
     page.locator(".qcs-h").first.wait_for()
 
 
