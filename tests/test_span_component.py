@@ -263,3 +263,19 @@ def test_an_apply_event_from_the_keyboard_comes_back_with_its_code_and_range():
     got = selection_result(event, text, offsets, doc["id"])
     assert got == {"start": 6, "end": 9, "text": "two", "nonce": 5, "apply": "A/b", "pending": 5}
     assert selection_result({**event, "code": 3}, text, offsets, doc["id"]) is None
+
+
+def test_a_dragged_handle_comes_back_in_code_points_with_the_extent_it_started_from():
+    offsets = OffsetMap(TEXT)
+    u = offsets.to_utf16
+    # the end moved from after "Hola" to after the emoji (two UTF-16 units), spaces trimmed
+    got = _event(kind="resize", id=1, start=u(3), end=u(10), was=[u(3), u(7)])
+    assert got == {"resize": 1, "start": 3, "end": 9, "was": (3, 7), "nonce": 5}
+    assert TEXT[3:9] == "Hola 😅"
+    assert _event(kind="resize", id=1, start=17, end=19, was=[0, 3]) is None  # only whitespace
+    assert _event(kind="resize", id="1", start=3, end=9, was=[3, 7]) is None
+    assert _event(kind="resize", id=True, start=3, end=9, was=[3, 7]) is None
+    assert _event(kind="resize", id=1, start=3, end=9) is None  # where it started is required
+    event = simulated_event(TEXT, TURNS, resize=1, start=3, end=9, was=(3, 7), nonce=5)["event"]
+    offsets, doc = document_payload(TEXT, TURNS)
+    assert selection_result(event, TEXT, offsets, doc["id"]) == got

@@ -26,7 +26,9 @@ import streamlit as st
 from qualcode.guards import safe_colour
 
 _STATIC = Path(__file__).resolve().parent / "static"
-_JS = (_STATIC / "span_component.js").read_text(encoding="utf-8")
+# One ES module from two files: the selector, then the resize handles (plain functions it calls).
+_JS = "\n".join((_STATIC / name).read_text(encoding="utf-8")
+                for name in ("span_component.js", "span_resize.js"))
 _CSS = (_STATIC / "span_component.css").read_text(encoding="utf-8")
 
 # isolate_styles=False: selections inside a shadow root only work in Chromium, so the component
@@ -187,7 +189,9 @@ def selection_result(event: Any, text: str, offsets: OffsetMap, doc_id: str) -> 
     A selection ``{"kind": "select", "start", "end"}`` in UTF-16 units becomes code points with
     surrounding whitespace trimmed and the Python slice as its text; a click becomes
     ``{"clicked_coding": id}``; a key on a suggestion ``{"suggestion": key, "action": "accept" |
-    "reject"}``. Events about another document, whitespace-only selections and anything
+    "reject"}``; a dragged handle ``{"resize": id, "start", "end", "was": (start, end)}`` (code
+    points; ``was`` is the extent the browser showed, so a coding changed meanwhile is not
+    resized blindly). Events about another document, whitespace-only selections and anything
     malformed give None.
     """
     if not isinstance(event, dict) or event.get("doc") != doc_id:
@@ -199,6 +203,8 @@ def selection_result(event: Any, text: str, offsets: OffsetMap, doc_id: str) -> 
         return {"clicked_coding": event["id"], "nonce": nonce}
     if event.get("kind") in ("accept", "reject") and isinstance(event.get("key"), str):
         return {"suggestion": event["key"], "action": event["kind"], "nonce": nonce}
+    if event.get("kind") == "resize":
+        return _resize_result(event, text, offsets, nonce)
     if event.get("kind") not in ("select", "apply"):
         return None
     if event.get("kind") == "apply" and not isinstance(event.get("code"), str):
@@ -221,11 +227,32 @@ def selection_result(event: Any, text: str, offsets: OffsetMap, doc_id: str) -> 
     return found
 
 
+def _resize_result(event: dict, text: str, offsets: OffsetMap, nonce: int) -> dict | None:
+    try:
+        cid = event["id"]
+        start, end = (offsets.to_code_point(int(event[k])) for k in ("start", "end"))
+        was = tuple(offsets.to_code_point(int(x)) for x in event["was"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not isinstance(cid, int) or isinstance(cid, bool) or len(was) != 2:
+        return None
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if start >= end:
+        return None
+    return {"resize": cid, "start": start, "end": end, "was": was, "nonce": nonce}
+
+
 def simulated_event(text: str, turns: list[dict], *, start: int | None = None, end: int | None = None,
                     clicked_coding: int | None = None, suggestion: str | None = None,
-                    action: str = "accept", apply: str | None = None, nonce: int = 1) -> dict:
+                    action: str = "accept", apply: str | None = None,
+                    resize: int | None = None, was: tuple[int, int] | None = None,
+                    nonce: int = 1) -> dict:
     """The component state a browser would send for a selection (code points ``start``/``end``),
-    a click on a coding, or a key on a suggestion (``suggestion`` key, ``action``): for AppTest,
+    a click on a coding, a key on a suggestion (``suggestion`` key, ``action``), or a dragged
+    handle (coding ``resize`` to ``start``/``end``, shown as ``was``): for AppTest,
     which cannot run the JavaScript, as ``at.session_state[key] = simulated_event(...)`` before
     ``at.run()``."""
     offsets, doc = document_payload(text, turns)
@@ -233,6 +260,9 @@ def simulated_event(text: str, turns: list[dict], *, start: int | None = None, e
         event = {"kind": action, "key": suggestion}
     elif clicked_coding is not None:
         event = {"kind": "click", "id": int(clicked_coding)}
+    elif resize is not None:
+        event = {"kind": "resize", "id": int(resize), "start": offsets.to_utf16(start),
+                 "end": offsets.to_utf16(end), "was": [offsets.to_utf16(x) for x in was]}
     else:
         event = {"kind": "select", "start": offsets.to_utf16(start), "end": offsets.to_utf16(end)}
         if apply is not None:
@@ -275,7 +305,8 @@ def transcript_selector(*, key: str, text: str, turns: list[dict], codings: list
                         suggestions: list[dict] | None = None, stripes: bool = False,
                         stripe_coder: bool = False, sentences: list[tuple[int, int]] | None = None,
                         codes: list[tuple[str, str]] | None = None,
-                        buttons: dict[str, str] | None = None, player: bool = False) -> dict | None:
+                        buttons: dict[str, str] | None = None, player: bool = False,
+                        me: str | None = None, ack: int | None = None) -> dict | None:
     """Render the transcript and return the latest selection event or None.
 
     turns: [{"start": int, "end": int, "speaker": str|None, "media_start_seconds": float|None}]
@@ -298,6 +329,11 @@ def transcript_selector(*, key: str, text: str, turns: list[dict], codings: list
       time becomes a button that seeks the player there and plays, and the turn whose
       [media_start, media_end) holds the player's current time is marked (``qcs-playing``), all
       in the browser (the component finds the page's player element; no server round trip).
+    me: the coder whose codings may be resized: their selected coding gets a handle on each
+      end (drag, snapped to words, Alt for characters; or ←/→ and Enter), and the drop returns
+      {"resize": id, "start", "end", "was": (start, end), "nonce"}.
+    ack: the nonce of the last event the page acted on, so the browser knows a resize was
+      answered (stored or refused) and shows the stored extent again.
     An Enter in the transcript returns {"apply": path, "start", "end", "text", "pending", "nonce"}.
     Returns {"start": int, "end": int, "text": str, "nonce": int} for a text selection
       (code points into `text`, whitespace trimmed, text == text[start:end] in Python), or
@@ -320,6 +356,8 @@ def transcript_selector(*, key: str, text: str, turns: list[dict], codings: list
         "stripes": bool(stripes),
         "stripe_coder": bool(stripe_coder),
         "focus": None if focus is None else offsets.to_utf16(int(focus)),
+        "me": me,
+        "ack": ack if isinstance(ack, int) else None,
     }
     result = _COMPONENT(key=key, data=data, default={"event": None}, on_event_change=_ignore)
     return selection_result(result.get("event"), text, offsets, doc["id"])

@@ -147,7 +147,7 @@ def page_workspace(db: Database) -> None:
     blind = is_blind(db)
     done = visibility.is_done(db, document, coder)
     found = _suggestions(db, document, coder, doc, blind) if st.session_state.get("ws_suggest") else None
-    _keyboard_apply(db, document, coder, doc)
+    _browser_edits(db, document, coder, doc)
     codings = editing.codings_for_document(db, document, viewer=coder)
     rows = code_rows(db)
     colours = {r.path: r.colour for r in rows}
@@ -168,6 +168,8 @@ def page_workspace(db: Database) -> None:
             sentences=sentence_bounds(db, document, viewer=coder),
             codes=[(r.path, r.colour) for r in rows],
             buttons=button_codes(rows),
+            me=coder,
+            ack=st.session_state.get("ws_nonce"),
             codings=[{"id": c.id, "start": c.start, "end": c.end, "code": c.code_path,
                       "colour": colours.get(c.code_path, safe_colour(c.colour)), "coder": c.coder, "memo": c.memo}
                      for c in codings_shown],
@@ -194,14 +196,43 @@ def page_workspace(db: Database) -> None:
                 st.dataframe(table, hide_index=True, width="stretch")
 
 
-def _keyboard_apply(db: Database, document: str, coder: str, doc: dict) -> None:
-    """A code applied from the transcript (type-ahead + Enter), acted on before the codings are
-    read, so the highlight the browser drew as pending is confirmed in this run."""
+def _browser_edits(db: Database, document: str, coder: str, doc: dict) -> None:
+    """Edits made in the transcript itself, acted on before the codings are read so this run
+    draws their result: a code applied by type-ahead + Enter (the highlight the browser drew
+    as pending is confirmed) and a coding resized by dragging a handle."""
     event = pending_event(f"ws_span_{document}", doc["text"], doc["turns"])
-    if event and "apply" in event and event["nonce"] != st.session_state.get("ws_nonce"):
+    if not event or event["nonce"] == st.session_state.get("ws_nonce"):
+        return
+    if "apply" in event:
         st.session_state["ws_nonce"] = event["nonce"]
         st.session_state["ws_selection"] = {k: event[k] for k in ("start", "end", "text", "nonce")}
         apply_one(db, document, coder, event["apply"])
+    elif "resize" in event:
+        st.session_state["ws_nonce"] = event["nonce"]
+        _dragged(db, coder, event)
+
+
+def _dragged(db: Database, coder: str, event: dict) -> None:
+    """Store a resize made with the handles, unless the coding changed since the browser drew
+    it (another tab, an undo): then nothing changes and the coder is told why."""
+    cid = event["resize"]
+    st.session_state["ws_clicked"] = cid
+    try:
+        c = editing.get_coding(db, cid, viewer=coder)
+    except LookupError:
+        _report("That coding is gone (removed or undone); nothing was resized.", error=True)
+        return
+    if (c.start, c.end) != tuple(event["was"]):
+        _report(f"That coding changed to {c.start}–{c.end} meanwhile; nothing was resized. "
+                "Drag its handles again.", error=True)
+        return
+    view = _run(editing.resize, db, cid, event["start"], event["end"], actor=coder,
+                expected_version=c.version)
+    if view is not None:
+        for k in (f"ws_start_{cid}", f"ws_end_{cid}"):  # the exact-offset fields follow
+            st.session_state.pop(k, None)
+        _report(f"Coding resized to {view.start}–{view.end}: “{_clip(view.quote, 120)}” "
+                "(Undo takes it back).")
 
 
 def _show_filters(codings: list, rows) -> list:

@@ -69,7 +69,8 @@ function createState(parentElement) {
     sugCodes: [], sugById: new Map(), sugOrder: [], sugFocus: null, sugFocusPos: null,
     perTurn: [], stripes: false, stripeCoder: false, stripeLayer: null, stripeFrame: 0,
     live, ahead, sents: [], cursor: null, anchor: null, query: '', allCodes: [], buttons: {},
-    pending: new Map(), sendTimer: 0, media: null, playing: -1,
+    pending: new Map(), sendTimer: 0, media: null, playing: -1, me: null, handleLayer: null,
+    resize: null,
   };
   root.addEventListener('keydown', (e) => { if (!seekKey(st, e)) cursorKey(st, e); });
   // Media events do not bubble, but they do pass the capture phase: one listener on the
@@ -84,7 +85,10 @@ function createState(parentElement) {
   document.addEventListener('seeked', onTime, true);
   const onPanelClick = (e) => panelClick(st, e);
   document.addEventListener('click', onPanelClick, true);
-  const onScroll = () => scheduleStripes(st);
+  const onScroll = () => {
+    scheduleStripes(st);
+    if (st.resize) requestAnimationFrame(() => placeHandles(st));  // turns laid out late
+  };
   root.addEventListener('scroll', onScroll, { passive: true });
   // A mouseup counts when the gesture began or ended in the transcript, so clicking a button
   // elsewhere on the page while a passage is still selected does not resend the selection.
@@ -161,12 +165,15 @@ function update(st, data) {
   st.buttons = data.buttons || {};
   st.stripes = !!data.stripes;
   st.stripeCoder = !!data.stripe_coder;
+  st.me = data.me || null;  // whose codings get resize handles
   st.root.classList.toggle('qcs-with-stripes', st.stripes);
   applyCodings(st, data.codings || { codes: [], coders: [], items: [] },
                data.suggestions || { codes: [], items: [] });
   applyFocus(st, data.focus);
   settlePending(st, data.codings || { codes: [], items: [] });
   drawStripes(st);
+  settleResize(st, data.ack);
+  drawHandles(st);
   markCursor(st);
   st.root.dataset.ready = st.docId;  // tests and the benchmark wait for this
   performance.measure('qcs-update', { start: t0, end: performance.now() });
@@ -222,6 +229,8 @@ function buildDocument(st, doc) {
   });
   st.root.replaceChildren(frag);
   st.stripeLayer = null;
+  st.handleLayer = null;
+  st.resize = null;
   st.segs = null;
 }
 
@@ -562,6 +571,7 @@ function chooseCoding(st, id) {
   st.selected = id;
   markSelected(st);
   drawStripes(st);
+  drawHandles(st);
   clearPending();
   st.send('event', { kind: 'click', id: Number(id), doc: st.docId, nonce: nonce(st) });
 }
