@@ -29,12 +29,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from qualcode.project.codes import apply_codebook, to_codebook
 from qualcode.store.db import Database, DatabaseError, find_project, read_only, retrying
-from qualcode.store.models import Account, ChangeLog, Coder, Coding, Document, Membership, Project
+from qualcode.store.media_files import media_dir, remove_unused, sibling_dir
+from qualcode.store.models import Account, ChangeLog, Coding, Document, Media, Membership, Project
 from qualcode.team.access import (
     AccessDenied,
     default_actor,
@@ -289,16 +291,24 @@ def _has_accounts(db: Database) -> bool:
         return has_accounts(s)
 
 
-@retrying
 def _discard(db: Database, pid: int, actor: str) -> None:
     """Remove a project that failed to fill (no backup: it never held anything but the
-    half-done fill)."""
+    half-done fill), and then the recordings the fill attached that nothing else uses."""
+    names = _discard_rows(db, pid, actor)
+    if names:
+        _remove_media(db, names, kept_in=None)
+
+
+@retrying
+def _discard_rows(db: Database, pid: int, actor: str) -> list[str]:
     with db.session() as s:
         if s.get(Project, pid) is None:
-            return
+            return []
         log(s, project_id=pid, actor=actor, action="delete", entity="project", entity_id=pid,
             reason="creating it failed")
+        names = _media_names(s, pid)
         delete_project_rows(s, pid)
+        return names
 
 
 @retrying
@@ -438,7 +448,12 @@ def delete_project(db: Database, *, confirm: str, actor: str | None = None,
     (``backup_to``, or a new file in ``folder``/:func:`backup_dir`) is written from inside the
     deleting transaction, so it holds exactly what was deleted; when the backup cannot be
     written nothing is deleted. The change log keeps its entries (append-only), accounts stay.
-    Returns ``{"project", "backup", "rows": {table: n}}``.
+
+    The project's recordings are files beside the database (``qualcode.store.media_files``): the
+    backup gets copies, and once the deletion has committed (a failed one leaves them in place)
+    the originals that no other project uses are removed, each only when the backup's copy is
+    there. Returns ``{"project", "backup", "rows": {table: n}, "media_files": removed}``, plus
+    ``"media_left"`` naming unused files that had to stay.
     """
     with db.session() as s:
         project = _mine(db, s, actor)
@@ -449,7 +464,26 @@ def delete_project(db: Database, *, confirm: str, actor: str | None = None,
     if backup_to is not None and Path(backup_to).expanduser().exists():
         raise ProjectError(f"{backup_to} already exists; choose a new file for the backup "
                            "(nothing was deleted)")
-    return _delete(db, name, actor, backup_to, folder)
+    out = _delete(db, name, actor, backup_to, folder)
+    return {**out, **_remove_media(db, out.pop("media_names"), kept_in=sibling_dir(Path(out["backup"])))}
+
+
+def _media_names(s: Session, pid: int) -> list[str]:
+    """The media files the project's rows name (read before the rows go)."""
+    return list(s.scalars(select(Media.stored_path).join(Document, Document.id == Media.document_id)
+                          .where(Document.project_id == pid)))
+
+
+def _remove_media(db: Database, names: list[str], *, kept_in: Path | None) -> dict:
+    """After a committed deletion: remove the project's recordings that nothing else uses. The
+    deletion stands whatever happens here; files that could not be checked are named as left."""
+    if not names:
+        return {"media_files": 0}
+    try:
+        gone = remove_unused(db.engine, media_dir(db), names, kept_in=kept_in)
+    except (SQLAlchemyError, OSError):
+        gone = {"removed": 0, "left": sorted(set(names))}
+    return {"media_files": gone["removed"], **({"media_left": gone["left"]} if gone["left"] else {})}
 
 
 @retrying
@@ -468,8 +502,9 @@ def _delete(db: Database, name: str, actor: str | None, backup_to, folder) -> di
                                "was deleted") from exc
         log(s, project_id=pid, actor=actor, action="delete", entity="project", entity_id=pid,
             name=name, backup=written["output"])
+        names = _media_names(s, pid)
         rows = delete_project_rows(s, pid)
-        return {"project": name, "backup": written["output"], "rows": rows}
+        return {"project": name, "backup": written["output"], "rows": rows, "media_names": names}
 
 
 def restore_project(db: Database, file: str | os.PathLike, *, name: str | None = None,
@@ -480,7 +515,9 @@ def restore_project(db: Database, file: str | os.PathLike, *, name: str | None =
     Creating a project needs what :func:`create_project` needs. Memberships come back for the
     accounts that exist on this server (matched by name); the rest are reported, never
     re-created from the file. A non-admin restorer who is not an owner in the backup becomes one.
-    Returns ``{"project", "from", "rows", "missing_accounts"}``.
+    The project's recordings are copied from the backup's media folder into this database's
+    (those already there are kept). Returns ``{"project", "from", "rows", "missing_accounts",
+    "media_files": copied}``, plus ``"media_missing"`` naming recordings the backup lacks.
     """
     who = actor or default_actor()
     try:
@@ -513,8 +550,10 @@ def _restore(db: Database, source: Database, file: Path, name: str | None, who: 
         s.info.pop("qualcode_actors", None)
         log(s, project_id=pid, actor=who, action="restore", entity="project", entity_id=pid,
             name=new_name, file=str(file), missing_accounts=report["missing_accounts"])
+        media = report.get("media") or {"copied": 0, "missing": []}
         return {"project": new_name, "from": str(file), "rows": report["rows"],
-                "missing_accounts": report["missing_accounts"]}
+                "missing_accounts": report["missing_accounts"], "media_files": media["copied"],
+                **({"media_missing": media["missing"]} if media["missing"] else {})}
 
 
 __all__ = [

@@ -7,15 +7,16 @@ Export: the recording is written beside the text source it belongs to, as
 a media time (``position``: the turn's start in code points, ``timeStamp``: milliseconds). The
 codings stay on the ``TextSource`` only, so a program reading both does not count them twice.
 
-Import: a recording whose transcript is the text of an imported document (the same internal
-text file, or the same text) is attached to that document (``qualcode.project.media.attach``,
-type and size checked as any other).
+Import: reading the recording and its ``Transcript`` is :mod:`qualcode.refi.transcripts` (the
+transcript is a text source of the file, or becomes one); here the recording is attached to the
+document made of its transcript (``qualcode.project.media.attach``, type and size checked as
+any other) and its sync points become turn times (:func:`timed_turns`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -78,68 +79,19 @@ def attach_imported(db: Database, media: list[tuple[int, MediaSource]], *,
     return attached, warnings
 
 
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
-def _children(el, name: str) -> list:
-    return [c for c in el if _local(c.tag) == name] if el is not None else []
-
-
-def read_recording(el, project, report, archive, text_paths: dict, source_text) -> None:
-    """An Audio/VideoSource read from a project file: kept as ``media`` of the text source that
-    is its transcript (the same text file, or the same text), with its sync points; otherwise
-    reported as left out (``report.skipped``). ``source_text`` is the reader's own function that
-    reads a text file of the archive (passed in: this module may not import the reader)."""
-    from qualcode.refi.model import ReadReport
-    from qualcode.refi.offsets import CanonicalMap
-
-    kind = _local(el.tag)
-    name = el.get("name") or el.get("guid") or kind
-    transcript = next(iter(_children(el, "Transcript")), None)
-    source = None
-    if transcript is not None:
-        if transcript.get("plainTextPath"):
-            source = text_paths.get(transcript.get("plainTextPath").lower())
-        if source is None:
-            text = source_text(transcript, ReadReport(), archive, name)
-            if text is not None:
-                wanted = CanonicalMap(text).text
-                source = next((s for s in project.sources if s.text == wanted), None)
-    if source is None:
-        report.skipped.append(f"{kind} {name!r} (its transcript is not a text source here; "
-                              "only recordings of imported transcripts are kept)")
-        return
-    path = el.get("path") or ""
-    scheme, _, rest = path.partition("://")
-    info = archive.find(rest or path) if archive is not None and scheme.lower() in ("internal", "") else None
-    if info is None:
-        report.skipped.append(f"{kind} {name!r}: its file {path!r} is not in the archive")
-        return
-    sync = []
-    for point in _children(transcript, "SyncPoint"):
-        try:
-            sync.append((int(point.get("position")), int(point.get("timeStamp"))))
-        except (TypeError, ValueError):
-            continue  # a sync point without both numbers places nothing
-    source.media = MediaSource(
-        guid=(el.get("guid") or "").strip("{} "), name=name, video=kind == "VideoSource",
-        ext=PurePosixPath(info.filename).suffix.lower(),
-        transcript_guid=(transcript.get("guid") or "").strip("{} "), sync=sorted(sync),
-        data=archive.read(info))
-
-
 def timed_turns(turns: list, sync: list[tuple[int, int]]) -> list:
-    """Turns given media times from sync points: a turn without a time of its own takes the
-    first sync point inside it (its label included: from the previous turn's end); each
-    ``media_end`` is the next timed turn's start, as the transcript importers do."""
+    """Turns given media times from sync points where they line up with a turn: a turn without a
+    time of its own takes the first sync point from the previous turn's end to its own start (its
+    label, timestamps and the blank lines before it); a sync point inside a turn's words marks a
+    moment within it, not its start, and times nothing. Each ``media_end`` is the next timed
+    turn's start, as the transcript importers do."""
     if not sync:
         return turns
     out, k, previous_end = [], 0, 0
     for turn in turns:
         while k < len(sync) and sync[k][0] < previous_end:
             k += 1
-        if turn.media_start is None and k < len(sync) and sync[k][0] < turn.end:
+        if turn.media_start is None and k < len(sync) and sync[k][0] <= turn.start:
             turn = dataclasses.replace(turn, media_start=sync[k][1] / 1000)
         out.append(turn)
         previous_end = turn.end

@@ -4,7 +4,8 @@ REFI-QDA says selections count Unicode code points; NVivo for Windows counts UTF
 units, and some tools count a CRLF line break as one position, others as two. Which reading a
 file uses is decided per source by scoring every candidate reading against the selections
 themselves: the quoted text in ``PlainTextSelection/@name`` where a tool writes it, else
-whether the passage starts and ends on word boundaries (a person selects whole words).
+whether the passage starts and ends on word boundaries (a person selects whole words). A
+transcript's sync points, single positions, score as boundaries too.
 """
 
 from __future__ import annotations
@@ -134,13 +135,16 @@ def _matches(passage: str, name: str) -> bool | None:
 
 
 def choose_reading(
-    cmap: CanonicalMap, selections: list[RawSelection], *, prefer: tuple[str, ...] | None = None
+    cmap: CanonicalMap, selections: list[RawSelection], *, prefer: tuple[str, ...] | None = None,
+    points: list[int] | tuple[int, ...] = (),
 ) -> tuple[str, str, int, dict]:
     """Pick the reading that fits the selections best: (label, unit, crlf, scores by label).
 
     ``prefer`` lists reading labels in the order that wins a tie (default: :data:`READINGS`
     order, the standard's own reading first); a tool that writes offsets its own way puts
-    its usual reading first.
+    its usual reading first. ``points`` are single positions written in the same reading (a
+    transcript's ``SyncPoint/@position``s): each scores where it falls between words, as a
+    passage's ends do (a sync point marks where something is said, never a word's middle).
     """
     readings = READINGS
     if prefer:
@@ -161,6 +165,11 @@ def choose_reading(
             if verdict is None:
                 score += 1 if _on_boundary(text, s, e) else 0
             elif verdict:
+                score += 1
+        for point in points:
+            p = cmap.convert(point, unit, crlf)
+            if p is not None and 0 <= p <= len(text) and (
+                    p in (0, len(text)) or not (text[p - 1].isalnum() and text[p].isalnum())):
                 score += 1
         scores[label] = score
     best = max(scores.values()) if scores else 0

@@ -19,6 +19,7 @@ import re
 import uuid
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from xml.etree.ElementTree import Element, ParseError
@@ -46,6 +47,7 @@ from qualcode.refi.model import (
     unfold_description,
 )
 from qualcode.refi.offsets import CanonicalMap, RawSelection, choose_reading
+from qualcode.refi.transcripts import read_recording
 
 
 @dataclass(frozen=True)
@@ -401,7 +403,7 @@ def _read_project(root: Element, filename: str, report: ReadReport, archive: _Ar
         collect_noterefs(code_el, clean_guid(code_el.get("guid")))
 
     sources = _child(root, "Sources")
-    coding_guids: set[str] = set()
+    ctx = _Sources(filename, report, archive, code_guids, set(), collect_noterefs)
     recordings: list[Element] = []
     text_paths: dict[str, Source] = {}
     for el in list(sources) if sources is not None else []:
@@ -414,14 +416,13 @@ def _read_project(root: Element, filename: str, report: ReadReport, archive: _Ar
             continue
         if kind != "TextSource":
             continue
-        source = _text_source(el, project, report, archive, code_guids, coding_guids, collect_noterefs)
+        source = _text_source(el, ctx)
         if source is not None:
             project.sources.append(source)
             text_paths[(el.get("plainTextPath") or "").lower()] = source
-    for el in recordings:
-        from qualcode.refi.media import read_recording
-
-        read_recording(el, project, report, archive, text_paths, _source_text)
+    aliases: dict[str, str] = {}  # a recording's GUID (lower) → the text source of its transcript
+    for el in recordings:  # cases (read already) are pointed at the transcript's source there
+        aliases.update(read_recording(el, project, ctx, text_paths))
 
     notes = _child(root, "Notes")
     for el in _children(notes, "Note") if notes is not None else []:
@@ -433,7 +434,8 @@ def _read_project(root: Element, filename: str, report: ReadReport, archive: _Ar
     sets = _child(root, "Sets")
     for el in _children(sets, "Set") if sets is not None else []:
         st = Set(clean_guid(el.get("guid")), el.get("name") or "",
-                 member_sources=[clean_guid(m.get("targetGUID")) for m in _children(el, "MemberSource")],
+                 member_sources=[aliases.get(g.lower(), g) for g in (
+                     clean_guid(m.get("targetGUID")) for m in _children(el, "MemberSource"))],
                  member_codes=[clean_guid(m.get("targetGUID")) for m in _children(el, "MemberCode")])
         description = _child(el, "Description")
         st.description = canonicalize(description.text or "") if description is not None else ""
@@ -484,16 +486,15 @@ def _source_text(el: Element, report: ReadReport, archive: _Archive | None, labe
     return text
 
 
-def _text_source(el, project: RefiProject, report: ReadReport, archive, code_guids: set[str],
-                 coding_guids: set[str], collect_noterefs) -> Source | None:
-    guid = clean_guid(el.get("guid"))
+def _text_source(el, ctx: _Sources) -> Source | None:
+    report, guid = ctx.report, clean_guid(el.get("guid"))
     path = el.get("plainTextPath") or ""
     name = (el.get("name") or "").strip()
     if not name:
         name = PurePosixPath(path.partition("://")[2] or path).stem or guid
         report.warnings.append(f"a text source has no name; called it {name!r}")
-    raw = _source_text(el, report, archive, f"text source {name!r}")
-    collect_noterefs(el, guid)
+    raw = _source_text(el, report, ctx.archive, f"text source {name!r}")
+    ctx.collect_noterefs(el, guid)
     selection_els = _children(el, "PlainTextSelection")
     if raw is None:
         if selection_els:
@@ -507,53 +508,83 @@ def _text_source(el, project: RefiProject, report: ReadReport, archive, code_gui
                     creating_user=_guid_or_none(el.get("creatingUser")))
     if _children(el, "Coding"):
         report.skipped.append(f"text source {name!r}: {len(_children(el, 'Coding'))} whole-document codings")
-    if not selection_els:
-        return source
-    raws = [RawSelection(_int(s.get("startPosition")), _int(s.get("endPosition")), s.get("name"))
-            for s in selection_els]
-    label, unit, crlf, scores = choose_reading(cmap, raws)
-    source.offset_reading = label
-    report.offset_readings[name] = label
-    if label != "code points":  # the standard's reading is reported in offset_readings only
-        report.warnings.append(
-            f"text source {name!r}: offsets read as {label} (fit: "
-            + ", ".join(f"{k} {v}/{len(raws)}" for k, v in scores.items()) + " selections)"
-        )
-    dropped = clamped = 0
-    for sel_el, rs in zip(selection_els, raws):
-        s, e = cmap.convert(rs.start, unit, crlf), cmap.convert(rs.end, unit, crlf)
-        if s is not None and (e is None or e > len(cmap.text)) and rs.end > rs.start:
-            e, clamped = len(cmap.text), clamped + 1
-        if s is None or e is None or not (0 <= s < e <= len(cmap.text)):
-            dropped += 1
-            continue
-        sel_guid = clean_guid(sel_el.get("guid"))
-        collect_noterefs(sel_el, sel_guid)
-        selection = Selection(sel_guid, s, e, cmap.text[s:e], name=sel_el.get("name"),
-                              selection_user=_guid_or_none(sel_el.get("creatingUser")),
-                              description=_text_of(_child(sel_el, "Description")).strip())
+    ctx.place(source, cmap, [(s, RawSelection(_int(s.get("startPosition")), _int(s.get("endPosition")),
+                                              s.get("name"))) for s in selection_els])
+    return source
+
+
+@dataclass
+class _Sources:
+    """What reading a source's text and selections needs from the project around it (handed to
+    :mod:`qualcode.refi.transcripts`, which may not import this module)."""
+
+    filename: str
+    report: ReadReport
+    archive: _Archive | None
+    code_guids: set[str]
+    coding_guids: set[str]
+    collect_noterefs: Callable[[Element, str], None]
+    guid = staticmethod(clean_guid)
+
+    def text(self, el: Element, label: str) -> tuple[str | None, str]:
+        """The decoded text of ``el`` (see :func:`_source_text`), or None and why not."""
+        text = _source_text(el, scratch := ReadReport(), self.archive, label)
+        self.report.warnings += scratch.warnings
+        return text, "; ".join(scratch.skipped)
+
+    def place(self, source: Source, cmap: CanonicalMap, pairs: list[tuple[Element, RawSelection]],
+              points: list[int] | tuple[int, ...] = ()) -> tuple[str, int]:
+        """Add the selections (elements, positions as written) inside the text to ``source``, with their
+        codings, in the reading that fits them and ``points`` best; returns its (unit, crlf)."""
+        report, name = self.report, source.name
+        raws = [rs for _el, rs in pairs]
+        if not raws and not points:
+            return "cp", 1
+        label, unit, crlf, scores = choose_reading(cmap, raws, points=points)
+        if source.offset_reading is None:
+            source.offset_reading = report.offset_readings[name] = label
+        if label != "code points":  # the standard's reading is reported in offset_readings only
+            report.warnings.append(
+                f"text source {name!r}: offsets read as {label} (fit: " + ", ".join(
+                    f"{k} {v}/{len(raws) + len(points)}" for k, v in scores.items())
+                + (" selections and sync points)" if points else " selections)"))
+        dropped = clamped = 0
+        for sel_el, rs in pairs:
+            s, e = cmap.convert(rs.start, unit, crlf), cmap.convert(rs.end, unit, crlf)
+            if s is not None and (e is None or e > len(cmap.text)) and rs.end > rs.start:
+                e, clamped = len(cmap.text), clamped + 1
+            if s is None or e is None or not (0 <= s < e <= len(cmap.text)):
+                dropped += 1
+                continue
+            sel_guid = clean_guid(sel_el.get("guid"))
+            self.collect_noterefs(sel_el, sel_guid)
+            source.selections.append(Selection(
+                sel_guid, s, e, cmap.text[s:e], name=sel_el.get("name"),
+                selection_user=_guid_or_none(sel_el.get("creatingUser")),
+                description=_text_of(_child(sel_el, "Description")).strip(),
+                codings=self._codings(sel_el, sel_guid, name)))
+        notes = {"Unicode normalisation moved some offsets by a character; check those codings": cmap.inexact,
+                 f"{clamped} selections ran past the end; cut at the end": clamped,
+                 f"{dropped} selections fall outside the text; left out": dropped}
+        report.warnings += [f"text source {name!r}: {note}" for note, happened in notes.items() if happened]
+        return unit, crlf
+
+    def _codings(self, sel_el: Element, sel_guid: str, name: str) -> list[Coding]:
+        out = []
         for c in _children(sel_el, "Coding"):
             ref = _child(c, "CodeRef")
             target = clean_guid(ref.get("targetGUID")) if ref is not None else ""
-            if target.lower() not in code_guids:
-                report.warnings.append(f"text source {name!r}: a coding refers to no code ({target or 'none'}); left out")
+            if target.lower() not in self.code_guids:
+                self.report.warnings.append(f"text source {name!r}: a coding refers to no code "
+                                            f"({target or 'none'}); left out")
                 continue
             cguid = clean_guid(c.get("guid"), seed=f"{sel_guid}:{target}")
-            if cguid.lower() in coding_guids:
+            if cguid.lower() in self.coding_guids:
                 cguid = str(uuid.uuid5(_GUID_NAMESPACE, f"{sel_guid}:{cguid}"))
-            coding_guids.add(cguid.lower())
-            collect_noterefs(c, cguid)
-            selection.codings.append(Coding(cguid, target, _guid_or_none(c.get("creatingUser")),
-                                            c.get("creationDateTime")))
-        source.selections.append(selection)
-    if cmap.inexact:
-        report.warnings.append(f"text source {name!r}: Unicode normalisation moved some offsets by a "
-                               "character; check those codings")
-    if clamped:
-        report.warnings.append(f"text source {name!r}: {clamped} selections ran past the end; cut at the end")
-    if dropped:
-        report.warnings.append(f"text source {name!r}: {dropped} selections fall outside the text; left out")
-    return source
+            self.coding_guids.add(cguid.lower())
+            self.collect_noterefs(c, cguid)
+            out.append(Coding(cguid, target, _guid_or_none(c.get("creatingUser")), c.get("creationDateTime")))
+        return out
 
 
 def _guid_or_none(value: str | None) -> str | None:

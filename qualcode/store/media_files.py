@@ -7,7 +7,8 @@ Each file is named by the SHA-256 of its content (``<sha256>.<ext>``) and never 
 copy is complete once it has the same name and size, and two folders merge without clashes.
 
 This module sits in the storage layer so that backups (``qualcode.team``) can find the files;
-attaching and detaching them is ``qualcode.project.media``.
+attaching and detaching them is ``qualcode.project.media``. Deleting a project removes its
+files once the deletion has committed and its backup holds them (:func:`remove_unused`).
 """
 
 from __future__ import annotations
@@ -120,5 +121,40 @@ def copy_available(names: Iterable[str], sources: list[Path], target: Path) -> d
     return {"copied": copied, "missing": missing}
 
 
+def remove_unused(engine, folder: Path, names: Iterable[str], *, kept_in: Path | None = None) -> dict:
+    """Delete from ``folder`` each named file that no ``media`` row of the database names any
+    more (one file serves every document, of any project, with the same content). Call it only
+    after the transaction that removed the rows has committed.
+
+    ``kept_in``: a backup's media folder; a file is deleted only when a copy of the same size is
+    there, so a recording is never lost with its rows. Returns ``{"removed": n, "left":
+    [names]}``: ``left`` are files that stay although unused (no copy in ``kept_in``, or the
+    file system refused); files still in use, or already gone, are neither."""
+    from sqlalchemy import bindparam, text
+
+    wanted = sorted(set(names))
+    if not wanted:
+        return {"removed": 0, "left": []}
+    query = text("SELECT DISTINCT stored_path FROM media WHERE stored_path IN :names").bindparams(
+        bindparam("names", expanding=True))
+    with engine.connect() as conn:
+        used = {r[0] for r in conn.execute(query, {"names": wanted})}
+    removed, left = 0, []
+    for name in wanted:
+        file = folder / name
+        if name in used or not file.is_file():
+            continue
+        copy = kept_in / name if kept_in is not None else None
+        if copy is not None and not (copy.is_file() and copy.stat().st_size == file.stat().st_size):
+            left.append(name)
+            continue
+        try:
+            file.unlink()
+            removed += 1
+        except OSError:
+            left.append(name)
+    return {"removed": removed, "left": left}
+
+
 __all__ = ["ENV_DIR", "MediaDirError", "copy_available", "copy_files", "media_dir", "media_dir_for_url",
-           "names_in", "names_in_sqlite", "sibling_dir"]
+           "names_in", "names_in_sqlite", "remove_unused", "sibling_dir"]

@@ -19,7 +19,9 @@ as safe as one.
 
 The project's recordings go with it: the file ``OUT`` gets its media files in ``OUT-stem-media/``
 (the folder ``qualcode --db OUT`` uses), and bringing it back copies them into the target
-database's media folder (``qualcode.store.media_files``).
+database's media folder (``qualcode.store.media_files``). Deleting a project's rows here leaves
+its files alone: ``qualcode.project.projects.delete_project`` removes them once the deletion
+has committed and the backup holds them.
 """
 
 from __future__ import annotations
