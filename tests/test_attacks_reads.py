@@ -505,6 +505,11 @@ READS: dict[str, Read] = {
     "qualcode.coding.editing.codings_for_document": Read(
         lambda db, who, t: {d: editing.codings_for_document(db, d, viewer=who) for d in ("int1", "int2")},
         "ben's codings in the workspace of int1/int2 (ids, quotes, coder, memos)", _check_workspace),
+    "qualcode.coding.editing.own_coding_over": Read(
+        lambda db, who, t: [editing.own_coding_over(db, r.document, r.code, who, 0, 10**9)
+                            for r in t.rows],
+        "ben's coding of a code on a document, as if it were the caller's own",
+        lambda got, t: _view_ids(got, t)),
     "qualcode.project.codings.list_codings": Read(
         lambda db, who, t: (codings.list_codings(db, viewer=who),
                             codings.list_codings(db, coder=BEN, viewer=who),

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from browser_support import axe_violations, chromium_page, settle, streamlit_server
-from test_browser_span import _LOCATE, _char_box
+from test_browser_span import _char_box
 
 from qualcode.coding import editing
 from qualcode.project.documents import show_document

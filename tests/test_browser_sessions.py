@@ -105,6 +105,8 @@ def _stored_hashes(db_path: Path) -> set[str]:
 
 
 def test_a_reload_a_new_tab_and_a_bookmark_keep_the_session_until_logout(server):
+    from playwright.sync_api import expect
+
     url, db_path = server
     with chromium_page(url) as page:
         context = page.context
@@ -146,6 +148,7 @@ def test_a_reload_a_new_tab_and_a_bookmark_keep_the_session_until_logout(server)
         # Logout ends the session on the server (every tab) and expires the cookie.
         page.get_by_role("button", name="Log out").click()
         _expect_login_form(page, ended=False)
+        expect(page.get_by_test_id("stSidebar")).to_be_hidden()  # no empty sidebar left open
         _session_cookie(context, present=False)
         assert hashlib.sha256(old_token.encode()).hexdigest() not in _stored_hashes(db_path)
         page.screenshot(path=str(SHOTS / "3_logged_out.png"), full_page=True)

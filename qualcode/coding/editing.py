@@ -161,6 +161,28 @@ def codings_for_document(db: Database, document: int | str, *, viewer: str | Non
         ]
 
 
+@read_only
+def own_coding_over(db: Database, document: int | str, code_path_or_id: int | str, coder: str | None,
+                    start: int, end: int) -> CodingView | None:
+    """``coder``'s own coding of that code on ``document`` overlapping ``start``-``end`` (the
+    widest, then the oldest), or None: how the workspace says "already coded" without reading
+    every coding of a long transcript. Only the coder's own codings are ever returned, and the
+    coder must be a reader of the project (the one visibility rule)."""
+    with db.session() as s:
+        pid = db.project_id(s)
+        visibility(s, pid, coder)  # refuses a reader who may not read (nobody, with accounts)
+        doc = find_document(s, pid, document)
+        code = find_code(s, pid, code_path_or_id)
+        who = s.scalar(select(Coder.id).where(Coder.project_id == pid, Coder.name == coder))
+        if who is None:
+            return None
+        found = s.scalar(
+            select(Coding).where(Coding.document_id == doc.id, Coding.code_id == code.id,
+                                 Coding.coder_id == who, Coding.start < end, Coding.end > start)
+            .order_by((Coding.end - Coding.start).desc(), Coding.id).limit(1))
+        return _view(s, pid, found) if found is not None else None
+
+
 # -- adding ---------------------------------------------------------------------------------------
 
 

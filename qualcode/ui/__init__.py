@@ -386,6 +386,9 @@ def _login_gate(db: Database) -> None:
     if st.session_state.get("login_error"):
         st.error(md_text(st.session_state["login_error"]))
     session_cookie.clear()  # the cookie of a session that is over goes too
+    # No sidebar before login: after a logout Streamlit would keep an empty one open.
+    st.html("<style>[data-testid=stSidebar],[data-testid=stSidebarCollapsedControl],"
+            "[data-testid=stExpandSidebarButton]{display:none !important}</style>")
     st.stop()
 
 

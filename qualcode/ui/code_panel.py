@@ -76,9 +76,7 @@ def _clip(text: str, n: int = 60) -> str:
 
 def already_coded(db: Database, document: str, coder: str, path: str, start: int, end: int):
     """The coder's own coding of ``path`` overlapping ``start``-``end`` (the widest), or None."""
-    mine = [c for c in editing.codings_for_document(db, document, viewer=coder)
-            if c.coder == coder and c.code_path == path and c.start < end and start < c.end]
-    return max(mine, key=lambda c: (c.end - c.start, -c.id)) if mine else None
+    return editing.own_coding_over(db, document, path, coder, start, end)
 
 
 def apply_codes(db: Database, document: str, coder: str) -> None:

@@ -61,7 +61,7 @@ class OffsetMap:
     def to_utf16(self, cp: int) -> int:
         """UTF-16 offset of code-point offset ``cp`` (clamped to the text)."""
         cp = min(max(cp, 0), self.length)
-        return cp + bisect_left(self._astral_cp, cp)
+        return cp + bisect_left(self._astral_cp, cp) if self._astral_cp else cp
 
     def to_code_point(self, u16: int) -> int:
         """Code-point offset of UTF-16 offset ``u16``; an offset inside a surrogate pair snaps
@@ -320,7 +320,9 @@ def transcript_selector(*, key: str, text: str, turns: list[dict], codings: list
                    "score": float}] (code points), drawn dashed; none when None or empty;
     stripes: draw coding stripes in a margin (one bar per coding, labelled with the code name,
       and the coder too when ``stripe_coder``; a click on one selects that coding);
-    sentences: [(start, end)] code points, for the keyboard cursor (↑/↓, Shift extends);
+    sentences: [(start, end)] code points, for the keyboard cursor (↑/↓, Shift extends), or a
+      function returning them, called only when the browser does not hold the document yet
+      (the sentences travel with its text);
     codes: [(path, colour)] for type-ahead in the transcript (letters pick, Enter applies);
     buttons: {page element key: code path}: the page's buttons that apply a code (panel and
       number keys), so the browser draws the new highlight at once, marked pending, until the
@@ -343,8 +345,11 @@ def transcript_selector(*, key: str, text: str, turns: list[dict], codings: list
     The latest event is returned on every rerun until a newer one arrives: compare its nonce
     with the last one you acted on.
     """
+    sent = None
+    if not _browser_has(key, _document(text, _turn_key(turns))[1]["id"]):
+        sent = sentences() if callable(sentences) else sentences
     offsets, doc, times = _document(text, _turn_key(turns),
-                                    tuple((int(a), int(b)) for a, b in sentences or ()))
+                                    tuple((int(a), int(b)) for a, b in sent or ()))
     data = {
         "media": {"times": times} if player else None,
         "codes": [list(c) for c in codes or []],

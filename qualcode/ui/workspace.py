@@ -21,7 +21,7 @@ import streamlit as st
 
 from qualcode.coding import codebook_edit, editing, key_quotes, undo, visibility
 from qualcode.coding.code_counts import sentence_bounds
-from qualcode.guards import md_text, safe_colour
+from qualcode.guards import md_text
 from qualcode.project.documents import list_documents, show_document
 from qualcode.store.db import Database
 from qualcode.team.access import AccessDenied
@@ -159,36 +159,31 @@ def page_workspace(db: Database) -> None:
         has_times = any(t.get("media_start_seconds") is not None for t in doc["turns"])
         player = show_player(db, document, coder, has_times=has_times)
         codings_shown = _show_filters(codings, rows)
-        event = transcript_selector(
+        transcript_selector(
             key=f"ws_span_{document}",
             text=doc["text"],
             turns=doc["turns"],
             stripes=st.session_state.get("ws_stripes", True),
             stripe_coder=len({c.coder for c in codings_shown}) > 1,
-            sentences=sentence_bounds(db, document, viewer=coder),
+            sentences=lambda: sentence_bounds(db, document, viewer=coder),
             codes=[(r.path, r.colour) for r in rows],
             buttons=button_codes(rows),
             me=coder,
             ack=st.session_state.get("ws_nonce"),
             codings=[{"id": c.id, "start": c.start, "end": c.end, "code": c.code_path,
-                      "colour": colours.get(c.code_path, safe_colour(c.colour)), "coder": c.coder, "memo": c.memo}
+                      "colour": colours.get(c.code_path) or c.colour, "coder": c.coder, "memo": c.memo}
                      for c in codings_shown],
             focus=st.session_state.pop("ws_focus", None),
             player=player and has_times,
             suggestions=[{"key": x.key, "start": x.start, "end": x.end, "code": x.code,
-                          "colour": colours.get(x.code, safe_colour(x.colour)), "score": x.score}
+                          "colour": colours.get(x.code) or x.colour, "score": x.score}
                          for x in (found.items if found else [])],
         )
-        if event and event.get("nonce") != st.session_state.get("ws_nonce"):
-            st.session_state["ws_nonce"] = event.get("nonce")
-            if "clicked_coding" in event:
-                st.session_state["ws_clicked"] = event["clicked_coding"]
-            elif "start" in event:
-                st.session_state["ws_selection"] = event
     with right:
         _panel(db, document, coder, blind, done, found, rows)
-    if not blind or done:
-        with st.expander("Compare coders side by side"):
+    # Built only when asked for: at 2,000 codings the table costs more than the rest of a rerun.
+    if (not blind or done) and st.toggle("Compare coders side by side", key="ws_compare"):
+        with st.container(border=True):
             table = comparison_table(doc["text"], codings)
             if table.empty:
                 st.caption("No codings on this document yet.")
@@ -197,9 +192,10 @@ def page_workspace(db: Database) -> None:
 
 
 def _browser_edits(db: Database, document: str, coder: str, doc: dict) -> None:
-    """Edits made in the transcript itself, acted on before the codings are read so this run
-    draws their result: a code applied by type-ahead + Enter (the highlight the browser drew
-    as pending is confirmed) and a coding resized by dragging a handle."""
+    """The transcript's latest event, acted on before the codings are read so this run draws
+    its result: a code applied by type-ahead + Enter (the highlight the browser drew as pending
+    is confirmed), a coding resized by dragging a handle, a click on a coding (the panel opens
+    it) or a new selection (the panel shows it)."""
     event = pending_event(f"ws_span_{document}", doc["text"], doc["turns"])
     if not event or event["nonce"] == st.session_state.get("ws_nonce"):
         return
@@ -210,6 +206,12 @@ def _browser_edits(db: Database, document: str, coder: str, doc: dict) -> None:
     elif "resize" in event:
         st.session_state["ws_nonce"] = event["nonce"]
         _dragged(db, coder, event)
+    elif "clicked_coding" in event:
+        st.session_state["ws_nonce"] = event["nonce"]
+        st.session_state["ws_clicked"] = event["clicked_coding"]
+    elif "start" in event:
+        st.session_state["ws_nonce"] = event["nonce"]
+        st.session_state["ws_selection"] = event
 
 
 def _dragged(db: Database, coder: str, event: dict) -> None:
