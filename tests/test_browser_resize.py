@@ -60,8 +60,9 @@ def _select(page, cid):
     settle(page, stale=False)
 
 
-def _drag_handle(page, which, phrase, index, alt=False):
-    """Drag a handle onto the middle of character ``index`` of ``phrase``."""
+def _drag_handle(page, which, phrase, index, alt=False, shot=None):
+    """Drag a handle onto the middle of character ``index`` of ``phrase`` (``shot``: a
+    screenshot of the transcript just before the drop)."""
     handle = page.get_by_test_id(f"qcs-handle-{which}")
     box = handle.bounding_box()
     target = _char_box(page, phrase, index)
@@ -70,6 +71,10 @@ def _drag_handle(page, which, phrase, index, alt=False):
         page.keyboard.down("Alt")
     page.mouse.down()
     page.mouse.move(target["x"] + target["width"] * 0.4, target["y"] + target["height"] / 2, steps=10)
+    if shot:
+        box = page.get_by_test_id("qcs-root").bounding_box()
+        page.screenshot(path=shot, clip={"x": box["x"] - 4, "y": target["y"] - 150,
+                                         "width": box["width"] + 8, "height": 300})
     page.mouse.up()
     if alt:
         page.keyboard.up("Alt")
@@ -101,7 +106,8 @@ def test_drag_a_handle_snaps_to_words_alt_drags_characters_keys_move_by_words_an
     page.screenshot(path=SHOTS / "1-handles.png")
 
     # The end handle dropped inside "optional" (4th character): the whole word is taken.
-    _drag_handle(page, "end", LATER, LATER.index("optional") + 3)
+    _drag_handle(page, "end", LATER, LATER.index("optional") + 3,
+                 shot=ROOT / "docs" / "resize.png")  # the README's picture: mid-drag
     end = text.index(LATER) + len(LATER)
     assert _wait_for(page, db, cid, (start, end)) == (start, end)
     expect(page.get_by_text(f"Coding resized to {start}–{end}")).to_be_visible()
