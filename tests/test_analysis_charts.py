@@ -311,3 +311,30 @@ def test_exported_40_row_heatmap_holds_every_label_in_its_margins():
     for i in range(40):
         y = int(fig.layout.margin.t + (i + 0.5) * plot_h / 40)
         assert label_ink[y - 5:y + 6].any(), f"row {i} has no label"
+
+
+def test_a_breakdown_by_many_documents_keeps_the_largest_and_adds_up_the_rest(tmp_path):
+    """40 documents: the chart stacks the 11 largest and one "other (29)" segment per code, and
+    every bar still adds up to the code's total; the order of the codes is the tree's."""
+    from qualcode.analysis.synthetic import build
+
+    docs, codings = {}, []
+    for i in range(40):
+        name = f"d{i:02d}"
+        docs[name] = {"text": "I: Visas cost money.\n", "turns": [("I", 3, 20)], "sentences": [(3, 20)]}
+        for k in range(1 + i % 5):  # documents differ in how much they were coded
+            codings.append((name, "B" if k % 2 else "A", "ana", 3, 8 + k))
+    db = Database(tmp_path / "many.db")
+    build(db, documents=docs, codes=["A", "B"], codings=codings)
+    freq = frequencies(load(db), by="document", rollup=False)
+    fig = charts.frequency_bars(freq, value="codings", stack="document")
+    names = [t.name for t in fig.data]
+    assert len(names) == 12 and names[-1] == "other (29)"
+    assert "11 largest; 29 more" in fig.layout.title.text
+    for code in ("A", "B"):
+        shown = sum(x for t in fig.data for y, x in zip(t.y, t.x) if y == code)
+        assert shown == freq.loc[freq["code"] == code, "codings"].sum()
+    assert list(fig.layout.yaxis.tickvals) == ["A", "B"]
+    few = charts.frequency_bars(freq, value="codings", stack="document", max_stack=50)
+    assert len(few.data) == 40 and "other" not in few.layout.title.text
+    db.close()

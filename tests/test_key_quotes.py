@@ -249,6 +249,8 @@ def test_key_quotes_lists_starred_codings_with_participant_and_filters_by_code_a
         "version": 2, "starred": True}
     assert [q.code for q in key_quotes(kdb, viewer=None, code="Barriers")] == [
         "Barriers/Financial", "Barriers/Visa", "Barriers"]
+    assert [q.code for q in key_quotes(kdb, viewer=None, code="Barriers", include_below=False)] == [
+        "Barriers"]
     assert [q.code for q in key_quotes(kdb, viewer=None, code="barriers/visa")] == ["Barriers/Visa"]
     assert [q.quote for q in key_quotes(kdb, viewer=None, document="int02")] == ["The exam fees were brutal"]
     assert [(q.quote, q.starred) for q in key_quotes(kdb, viewer=None, document="int02", only_starred=False)] \

@@ -120,26 +120,51 @@ def _column(freq: pd.DataFrame, value: str) -> None:
         raise AnalysisError(f"value must be one of {', '.join(counted)}, not {value!r}")
 
 
+#: Most segments a stacked bar shows; the smaller breakdown values share one "other" segment.
+MAX_STACK = 12
+
+
+def _fold_stack(frame: pd.DataFrame, value: str, stack: str, keep: int) -> tuple[pd.DataFrame, int]:
+    """Keep the ``keep - 1`` breakdown values with the largest totals and add the rest up into
+    one "other (n)" segment per code; returns the frame and how many values were folded."""
+    totals = frame.groupby(stack, sort=False, observed=True)[value].sum().sort_values(ascending=False, kind="stable")
+    if len(totals) <= keep:
+        return frame, 0
+    kept = set(totals.index[: keep - 1])
+    folded = len(totals) - len(kept)
+    rest = frame[~frame[stack].isin(kept)]
+    other = rest.groupby("code", sort=False, observed=True)[value].sum().reset_index()
+    other[stack] = f"other ({folded})"
+    return pd.concat([frame[frame[stack].isin(kept)], other], ignore_index=True), folded
+
+
 def frequency_bars(freq: pd.DataFrame, *, value: str = "passages", stack: str | None = None,
-                   depth: int | None = None) -> go.Figure:
+                   depth: int | None = None, max_stack: int = MAX_STACK) -> go.Figure:
     """Horizontal bars of ``value`` per code, stacked by the breakdown column ``stack``.
 
     ``freq`` is a :func:`~qualcode.analysis.frequencies.frequencies` result (with ``by=stack``);
     ``value``: passages (default), codings, documents, participants or words; ``depth`` keeps
-    codes of one tree level only (0 = themes). The subtitle states the coding set.
+    codes of one tree level only (0 = themes). The subtitle states the coding set. A breakdown
+    with more than ``max_stack`` values (1,000 documents) shows the ``max_stack - 1`` largest and
+    one "other (n)" segment adding up the rest, so the bars stay readable and the chart stays
+    light; the title says so, and the table beside it keeps every value.
     """
     _column(freq, value)
     frame = freq if depth is None else freq[freq["depth"] == depth]
     frame = frame[frame[value] > 0].copy()
+    raw = list(dict.fromkeys(frame["code"].astype(str)))  # the codes in tree order
+    folded = 0
+    if stack:
+        frame, folded = _fold_stack(frame, value, stack, max_stack)
     # Code names and breakdown values are the user's text, not Plotly markup.
     frame["code"] = frame["code"].map(plotly_text)
     if stack:
         frame[stack] = frame[stack].map(lambda v: plotly_text(v) if isinstance(v, str) else v)
-    order = list(dict.fromkeys(frame["code"]))
+    order = [plotly_text(c) for c in raw]
     fig = px.bar(frame, x=value, y="code", color=stack, orientation="h",
                  category_orders={"code": order}, barmode="stack")
-    _title(fig, f"{value.capitalize()} per code" + (f" by {plotly_text(stack)}" if stack else ""), freq)
-    raw = list(dict.fromkeys(freq.loc[frame.index, "code"].astype(str)))
+    _title(fig, f"{value.capitalize()} per code" + (f" by {plotly_text(stack)}" if stack else "")
+           + (f" ({max_stack - 1} largest; {folded} more as “other”)" if folded else ""), freq)
     short = [plotly_text(short_label(c)) for c in raw]
     left = int(max((text_width(short_label(c)) for c in raw), default=0)) + 24
     fig.update_layout(height=max(320, ROW_PX * len(order) + 170), yaxis_title=None, font={"size": FONT_PX},

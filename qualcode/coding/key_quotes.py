@@ -92,11 +92,13 @@ def set_key_quote(db: Database, coding_id: int, starred: bool, *, actor: str,
 
 @read_only
 def key_quotes(db: Database, *, viewer: str | None, code: int | str | None = None,
-               document: int | str | None = None, only_starred: bool = True) -> list[KeyQuote]:
+               document: int | str | None = None, only_starred: bool = True,
+               include_below: bool = True) -> list[KeyQuote]:
     """The starred codings ``viewer`` may see (``access.visibility``: blind coding), by
     document, position and code.
 
-    ``code`` (a path or id) includes the codes below it; ``document`` (a name or id) limits the
+    ``code`` (a path or id) includes the codes below it (``include_below=False``: that code
+    only); ``document`` (a name or id) limits the
     list to one document; ``only_starred=False`` lists every coding ``viewer`` may see, starred
     or not (``starred`` says which), so a script can find the id of the coding to star. With
     accounts a viewer is required.
@@ -122,14 +124,16 @@ def key_quotes(db: Database, *, viewer: str | None, code: int | str | None = Non
                 q = q.where(Coding.document_id == find_document(s, pid, document).id)
             except LookupError as exc:
                 raise CodingError(str(exc.args[0])) from exc
-        wanted = None
         if code is not None:
             try:
                 root = paths[find_code(s, pid, code).id]
             except LookupError as exc:
                 raise CodingError(str(exc.args[0])) from exc
-            wanted = {i for i, p in paths.items() if p == root or p.startswith(root + "/")}
+            # In the query, not after it: a code is usually a small part of a large project.
+            q = q.where(Coding.code_id.in_(sorted(
+                i for i, p in paths.items()
+                if p == root or (include_below and p.startswith(root + "/")))))
         return [KeyQuote(cid, doc, participant, paths[code_id], coder, start, end, quote, memo, version,
                          bool(star))
                 for cid, doc, participant, code_id, coder, start, end, quote, memo, version, star
-                in s.execute(q) if wanted is None or code_id in wanted]
+                in s.execute(q)]

@@ -140,18 +140,39 @@ def page_agreement(db: Database) -> None:
         st.warning("Choose two or more coders.")
         return
     try:
-        matrix = build_unit_matrix(db, coders=coders, unit=unit, documents=documents, rollup=rollup,
-                                   viewer=me, exclude_suggested=exclude_suggested)
+        report = _report(db, me, tuple(coders), unit, tuple(documents or ()), rollup,
+                         exclude_suggested, missing, 1000 if bootstrap else 0)
     except AgreementInputError as exc:
         st.error(md_text(exc))
         return
-    if not matrix.codes:
+    if report is None:
         st.info("These coders applied no code in these documents.")
         return
-    # Computed once per rerun; every figure, export and the methods paragraph read this report.
-    report = build_report(matrix, draws=1000 if bootstrap else 0, missing=missing)
     _report_body(report, unit, len(coders) == 2)
-    _disagreement_browser(db, list(matrix.codes), coders, documents)
+    _disagreement_browser(db, list(report.matrix.codes), coders, documents)
+
+
+def _report(db: Database, viewer: str | None, coders: tuple, unit: str, documents: tuple,
+            rollup: bool, exclude_suggested: bool, missing: str, draws: int):
+    from qualcode.ui.analysis import last_change
+
+    return _cached_report(db, db.display_name, db.project, viewer, last_change(db), coders, unit,
+                          documents, rollup, exclude_suggested, missing, draws)
+
+
+@st.cache_resource(show_spinner="Comparing the coders unit by unit…", max_entries=4, ttl=1800)
+def _cached_report(_db: Database, database: str, project, viewer: str | None, changed: int,
+                   coders: tuple, unit: str, documents: tuple, rollup: bool,
+                   exclude_suggested: bool, missing: str, draws: int):
+    """The agreement report (None when the coders applied no code), kept per database,
+    project, viewer, change-log id and choice: a rerun that changes none of them (opening an
+    expander, choosing a passage) does not compare again. Every figure, export and the methods
+    paragraph read this one report; nothing here changes it."""
+    matrix = build_unit_matrix(_db, coders=list(coders), unit=unit, documents=list(documents) or None,
+                               rollup=rollup, viewer=viewer, exclude_suggested=exclude_suggested)
+    if not matrix.codes:
+        return None
+    return build_report(matrix, draws=draws, missing=missing)
 
 
 def _display_table(report, kappa: str):

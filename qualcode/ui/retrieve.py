@@ -91,8 +91,7 @@ def page_retrieve(db: Database) -> None:
     starred_only = c2.toggle("Key quotes only", key="rt_key_only",
                              help="Only the excerpts starred as key quotes (☆ → ★).")
     width = st.slider("Context (characters each side)", 0, 600, 200, 50, key="rt_context")
-    rows = [q for q in key_quotes(db, viewer=coder, code=path, only_starred=starred_only)
-            if rollup or q.code == path]
+    rows = key_quotes(db, viewer=coder, code=path, only_starred=starred_only, include_below=rollup)
     if not rows:
         st.info("No key quotes here yet: star excerpts with ☆ to find them here."
                 if starred_only else "No excerpts of this code yet.")
