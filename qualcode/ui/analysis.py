@@ -166,6 +166,25 @@ def _filters(db: Database) -> ProjectData | None:
     return data
 
 
+@st.cache_resource(max_entries=16, ttl=1800, hash_funcs={ProjectData: id},
+                   show_spinner="Building the table and chart…")
+def _kept(data: ProjectData, what: str, *args):
+    """A table or figure derived from one cached project copy (``_cached_load``), kept as long
+    as that copy: a rerun that changes neither (paging, a download, another widget) does not
+    build it again. Keyed by the copy's identity; the entry holds the copy, so the identity
+    cannot be reused by another while the entry lives. Callers never change what they get."""
+    if what == "excerpts":
+        code, context = args
+        return data, ex.excerpts(data, code=code, context=context)
+    if what == "by_document":
+        (value,) = args
+        table = code_by_document(data, value=value)
+        figure = None if table.empty else charts.heatmap(
+            table, title=f"{value.capitalize()} per code and document")
+        return data, (table, figure)
+    raise ValueError(what)
+
+
 def _table_downloads(frame: pd.DataFrame, name: str, key: str, *, index: bool = False) -> None:
     """CSV and XLSX buttons; each file is written only when its button is clicked."""
     c1, c2, _ = st.columns([1, 1, 4])
@@ -277,11 +296,10 @@ def page_matrices(db: Database) -> None:
     if data is None:
         return
     value = st.selectbox("Cell value", ["passages", "codings", "words"], key="mx_value", help=PASSAGES_HELP)
-    by_doc = code_by_document(data, value=value)
+    by_doc, figure = _kept(data, "by_document", value)[1]
     st.subheader("Code × document")
-    if not by_doc.empty:
-        _chart(charts.heatmap(by_doc, title=f"{value.capitalize()} per code and document"), "code-by-document",
-               "mxdoc")
+    if figure is not None:
+        _chart(figure, "code-by-document", "mxdoc")
     st.dataframe(by_doc, width="stretch", key="mx_doc_table")
     _table_downloads(by_doc, "code-by-document", "mxdoc", index=True)
     if len(data.attributes.columns):
@@ -400,7 +418,7 @@ def page_excerpts(db: Database) -> None:
     code = c1.selectbox("Code (with the codes below it)", paths, key="ex_code")
     context = c2.selectbox("Context", ["sentence", "100 characters", "300 characters", "none"], key="ex_context")
     ctx = {"sentence": "sentence", "100 characters": 100, "300 characters": 300, "none": 0}[context]
-    table = ex.excerpts(data, code=None if code == "(all codes)" else code, context=ctx)
+    table = _kept(data, "excerpts", None if code == "(all codes)" else code, ctx)[1]
     st.caption(f"{len(table)} passages ({int(table['codings'].sum())} codings). One row per passage: "
                "overlapping codings of one code are shown once, with the coders who coded them.")
     _paged(table, "ex")
