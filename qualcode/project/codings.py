@@ -46,14 +46,16 @@ class CodingRecord:
     quote: str
     memo: str | None
     provenance: str | None = None
+    id: int | None = None  # the coding's id, for the commands that take one (quotes star, …)
 
     def as_dict(self) -> dict:
-        """The JSON of one coding; ``provenance`` is there only for a coding accepted from a
-        suggestion (``"suggested"``), so codings made by hand read as they always did."""
+        """The JSON of one coding, its ``id`` first; ``provenance`` is there only for a coding
+        accepted from a suggestion (``"suggested"``), so codings made by hand read as they
+        always did."""
         out = asdict(self)
         if out["provenance"] is None:
             del out["provenance"]
-        return out
+        return {"id": out.pop("id"), **out}
 
 
 def coder_row(session: Session, project_id: int, name: str, *, create: bool = True) -> Coder:
@@ -146,7 +148,8 @@ def add_coding(
                                         match=match, nth=nth, memo=memo, actor=actor)
         return CodingRecord(session.get(Document, coding.document_id).name,
                             code_path(session, pid, coding.code_id), coder, coding.start,
-                            coding.end, coding.quote, coding.memo, coding.provenance), created
+                            coding.end, coding.quote, coding.memo, coding.provenance,
+                            coding.id), created
 
 
 def twin(session: Session, coding: Coding, code_id: int) -> Coding | None:
@@ -261,14 +264,10 @@ def list_codings(
             q = q.where(Coder.name == coder)
         if seen.clause() is not None:
             q = q.where(seen.clause())
-        wanted: set[int] | None = None
-        if code is not None:
+        if code is not None:  # in the query: a code is usually a small part of the project
             root = paths[resolve(session, pid, code).id]
-            wanted = {i for i, p in paths.items() if p == root or p.startswith(root + "/")}
-        out = []
-        for coding, doc_name, coder_name in session.execute(q):
-            if wanted is not None and coding.code_id not in wanted:
-                continue
-            out.append(CodingRecord(doc_name, paths[coding.code_id], coder_name, coding.start,
-                                    coding.end, coding.quote, coding.memo, coding.provenance))
-        return out
+            q = q.where(Coding.code_id.in_(sorted(
+                i for i, p in paths.items() if p == root or p.startswith(root + "/"))))
+        return [CodingRecord(doc_name, paths[coding.code_id], coder_name, coding.start, coding.end,
+                             coding.quote, coding.memo, coding.provenance, coding.id)
+                for coding, doc_name, coder_name in session.execute(q)]
