@@ -141,6 +141,13 @@ def test_drag_a_handle_snaps_to_words_alt_drags_characters_keys_move_by_words_an
     now = page.get_by_test_id("qcs-handle-end").get_attribute("aria-valuenow")
     assert int(now) == end  # no astral characters before it: UTF-16 == code points here
 
+    # Past an emoji (two UTF-16 units, one code point) onto "A.”": stored in code points.
+    tail = "Proud of you 🙏 — A."
+    _drag_handle(page, "end", tail, len(tail.encode("utf-16-le")) // 2 - 2)  # on the "A"
+    after = text.index(tail) + len(tail) - 1
+    assert _wait_for(page, db, cid, (word + 2, after)) == (word + 2, after)
+    assert editing.get_coding(db, cid).quote.endswith("🙏 — A")
+
 
 def test_a_changed_coding_is_not_resized_blindly_and_other_coders_codings_have_no_handles(app):
     from playwright.sync_api import expect

@@ -279,3 +279,16 @@ def test_a_dragged_handle_comes_back_in_code_points_with_the_extent_it_started_f
     event = simulated_event(TEXT, TURNS, resize=1, start=3, end=9, was=(3, 7), nonce=5)["event"]
     offsets, doc = document_payload(TEXT, TURNS)
     assert selection_result(event, TEXT, offsets, doc["id"]) == got
+
+
+def test_a_dragged_end_between_turns_goes_to_the_nearest_turns_edge():
+    """Text between turns is a hidden speaker label: a start there moves to the next turn's
+    start, an end to the previous turn's end."""
+    offsets, doc = document_payload(TEXT, TURNS)
+    u = offsets.to_utf16
+    event = {"kind": "resize", "id": 1, "start": u(18), "end": u(19), "was": [u(3), u(7)],
+             "doc": doc["id"], "nonce": 5}
+    got = selection_result({**event, "end": u(26)}, TEXT, offsets, doc["id"], TURNS)
+    assert (got["start"], got["end"]) == (21, 26)  # the label "P: " is not coded
+    got = selection_result({**event, "start": u(8)}, TEXT, offsets, doc["id"], TURNS)
+    assert (got["start"], got["end"]) == (8, 16)

@@ -306,3 +306,46 @@ def test_reapplying_a_code_says_so_and_offers_to_extend_to_the_union(at):
     assert not at.exception
     [c] = [c for c in editing.codings_for_document(db, DOC, viewer="dana") if c.coder == "dana"]
     assert c.quote == "does not cover me to touch patients"
+
+
+def _drag(at, cid, start, end, was, nonce):
+    doc = show_document(Database(at_db()), DOC)
+    at.session_state[f"ws_span_{DOC}"] = simulated_event(
+        doc["text"], doc["turns"], resize=cid, start=start, end=end, was=was, nonce=nonce)
+    at.run()
+    assert not at.exception
+
+
+def test_a_dragged_handle_resizes_once_and_refuses_stale_gone_or_no_op_drags(at):
+    """What the page does with a "resize" event from the transcript's handles (the browser
+    journey is tests/test_browser_resize.py): stores it (Undo takes it back); refuses a drag
+    made on an extent that changed meanwhile, a coding that is gone and another coder's
+    coding; says when nothing changes."""
+    db = Database(at_db())
+    text = show_document(db, DOC)["text"]
+    phrase = "does not cover me to touch patients"
+    start = text.index(phrase)
+    mine = editing.add(db, DOC, "Barriers", "dana", start, start + 8)
+    was = (start, start + 8)
+    _drag(at, mine.id, start, start + len(phrase), was, 11)
+    assert (editing.get_coding(db, mine.id).start, editing.get_coding(db, mine.id).end) == (
+        start, start + len(phrase))
+    assert "Coding resized to" in at.success[0].value
+    # the same drag again (its extent is out of date now): refused, nothing changes
+    _drag(at, mine.id, start, start + 4, was, 12)
+    assert "changed to" in at.error[0].value
+    assert editing.get_coding(db, mine.id).end == start + len(phrase)
+    # no change at all
+    _drag(at, mine.id, start, start + len(phrase), (start, start + len(phrase)), 13)
+    assert "nothing changed" in at.success[0].value
+    # Undo takes the resize back
+    at.button(key="ws_undo").click().run()
+    assert editing.get_coding(db, mine.id).end == start + 8
+    # another coder's coding: the library refuses (only its coder resizes it)
+    other = next(c for c in editing.codings_for_document(db, DOC, viewer=None) if c.coder != "dana")
+    _drag(at, other.id, other.start, other.end + 1, (other.start, other.end), 14)
+    assert at.error and editing.get_coding(db, other.id).end == other.end
+    # a coding that is gone
+    editing.remove(db, mine.id, actor="dana")
+    _drag(at, mine.id, start, start + 3, (start, start + 8), 15)
+    assert "gone" in at.error[0].value

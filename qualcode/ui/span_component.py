@@ -183,7 +183,8 @@ def suggestions_payload(offsets: OffsetMap, suggestions: list[dict]) -> dict[str
     return {"codes": [list(k) for k in codes], "items": items}
 
 
-def selection_result(event: Any, text: str, offsets: OffsetMap, doc_id: str) -> dict | None:
+def selection_result(event: Any, text: str, offsets: OffsetMap, doc_id: str,
+                     turns: list[dict] | None = None) -> dict | None:
     """Turn the browser's latest event into the value ``transcript_selector`` returns.
 
     A selection ``{"kind": "select", "start", "end"}`` in UTF-16 units becomes code points with
@@ -191,7 +192,8 @@ def selection_result(event: Any, text: str, offsets: OffsetMap, doc_id: str) -> 
     ``{"clicked_coding": id}``; a key on a suggestion ``{"suggestion": key, "action": "accept" |
     "reject"}``; a dragged handle ``{"resize": id, "start", "end", "was": (start, end)}`` (code
     points; ``was`` is the extent the browser showed, so a coding changed meanwhile is not
-    resized blindly). Events about another document, whitespace-only selections and anything
+    resized blindly; ends outside every turn of ``turns`` — the hidden speaker labels — go
+    to the nearest turn's edge). Events about another document, whitespace-only selections and anything
     malformed give None.
     """
     if not isinstance(event, dict) or event.get("doc") != doc_id:
@@ -204,7 +206,7 @@ def selection_result(event: Any, text: str, offsets: OffsetMap, doc_id: str) -> 
     if event.get("kind") in ("accept", "reject") and isinstance(event.get("key"), str):
         return {"suggestion": event["key"], "action": event["kind"], "nonce": nonce}
     if event.get("kind") == "resize":
-        return _resize_result(event, text, offsets, nonce)
+        return _resize_result(event, text, offsets, nonce, turns or [])
     if event.get("kind") not in ("select", "apply"):
         return None
     if event.get("kind") == "apply" and not isinstance(event.get("code"), str):
@@ -227,7 +229,21 @@ def selection_result(event: Any, text: str, offsets: OffsetMap, doc_id: str) -> 
     return found
 
 
-def _resize_result(event: dict, text: str, offsets: OffsetMap, nonce: int) -> dict | None:
+def _into_turns(turns: list[dict], start: int, end: int) -> tuple[int, int]:
+    """``start`` outside every turn moves to the next turn's start, ``end`` to the previous
+    turn's end (text between turns is a speaker label the transcript does not show)."""
+    spans = sorted((int(t["start"]), int(t["end"])) for t in turns)
+    if not spans:
+        return start, end
+    if not any(a <= start < b for a, b in spans):
+        start = next((a for a, _ in spans if a >= start), spans[-1][0])
+    if not any(a < end <= b for a, b in spans):
+        end = next((b for _, b in reversed(spans) if b <= end), spans[0][1])
+    return start, end
+
+
+def _resize_result(event: dict, text: str, offsets: OffsetMap, nonce: int,
+                   turns: list[dict]) -> dict | None:
     try:
         cid = event["id"]
         start, end = (offsets.to_code_point(int(event[k])) for k in ("start", "end"))
@@ -236,6 +252,7 @@ def _resize_result(event: dict, text: str, offsets: OffsetMap, nonce: int) -> di
         return None
     if not isinstance(cid, int) or isinstance(cid, bool) or len(was) != 2:
         return None
+    start, end = _into_turns(turns, start, end)
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():
@@ -292,7 +309,7 @@ def pending_event(key: str, text: str, turns: list[dict]) -> dict | None:
         return None
     event = state.get("event") if isinstance(state, dict) else None
     offsets, doc = document_payload(text, turns)
-    return selection_result(event, text, offsets, doc["id"])
+    return selection_result(event, text, offsets, doc["id"], turns)
 
 
 def _ignore() -> None:
@@ -365,4 +382,4 @@ def transcript_selector(*, key: str, text: str, turns: list[dict], codings: list
         "ack": ack if isinstance(ack, int) else None,
     }
     result = _COMPONENT(key=key, data=data, default={"event": None}, on_event_change=_ignore)
-    return selection_result(result.get("event"), text, offsets, doc["id"])
+    return selection_result(result.get("event"), text, offsets, doc["id"], turns)

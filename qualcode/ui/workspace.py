@@ -205,7 +205,7 @@ def _browser_edits(db: Database, document: str, coder: str, doc: dict) -> None:
         apply_one(db, document, coder, event["apply"])
     elif "resize" in event:
         st.session_state["ws_nonce"] = event["nonce"]
-        _dragged(db, coder, event)
+        _dragged(db, document, coder, event)
     elif "clicked_coding" in event:
         st.session_state["ws_nonce"] = event["nonce"]
         st.session_state["ws_clicked"] = event["clicked_coding"]
@@ -214,7 +214,7 @@ def _browser_edits(db: Database, document: str, coder: str, doc: dict) -> None:
         st.session_state["ws_selection"] = event
 
 
-def _dragged(db: Database, coder: str, event: dict) -> None:
+def _dragged(db: Database, document: str, coder: str, event: dict) -> None:
     """Store a resize made with the handles, unless the coding changed since the browser drew
     it (another tab, an undo): then nothing changes and the coder is told why."""
     cid = event["resize"]
@@ -222,7 +222,15 @@ def _dragged(db: Database, coder: str, event: dict) -> None:
     try:
         c = editing.get_coding(db, cid, viewer=coder)
     except LookupError:
+        c = None
+    if c is None or c.document != document:
         _report("That coding is gone (removed or undone); nothing was resized.", error=True)
+        return
+    if c.coder != coder:  # as the panel: a coder edits their own codings on this page
+        _report(f"That is {c.coder}'s coding; only your own codings can be resized here.", error=True)
+        return
+    if (event["start"], event["end"]) == (c.start, c.end):
+        _report("The coding already covers exactly that; nothing changed.")
         return
     if (c.start, c.end) != tuple(event["was"]):
         _report(f"That coding changed to {c.start}–{c.end} meanwhile; nothing was resized. "

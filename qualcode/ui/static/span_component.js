@@ -129,6 +129,7 @@ function createState(parentElement) {
   root.addEventListener('click', onClick);
   root.addEventListener('mouseover', onOver);
   st.detach = () => {
+    endResize(st);
     document.removeEventListener('mouseup', onMouseUp);
     document.removeEventListener('keyup', onKeyUp);
     document.removeEventListener('mousedown', onDocDown, true);
@@ -229,8 +230,8 @@ function buildDocument(st, doc) {
   });
   st.root.replaceChildren(frag);
   st.stripeLayer = null;
+  endResize(st);
   st.handleLayer = null;
-  st.resize = null;
   st.segs = null;
 }
 
@@ -505,7 +506,8 @@ function suggestionKey(st, e) {
   if (!st.sugFocus || e.ctrlKey || e.metaKey || e.altKey || !st.root.isConnected) return;
   const target = e.target;
   if (target && target.closest && target.closest(
-    'input, textarea, select, button, [contenteditable="true"], [role="combobox"], [role="listbox"]')) return;
+    'input, textarea, select, button, [contenteditable="true"], [role="combobox"], [role="listbox"], '
+    + '.qcs-handle')) return;  // a focused resize handle takes its own keys
   const key = e.key;
   let action = null;
   if (key === 'a' || key === 'A' || key === 'Enter') action = 'accept';
