@@ -58,8 +58,11 @@ def test_network_sunburst_and_code_by_document(data):
     net = charts.network(m)
     # A-B (ana, sentence 1) and B-C (ana, sentence 3); A with C only as ana's A and ben's C in
     # sentence 0, which is no co-occurrence: two edges and the nodes
-    edges = [t for t in net.data if t.mode == "lines" and t.hoverinfo == "text"]
-    assert len(edges) == 2 and net.layout.title.subtitle.text == SET
+    [edges] = [t for t in net.data if t.name == "edges"]  # one hover point per edge
+    assert sorted(edges.text) == ["Barriers/A – Barriers/B: 1", "Barriers/B – Enablers/C: 1"]
+    assert net.layout.title.subtitle.text == SET
+    drawn = [t for t in net.data if t.mode == "lines" and t.hoverinfo == "skip" and t.line.color == "#8aa6c1"]
+    assert sum(1 for t in drawn for x in t.x if x is None) == 2  # two segments drawn
     assert [a.text for a in net.layout.annotations] == ["A", "B", "C"]
     sun = charts.sunburst(data, frequencies(data, rollup=False))
     assert list(sun.data[0].ids) == ["Barriers", "Barriers/A", "Barriers/B", "Enablers", "Enablers/C"]

@@ -169,3 +169,16 @@ def test_excerpts_are_shown_50_a_page_and_exported_whole(coded_sample):
     assert not at.exception
     shown = at.dataframe[0].value
     assert 0 < len(shown) <= PAGE_ROWS  # (the browser journey checks the XLSX holds every passage)
+
+
+def test_a_code_by_document_heatmap_wider_than_the_limit_is_drawn_only_when_asked(coded_sample, monkeypatch):
+    """At 1,000 documents the heatmap is 26,000 px wide: drawn only after its toggle (here the
+    limit is lowered to 5 columns for the 12-document sample); the table is there either way."""
+    monkeypatch.setattr("qualcode.ui.analysis.DRAWN_COLUMNS", 5)
+    at = _goto("Matrices")
+    charts_before = len(at.get("plotly_chart"))
+    assert at.toggle(key="mx_draw").value is False
+    assert at.dataframe[0].value.shape[1] > 5  # the code × document table
+    at.toggle(key="mx_draw").set_value(True).run()
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == charts_before + 1

@@ -178,11 +178,24 @@ def _kept(data: ProjectData, what: str, *args):
         return data, ex.excerpts(data, code=code, context=context)
     if what == "by_document":
         (value,) = args
-        table = code_by_document(data, value=value)
-        figure = None if table.empty else charts.heatmap(
-            table, title=f"{value.capitalize()} per code and document")
-        return data, (table, figure)
+        return data, code_by_document(data, value=value)
+    if what == "by_document_chart":
+        (value,) = args
+        return data, charts.heatmap(_kept(data, "by_document", value)[1],
+                                    title=f"{value.capitalize()} per code and document")
     raise ValueError(what)
+
+
+#: Widest code × document heatmap drawn without being asked (a column is 26 px).
+DRAWN_COLUMNS = 150
+
+
+def _shown(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` for ``st.dataframe``: the same data without its ``attrs``, which pandas would
+    deep-copy once per column while Streamlit converts a 1,000-column table."""
+    plain = frame.copy(deep=False)
+    plain.attrs = {}
+    return plain
 
 
 def _table_downloads(frame: pd.DataFrame, name: str, key: str, *, index: bool = False) -> None:
@@ -286,7 +299,7 @@ def page_cooccurrence(db: Database) -> None:
     _chart(charts.heatmap(matrix.fillna(0), cluster=cluster), "cooccurrence-heatmap", "coheat")
     if not cross:
         _chart(charts.network(matrix.fillna(0)), "cooccurrence-network", "conet")
-    st.dataframe(matrix, width="stretch", key="co_table")
+    st.dataframe(_shown(matrix), width="stretch", key="co_table")
     _table_downloads(matrix, "cooccurrence", "co", index=True)
 
 
@@ -296,11 +309,15 @@ def page_matrices(db: Database) -> None:
     if data is None:
         return
     value = st.selectbox("Cell value", ["passages", "codings", "words"], key="mx_value", help=PASSAGES_HELP)
-    by_doc, figure = _kept(data, "by_document", value)[1]
+    by_doc = _kept(data, "by_document", value)[1]
     st.subheader("Code × document")
-    if figure is not None:
-        _chart(figure, "code-by-document", "mxdoc")
-    st.dataframe(by_doc, width="stretch", key="mx_doc_table")
+    wide = by_doc.shape[1] > DRAWN_COLUMNS
+    if not by_doc.empty and (not wide or st.toggle(
+            f"Draw the heatmap ({by_doc.shape[1]:,} documents wide)", key="mx_draw",
+            help="A heatmap this wide takes a while to draw and scrolls far sideways; the table "
+                 "below and its downloads hold the same numbers.")):
+        _chart(_kept(data, "by_document_chart", value)[1], "code-by-document", "mxdoc")
+    st.dataframe(_shown(by_doc), width="stretch", key="mx_doc_table")
     _table_downloads(by_doc, "code-by-document", "mxdoc", index=True)
     if len(data.attributes.columns):
         st.subheader("Code × attribute")
