@@ -55,6 +55,8 @@ def test_the_page_shows_the_table_with_thresholds_ci_and_breakdown(project_file,
     # The per-code lead comes before the pooled figure.
     assert text.index(md_text("Per code (3 of 3 codes with alpha defined)")) < \
         text.index("Pooled over codes")
+    assert len(at.dataframe) == 1  # the document × code breakdown is built only when asked
+    at.toggle(key="agr_by_document_on").set_value(True).run()
     breakdown = at.dataframe[1].value
     assert list(breakdown.index) == ["int01"] and list(breakdown.columns) == [FIN, VISA, STIPEND]
     assert at.text_area(key="agr_methods_text").value.startswith("Two coders (ana and ben)")
@@ -101,6 +103,7 @@ def test_gwet_treatment_is_named_on_the_page(project_file, monkeypatch):
     assert md_text("statistics with Gwet's (2014) missing-data treatment: all 10 units, 3 of "
                    "them rated by fewer than all coders") in markdown(at)
     # int02 is back in the breakdown (rated by ana only: no statistic, but its units count).
+    at.toggle(key="agr_by_document_on").set_value(True).run()
     assert list(at.dataframe[1].value.index) == ["int01", "int02"]
 
 

@@ -224,10 +224,12 @@ def _report_body(report, unit: str, two: bool) -> None:
     if report.paradox:
         st.info(md_text(report.paradox["note"]))
 
-    with st.expander("Document × code (alpha)"):
+    # Built only when asked for: at 1,000 documents it is a 1,000-row table.
+    if st.toggle("Document × code (alpha)", key="agr_by_document_on"):
         pivot = report.by_document.pivot(index="document", columns="code", values="alpha")
-        st.dataframe(pivot.style.format(precision=3, na_rep="—"), width="stretch",
-                     key="agr_by_document")
+        st.dataframe(pivot, width="stretch", key="agr_by_document",
+                     column_config={c: st.column_config.NumberColumn(c, format="%.3f")
+                                    for c in pivot.columns})
 
     methods = methods_paragraph(report)
     # The box shows this run's paragraph: a widget keeps its first value once its key is in
@@ -246,14 +248,29 @@ def _report_body(report, unit: str, two: bool) -> None:
                       file_name="agreement_methods.txt", mime="text/plain", key="agr_methods")
 
 
+def _disagreements(db: Database, viewer: str | None, code: str, coders: tuple, documents: tuple):
+    from qualcode.ui.analysis import last_change
+
+    return _cached_disagreements(db, db.display_name, db.project, viewer, last_change(db), code,
+                                 coders, documents)
+
+
+@st.cache_resource(show_spinner="Finding the passages where the coders differ…", max_entries=8,
+                   ttl=1800)
+def _cached_disagreements(_db: Database, database: str, project, viewer: str | None, changed: int,
+                          code: str, coders: tuple, documents: tuple):
+    """One code's disagreements, kept per change-log id (an adjudication moves it)."""
+    return disagreements(_db, code, list(coders), documents=list(documents) or None, viewer=viewer)
+
+
 def _disagreement_browser(db: Database, codes: list[str], coders: list[str],
                           documents: list[str] | None) -> None:
     st.subheader("Disagreements")
     if "agr_done" in st.session_state:
         st.success(md_text(st.session_state.pop("agr_done")))
     code = st.selectbox("Code", codes, key="agr_code")
-    found = disagreements(db, code, coders, documents=documents,
-                          viewer=st.session_state.get("coder") or None)
+    found = _disagreements(db, st.session_state.get("coder") or None, code, tuple(coders),
+                           tuple(documents or ()))
     decided = sum(p.decision is not None for p in found)
     st.caption(f"{len(found)} passage{'s' if len(found) != 1 else ''} where "
                f"{', '.join(md_text(c) for c in coders)} differ on {md_text(code)}; "
