@@ -146,22 +146,37 @@ def _label(row: CodeRow, counts: dict[int, tuple[int, int]], full: bool) -> str:
     """Name and counts (this document / project); Streamlit shows the number key at the right."""
     here, total = counts.get(row.id, (0, 0))
     name = row.path if full else row.path.split("/")[-1]
-    return f"{md_text(name)}  ·  {here} / {total}"
+    # A zero-width space after each "/" lets a long path wrap between its levels, not mid-word.
+    return f"{md_text(name).replace('/', '/' + chr(0x200B))}  ·  {here} / {total}"
+
+
+def _each(suffix: str) -> str:
+    """A selector for every code button (tree and recent), followed by ``suffix``."""
+    return ",".join(f'[class*="st-key-ws_{kind}_"] button{suffix}' for kind in ("code", "recent"))
+
+
+#: The look of every code button, the same on every rerun (so the browser keeps it parsed).
+_PANEL_CSS = (
+    ".qcp-note{font-size:.8rem;opacity:.75}"
+    + _each("") + "{justify-content:flex-start;padding-left:var(--qcp-pad,.5rem);min-height:2rem;"
+    "padding-top:.1rem;padding-bottom:.1rem}"
+    + _each(">div") + "{flex:1;justify-content:flex-start;min-width:0}"
+    # the label's own box (it holds the shortcut key too) spans the button: long paths wrap
+    # from the left, between words
+    + _each(">div>span") + "{flex:1;justify-content:space-between;min-width:0;text-align:left}"
+    + _each(" [data-testid=stMarkdownContainer]") + "{flex:1;min-width:0}"
+    + _each(" p") + "{text-align:left !important;white-space:normal;overflow:visible;text-overflow:clip;"
+    "word-break:normal;overflow-wrap:break-word}"
+    + _each("::before") + "{content:'';flex:none;width:.8rem;height:.8rem;border-radius:2px;"
+    "margin-right:.45rem;background:var(--qcp-c,#888)}"
+)
 
 
 def _style(rows: list[tuple[str, CodeRow]]) -> str:
-    """Per-button CSS: the colour swatch before the label and the indent of the tree level."""
-    rules = [".qcp-note{font-size:.8rem;opacity:.75}"]
-    for key, row in rows:
-        rules.append(
-            f".st-key-{key} button{{justify-content:flex-start;padding-left:{0.5 + row.depth * 1.1:.1f}rem;"
-            f"min-height:2rem;padding-top:.1rem;padding-bottom:.1rem}}"
-            f".st-key-{key} button>div{{flex:1;justify-content:flex-start;min-width:0}}"
-            f".st-key-{key} button [data-testid=stMarkdownContainer]{{flex:1;min-width:0}}"
-            f".st-key-{key} button p{{text-align:left !important;white-space:normal;overflow:visible;"
-            f"text-overflow:clip}}"
-            f".st-key-{key} button::before{{content:'';flex:none;width:.8rem;height:.8rem;"
-            f"border-radius:2px;margin-right:.45rem;background:{row.colour}}}")
+    """Each button's colour swatch and tree-level indent, as two custom properties per button
+    (the shared look is :data:`_PANEL_CSS`): a few bytes a code, not a stylesheet a code."""
+    rules = [f".st-key-{key}{{--qcp-pad:{0.5 + row.depth * 1.1:.1f}rem;--qcp-c:{row.colour}}}"
+             for key, row in rows]
     return "<style>" + "".join(rules) + "</style>"
 
 
@@ -226,4 +241,10 @@ def code_panel(db: Database, document: str, coder: str, rows: list[CodeRow]) -> 
                     x.path in numbered or x in recent for x in mine))
             with branch:
                 button(r, f"ws_code_{r.id}")
-    st.html(_style(styled))
+    # Two blocks: the tree's rarely changes; the recent codes' changes with every code applied,
+    # and replacing a small block costs the browser less than replacing the whole panel's.
+    recent_keys = [(k, r) for k, r in styled if k.startswith("ws_recent_")]
+    st.html("<style>" + _PANEL_CSS + "</style>"
+            + _style([(k, r) for k, r in styled if not k.startswith("ws_recent_")]))
+    if recent_keys:
+        st.html(_style(recent_keys))
