@@ -139,9 +139,13 @@ def page_agreement(db: Database) -> None:
     if len(coders) < 2:
         st.warning("Choose two or more coders.")
         return
+    from qualcode.ui.analysis import last_change
+
+    changed = last_change(db)  # one read keys both caches of this rerun
     try:
-        report = _report(db, me, tuple(coders), unit, tuple(documents or ()), rollup,
-                         exclude_suggested, missing, 1000 if bootstrap else 0)
+        report = _cached_report(db, db.display_name, db.project, me, changed, tuple(coders), unit,
+                                tuple(documents or ()), rollup, exclude_suggested, missing,
+                                1000 if bootstrap else 0)
     except AgreementInputError as exc:
         st.error(md_text(exc))
         return
@@ -149,15 +153,7 @@ def page_agreement(db: Database) -> None:
         st.info("These coders applied no code in these documents.")
         return
     _report_body(report, unit, len(coders) == 2)
-    _disagreement_browser(db, list(report.matrix.codes), coders, documents)
-
-
-def _report(db: Database, viewer: str | None, coders: tuple, unit: str, documents: tuple,
-            rollup: bool, exclude_suggested: bool, missing: str, draws: int):
-    from qualcode.ui.analysis import last_change
-
-    return _cached_report(db, db.display_name, db.project, viewer, last_change(db), coders, unit,
-                          documents, rollup, exclude_suggested, missing, draws)
+    _disagreement_browser(db, list(report.matrix.codes), coders, documents, changed)
 
 
 @st.cache_resource(show_spinner="Comparing the coders unit by unit…", max_entries=4, ttl=1800)
@@ -248,13 +244,6 @@ def _report_body(report, unit: str, two: bool) -> None:
                       file_name="agreement_methods.txt", mime="text/plain", key="agr_methods")
 
 
-def _disagreements(db: Database, viewer: str | None, code: str, coders: tuple, documents: tuple):
-    from qualcode.ui.analysis import last_change
-
-    return _cached_disagreements(db, db.display_name, db.project, viewer, last_change(db), code,
-                                 coders, documents)
-
-
 @st.cache_resource(show_spinner="Finding the passages where the coders differ…", max_entries=8,
                    ttl=1800)
 def _cached_disagreements(_db: Database, database: str, project, viewer: str | None, changed: int,
@@ -264,13 +253,14 @@ def _cached_disagreements(_db: Database, database: str, project, viewer: str | N
 
 
 def _disagreement_browser(db: Database, codes: list[str], coders: list[str],
-                          documents: list[str] | None) -> None:
+                          documents: list[str] | None, changed: int) -> None:
     st.subheader("Disagreements")
     if "agr_done" in st.session_state:
         st.success(md_text(st.session_state.pop("agr_done")))
     code = st.selectbox("Code", codes, key="agr_code")
-    found = _disagreements(db, st.session_state.get("coder") or None, code, tuple(coders),
-                           tuple(documents or ()))
+    found = _cached_disagreements(db, db.display_name, db.project,
+                                  st.session_state.get("coder") or None, changed, code,
+                                  tuple(coders), tuple(documents or ()))
     decided = sum(p.decision is not None for p in found)
     st.caption(f"{len(found)} passage{'s' if len(found) != 1 else ''} where "
                f"{', '.join(md_text(c) for c in coders)} differ on {md_text(code)}; "
