@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from browser_support import chromium_page, free_port, settle, streamlit_server
+from browser_support import chromium_page, free_port, open_code_as_new_coder, settle, streamlit_server
 from test_browser_workspace import _drag
 
 from qualcode.coding import editing
@@ -111,13 +111,7 @@ def _second_tab(page, **options):
 
 def _open_workspace_as(page, base: str, coder: str) -> None:
     """Open the Code page on DOC as a new coder and wait for the transcript."""
-    page.goto(f"{base}/?page=Code&doc={DOC}")
-    sidebar = page.get_by_test_id("stSidebar")
-    sidebar.get_by_test_id("stSelectbox").click()
-    page.get_by_role("option", name="New coder…").click()
-    sidebar.get_by_label("Your coder name").fill(coder)
-    sidebar.get_by_label("Your coder name").press("Enter")
-    page.locator("[data-testid='qcs-root'][data-ready]").wait_for()
+    open_code_as_new_coder(page, base, DOC, coder)
     settle(page, stale=False)
 
 

@@ -48,13 +48,19 @@ MKV = bytes.fromhex("1a45dfa3") + b"\x9f\x42\x86\x81\x01\x42\x82\x88matroska" + 
 ADTS_AAC = b"\xff\xf1\x50\x80" + b"\0" * 64  # AAC in ADTS: frame sync, but layer bits 00
 
 
-@pytest.fixture
-def project(db, tmp_path, monkeypatch):
-    """Two documents (one with turn times, one without); a server database gets a media folder."""
+def media_folder(db, tmp_path, monkeypatch) -> None:
+    """Where recordings go in a test: beside an SQLite file; a server database (PostgreSQL)
+    gets its own folder, as QUALCODE_MEDIA_DIR gives a real server."""
     if db.dialect != "sqlite":
         monkeypatch.setenv("QUALCODE_MEDIA_DIR", str(tmp_path / "server-media"))
     else:
         monkeypatch.delenv("QUALCODE_MEDIA_DIR", raising=False)
+
+
+@pytest.fixture
+def project(db, tmp_path, monkeypatch):
+    """Two documents (one with turn times, one without); a server database gets a media folder."""
+    media_folder(db, tmp_path, monkeypatch)
     result = import_files(db, [("int1.txt", TIMED), ("int2.txt", UNTIMED)])
     assert not result.errors
     return db

@@ -4,11 +4,9 @@ restoring the backup brings them back (``qualcode.project.projects``). SQLite an
 
 from __future__ import annotations
 
-import io
-import wave
-
 import pytest
 from sqlalchemy import func, select
+from test_media import media_folder, wav
 
 from qualcode.project import media
 from qualcode.project import projects as P
@@ -20,23 +18,10 @@ TIMED = b"I: [00:00:01] Hello there, thanks for coming.\n\nP07: [00:00:02] Happy
 OTHER = b"I: [00:00:01] Good morning.\n\nP09: [00:00:03] Morning to you.\n"
 
 
-def wav(seconds: float = 1.0, level: int = 0) -> bytes:
-    buf = io.BytesIO()
-    with wave.open(buf, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(8000)
-        w.writeframes(level.to_bytes(2, "little", signed=True) * int(seconds * 8000))
-    return buf.getvalue()
-
-
 @pytest.fixture
 def studies(db, tmp_path, monkeypatch):
     """Pilot with two recordings, Main with one whose content Pilot shares (one file)."""
-    if db.dialect != "sqlite":
-        monkeypatch.setenv("QUALCODE_MEDIA_DIR", str(tmp_path / "server-media"))
-    else:
-        monkeypatch.delenv("QUALCODE_MEDIA_DIR", raising=False)
+    media_folder(db, tmp_path, monkeypatch)
     monkeypatch.delenv("QUALCODE_BACKUP_DIR", raising=False)
     for name in ("Pilot", "Main"):
         P.create_project(db, name)

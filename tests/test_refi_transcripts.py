@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import uuid
-import wave
 import zipfile
 from xml.etree.ElementTree import Element, SubElement, tostring
 
@@ -16,6 +15,7 @@ import pytest
 from conftest import shared_fixture
 from defusedxml.ElementTree import fromstring
 from sqlalchemy import func, select
+from test_media import wav
 
 from qualcode.importers.base import Turn
 from qualcode.project import media
@@ -50,16 +50,6 @@ TURN_TIMES = {"Interviewer: Thanks": 0, "P07: The exam": 4000, "Interviewer: And
 PASSAGES = [("The exam fees were a burden", "Financial", None, False),
             ("I took a second job", "Coping", None, False),
             ("supportive", "Supervision", 16500, True)]  # a timed sync point inside a turn's words
-
-
-def wav(seconds: float = 1.0, level: int = 0) -> bytes:
-    buf = io.BytesIO()
-    with wave.open(buf, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(8000)
-        w.writeframes(level.to_bytes(2, "little", signed=True) * int(seconds * 8000))
-    return buf.getvalue()
 
 
 MP4 = (24).to_bytes(4, "big") + b"ftypisom\0\0\0\0isomavc1" + b"\0" * 64
@@ -139,7 +129,7 @@ def build(*, kind: str = "AudioSource", recording: bytes | None = None, ext: str
         if transcript is not None and not inline:
             zf.writestr(f"sources/{TRANSCRIPT}.txt", transcript)
         if with_recording:
-            zf.writestr(f"sources/{AUDIO}{ext}", recording if recording is not None else wav(),
+            zf.writestr(f"sources/{AUDIO}{ext}", recording if recording is not None else wav(1.0),
                         zipfile.ZIP_STORED)
     return buffer.getvalue()
 
