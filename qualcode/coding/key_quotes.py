@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from qualcode.coding.editing import CodingNotFound, CodingView, _coding_row, _short, _view
 from qualcode.coding.undo import Edit
-from qualcode.project.codes import code_index, find_code
+from qualcode.project.codes import code_index, find_code, ids_under
 from qualcode.project.codings import CodingError
 from qualcode.project.documents import find_document
 from qualcode.store.db import Database, read_only, retrying
@@ -130,9 +130,7 @@ def key_quotes(db: Database, *, viewer: str | None, code: int | str | None = Non
             except LookupError as exc:
                 raise CodingError(str(exc.args[0])) from exc
             # In the query, not after it: a code is usually a small part of a large project.
-            q = q.where(Coding.code_id.in_(sorted(
-                i for i, p in paths.items()
-                if p == root or (include_below and p.startswith(root + "/")))))
+            q = q.where(Coding.code_id.in_(ids_under(paths, root, below=include_below)))
         return [KeyQuote(cid, doc, participant, paths[code_id], coder, start, end, quote, memo, version,
                          bool(star))
                 for cid, doc, participant, code_id, coder, start, end, quote, memo, version, star

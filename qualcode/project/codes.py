@@ -131,6 +131,12 @@ def paths_by_id(session: Session, project_id: int) -> dict[int, str]:
     return dict(code_index(session, project_id).paths)
 
 
+def ids_under(paths: dict[int, str], root: str, *, below: bool = True) -> list[int]:
+    """The ids of the code at path ``root`` and (``below``) every code under it, sorted: what a
+    read filtering by a code puts in its query."""
+    return sorted(i for i, p in paths.items() if p == root or (below and p.startswith(root + "/")))
+
+
 def code_path(session: Session, project_id: int, code_id: int) -> str | None:
     """The path of one code (None when the project has no such code)."""
     return code_index(session, project_id).paths.get(code_id)

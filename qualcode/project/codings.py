@@ -15,7 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from qualcode.team.access import check_coding_owner, visibility
 from qualcode.team.changelog import log
-from qualcode.project.codes import code_path, find_code, paths_by_id, resolve
+from qualcode.project.codes import code_path, find_code, ids_under, paths_by_id, resolve
 from qualcode.store.db import Database, read_only, retrying
 from qualcode.project.documents import find_document, get_document
 from qualcode.store.models import Code, Coder, Coding, Document
@@ -265,9 +265,7 @@ def list_codings(
         if seen.clause() is not None:
             q = q.where(seen.clause())
         if code is not None:  # in the query: a code is usually a small part of the project
-            root = paths[resolve(session, pid, code).id]
-            q = q.where(Coding.code_id.in_(sorted(
-                i for i, p in paths.items() if p == root or p.startswith(root + "/"))))
+            q = q.where(Coding.code_id.in_(ids_under(paths, paths[resolve(session, pid, code).id])))
         return [CodingRecord(doc_name, paths[coding.code_id], coder_name, coding.start, coding.end,
                              coding.quote, coding.memo, coding.provenance, coding.id)
                 for coding, doc_name, coder_name in session.execute(q)]

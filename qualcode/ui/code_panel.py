@@ -241,10 +241,4 @@ def code_panel(db: Database, document: str, coder: str, rows: list[CodeRow]) -> 
                     x.path in numbered or x in recent for x in mine))
             with branch:
                 button(r, f"ws_code_{r.id}")
-    # Two blocks: the tree's rarely changes; the recent codes' changes with every code applied,
-    # and replacing a small block costs the browser less than replacing the whole panel's.
-    recent_keys = [(k, r) for k, r in styled if k.startswith("ws_recent_")]
-    st.html("<style>" + _PANEL_CSS + "</style>"
-            + _style([(k, r) for k, r in styled if not k.startswith("ws_recent_")]))
-    if recent_keys:
-        st.html(_style(recent_keys))
+    st.html("<style>" + _PANEL_CSS + "</style>" + _style(styled))

@@ -216,10 +216,7 @@ def selection_result(event: Any, text: str, offsets: OffsetMap, doc_id: str,
         end = offsets.to_code_point(int(event["end"]))
     except (KeyError, TypeError, ValueError):
         return None
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
+    start, end = _trimmed(text, start, end)
     if start >= end:
         return None
     found = {"start": start, "end": end, "text": text[start:end], "nonce": nonce}
@@ -227,6 +224,15 @@ def selection_result(event: Any, text: str, offsets: OffsetMap, doc_id: str,
         found["apply"] = event["code"]
         found["pending"] = event.get("pending")
     return found
+
+
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    """``start``-``end`` without the whitespace at either end (empty when it was all space)."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
 
 
 def _into_turns(turns: list[dict], start: int, end: int) -> tuple[int, int]:
@@ -252,11 +258,7 @@ def _resize_result(event: dict, text: str, offsets: OffsetMap, nonce: int,
         return None
     if not isinstance(cid, int) or isinstance(cid, bool) or len(was) != 2:
         return None
-    start, end = _into_turns(turns, start, end)
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
+    start, end = _trimmed(text, *_into_turns(turns, start, end))
     if start >= end:
         return None
     return {"resize": cid, "start": start, "end": end, "was": was, "nonce": nonce}

@@ -197,20 +197,18 @@ def _browser_edits(db: Database, document: str, coder: str, doc: dict) -> None:
     is confirmed), a coding resized by dragging a handle, a click on a coding (the panel opens
     it) or a new selection (the panel shows it)."""
     event = pending_event(f"ws_span_{document}", doc["text"], doc["turns"])
-    if not event or event["nonce"] == st.session_state.get("ws_nonce"):
+    # Suggestion keys are the Suggest panel's (``_suggestions``), acted on before this.
+    if not event or event["nonce"] == st.session_state.get("ws_nonce") or "suggestion" in event:
         return
+    st.session_state["ws_nonce"] = event["nonce"]
     if "apply" in event:
-        st.session_state["ws_nonce"] = event["nonce"]
         st.session_state["ws_selection"] = {k: event[k] for k in ("start", "end", "text", "nonce")}
         apply_one(db, document, coder, event["apply"])
     elif "resize" in event:
-        st.session_state["ws_nonce"] = event["nonce"]
         _dragged(db, document, coder, event)
     elif "clicked_coding" in event:
-        st.session_state["ws_nonce"] = event["nonce"]
         st.session_state["ws_clicked"] = event["clicked_coding"]
-    elif "start" in event:
-        st.session_state["ws_nonce"] = event["nonce"]
+    else:  # a selection
         st.session_state["ws_selection"] = event
 
 

@@ -621,6 +621,19 @@ function segments(st) {
   return st.segs;
 }
 
+// The text segment holding position `pos`: the last one starting at or before it (for an end,
+// the last one starting before it, so an end closes its own segment, not the next line's).
+function segmentAt(st, pos, isEnd) {
+  const segs = segments(st);
+  let lo = 0, hi = segs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const s = Number(segs[mid].dataset.s);
+    if (isEnd ? s < pos : s <= pos) lo = mid + 1; else hi = mid;
+  }
+  return segs[Math.max(0, lo - 1)] || null;
+}
+
 // UTF-16 offset of a DOM boundary point. Inside a text segment it is exact; anywhere else (a
 // speaker header, between turns, an element boundary) it snaps to the nearest text: forward for
 // a start, backward for an end, so headers never count.
@@ -678,13 +691,7 @@ function clearPending() {
 function applyFocus(st, focus) {
   if (focus === null || focus === undefined || focus === st.lastFocus) return;
   st.lastFocus = focus;
-  const segs = segments(st);
-  let lo = 0, hi = segs.length;
-  while (lo < hi) {  // last segment starting at or before the focus
-    const mid = (lo + hi) >> 1;
-    if (Number(segs[mid].dataset.s) <= focus) lo = mid + 1; else hi = mid;
-  }
-  const seg = segs[Math.max(0, lo - 1)];
+  const seg = segmentAt(st, focus, false);
   if (!seg) return;
   const rootBox = st.root.getBoundingClientRect();
   const segBox = seg.getBoundingClientRect();

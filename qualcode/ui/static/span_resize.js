@@ -98,14 +98,7 @@ function stepWord(st, pos, dir, isEnd, chars) {
 // The text node and offset of a position: the segment holding it (for an end, the segment it
 // closes, so a highlight's last line is used, not the next line's start).
 function pointAt(st, pos, isEnd) {
-  const segs = segments(st);
-  let lo = 0, hi = segs.length;
-  while (lo < hi) {  // first segment starting after pos (at or after, for an end)
-    const mid = (lo + hi) >> 1;
-    const s = Number(segs[mid].dataset.s);
-    if (isEnd ? s < pos : s <= pos) lo = mid + 1; else hi = mid;
-  }
-  const seg = segs[Math.max(0, lo - 1)];
+  const seg = segmentAt(st, pos, isEnd);
   if (!seg || !seg.firstChild) return null;
   const off = Math.max(0, Math.min(seg.textContent.length, pos - Number(seg.dataset.s)));
   return { node: seg.firstChild, off };
