@@ -323,9 +323,8 @@ def measure_instant(browser, words: int, codings: int, actions: int, tmp: Path) 
         open_code_as_new_coder(page, url, name)
         _ready(page, True)
         page.wait_for_timeout(1500)
-        keys = page.evaluate("[...document.querySelectorAll('[class*=\"st-key-ws_code_\"]')]"
-                             ".filter((e) => e.offsetParent).map((e) => [...e.classList]"
-                             ".find((c) => c.startsWith('st-key-')))")[:9]
+        keys = page.locator("[data-testid=qct-tree] .qct-code").evaluate_all(
+            "(bs) => bs.filter((b) => b.offsetParent).map((b) => b.dataset.path)")[:9]
         for i in range(actions):
             page.evaluate(_SELECT, 101 + i)
             page.wait_for_function("() => document.querySelector('[data-testid=qcs-root]').dataset.pending === '0'"
@@ -333,7 +332,7 @@ def measure_instant(browser, words: int, codings: int, actions: int, tmp: Path) 
             page.wait_for_timeout(250)
             page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')")
             page.evaluate(_INSTANT_PROBE, keys[i % len(keys)])
-            page.locator(f".{keys[i % len(keys)]} button").first.click()
+            page.locator(f"[data-testid=qct-tree] .qct-code[data-path='{keys[i % len(keys)]}']").first.click()
             try:
                 page.wait_for_function("() => window.__qT.t2 > 0", polling="raf", timeout=15_000)
             except Exception:

@@ -217,39 +217,55 @@ def _open_as_dana(page, url):
     page.locator(".qcs-h").first.wait_for()
 
 
-def test_code_panel_click_and_number_key_apply_codes_and_reapplying_offers_to_extend(app):
+def test_code_tree_filters_collapses_applies_by_click_or_number_key_and_offers_to_extend(app):
     from playwright.sync_api import expect
 
     page, url, db = app
     text = show_document(db, DOC)["text"]
     start = text.index(PHRASE)
     _open_as_dana(page, url)
-    panel = page.locator(".st-key-ws_filter")
-    expect(panel).to_be_visible()
+    tree = page.get_by_test_id("qct-tree")
+    codes = tree.locator(".qct-code")
+    expect(codes.first).to_be_visible()
     page.screenshot(path=SHOTS / "panel-1-tree.png")
+    every = codes.count()
+    mentorship = tree.locator(f".qct-code[data-path='{CODE}']")
 
-    # Filter, then click the code: it is applied to the selection
+    # Collapse and expand a branch: no rerun, and the choice outlives a reload
+    below = _below(tree, "Barriers")
+    assert below > 5
+    tree.get_by_role("button", name=re.compile("^Collapse Barriers ")).click()
+    expect(codes).to_have_count(every - below)
+    page.reload()
+    page.locator(".qcs-h").first.wait_for(timeout=60_000)
+    expect(tree.get_by_role("button", name=re.compile("^Expand Barriers "))).to_be_visible()
+    tree.get_by_role("button", name=re.compile("^Expand Barriers ")).click()
+    expect(codes).to_have_count(every)
+
+    # Filter (in the browser), then click the code: it is applied to the selection
     _drag(page, PHRASE)
     expect(page.get_by_text(f"Selected ({start}–{start + len(PHRASE)})")).to_be_visible()
-    page.get_by_placeholder("Type part of a code's name…").fill("mentorship")
-    page.get_by_placeholder("Type part of a code's name…").press("Enter")
     settle(page, stale=False)
+    tree.get_by_role("searchbox").fill("mentorship")
+    expect(codes).to_have_count(1)
+    assert "\n" in mentorship.get_attribute("title")  # path, then the definition, on hover
+    here, total = (int(x) for x in mentorship.locator(".qct-n").inner_text().split(" / "))
     page.screenshot(path=SHOTS / "panel-2-filtered.png")
-    page.get_by_role("button", name=re.compile("Mentorship and networking")).first.click()
+    mentorship.click()
     expect(page.get_by_text(f"Coded {PHRASE!r}")).to_be_visible()
     assert [(c.start, c.code_path) for c in _mine(db)] == [(start, CODE)]
+    expect(tree.locator(".qct-recent")).to_have_count(1)  # kept at hand, with key 1
+    expect(tree.locator(".qct-recent .qct-key")).to_have_text("1")
+    expect(tree.locator(".qct-recent .qct-n")).to_have_text(f"{here + 1} / {total + 1}")  # document / project
 
-    # The same code again on a wider passage: said, and "Extend" makes the union
+    # The same code again on a wider passage, by its number key: said, and "Extend" makes the union
     wider = "Proud of you 🙏 — A"
-    settle(page, stale=False)
-    page.get_by_placeholder("Type part of a code's name…").fill("")
-    page.get_by_placeholder("Type part of a code's name…").press("Enter")
-    settle(page, stale=False)
+    tree.get_by_role("searchbox").fill("")
     phrase2 = "sleep is not optional. " + PHRASE
     assert text.index(phrase2) + len(phrase2) == start + len(PHRASE)
     _drag(page, phrase2)
     settle(page, stale=False)
-    page.keyboard.press("1")  # the recent code is number 1
+    page.keyboard.press("1")
     expect(page.get_by_text("overlapping passage")).to_be_visible()
     page.screenshot(path=SHOTS / "panel-3-already-coded.png")
     page.get_by_role("button", name=re.compile("^Extend")).click()
@@ -257,6 +273,12 @@ def test_code_panel_click_and_number_key_apply_codes_and_reapplying_offers_to_ex
     [c] = _mine(db)
     assert c.quote == text[c.start:c.end] and c.start <= text.index(phrase2) and c.end >= start + len(wider)
     page.screenshot(path=SHOTS / "panel-4-extended.png", full_page=True)
+
+
+def _below(tree, path):
+    """How many codes sit below ``path`` in the tree (shown while it is open)."""
+    return len([p for p in tree.locator(".qct-code").evaluate_all("(bs) => bs.map((b) => b.dataset.path)")
+                if p.startswith(path + "/")])
 
 
 def _boxes(page, selector):

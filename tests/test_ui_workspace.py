@@ -7,6 +7,8 @@ does the same with a real mouse.
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from qualcode.coding import editing
 from qualcode.coding import undo
 from qualcode.project.documents import show_document
 from qualcode.store.db import Database
+from qualcode.ui.code_panel import TREE_KEY, simulated_click
 from qualcode.ui.span_component import simulated_event
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -253,31 +256,54 @@ def test_blind_coding_keeps_other_coders_out_of_analysis_and_agreement(at):
     assert not at.exception and any("Blind coding is on" in i.value for i in at.info)
 
 
-def _code_id(path):
-    from qualcode.project.codes import resolve
-
-    db = Database(at_db())
-    with db.session() as s:
-        return resolve(s, db.project_id(s), path).id
+def _tree(at) -> dict:
+    """The code tree's data as the browser receives it."""
+    [data] = [d for d in (json.loads(c.proto.json) for c in at.get("bidi_component")) if "rows" in d]
+    return data
 
 
-def test_the_code_panel_applies_a_code_with_one_click_counts_it_and_keeps_it_recent(at):
+def _counts(at, path):
+    [(here, total)] = [r[5:7] for r in _tree(at)["rows"] if r[1] == path]
+    return here, total
+
+
+def _click(at, path, nonce):
+    """A click in the code tree that the transcript did not take (in a browser it takes the
+    click when it holds a selection, and sends it as an "apply" event with the range)."""
+    at.session_state[TREE_KEY] = simulated_click(path, nonce)
+    at.run()
+    assert not at.exception
+
+
+def _mine():
+    return [(c.start, c.code_path) for c in editing.codings_for_document(Database(at_db()), DOC, viewer="dana")
+            if c.coder == "dana"]
+
+
+def test_the_code_tree_applies_a_code_once_per_click_counts_it_and_keeps_it_recent(at):
     path = "Barriers/Institutional/Liability and malpractice"
-    cid = _code_id(path)
-    label = at.button(key=f"ws_code_{cid}").label
-    here, total = (int(x) for x in label.rsplit("·", 1)[1].split("/"))
+    rows = _tree(at)["rows"]
+    assert [r[1] for r in rows][:2] == ["Barriers", "Barriers/Institutional"]  # depth first
+    assert all(re.fullmatch(r"#[0-9a-f]{6}", r[3]) for r in rows)
+    assert len({r[3] for r in rows}) == len(rows)  # a colour per code
+    assert any(r[4] for r in rows)  # definitions, for the hover
+    here, total = _counts(at, path)
+    assert _tree(at)["recent"] == []
     phrase = "does not cover me to touch patients"
     start = _select(at, phrase)
-    at.button(key=f"ws_code_{cid}").click().run()
-    assert not at.exception
-    db = Database(at_db())
-    assert [(c.start, c.code_path) for c in editing.codings_for_document(db, DOC, viewer="dana")
-            if c.coder == "dana"] == [(start, path)]
-    assert at.button(key=f"ws_code_{cid}").label.endswith(f"{here + 1} / {total + 1}")
-    assert at.button(key="ws_recent_0").proto.shortcut == "1"  # recent first, key 1
-    assert path in at.button(key="ws_recent_0").label.replace("\u200b", "")
-    at.text_input(key="ws_filter").set_value("malpractice").run()
-    assert [b.key for b in at.button if (b.key or "").startswith("ws_code_")] == [f"ws_code_{cid}"]
+    _click(at, path, nonce=5)
+    assert _mine() == [(start, path)]
+    assert _counts(at, path) == (here + 1, total + 1)
+    assert _tree(at)["recent"] == [path]
+    at.run()  # the same click is not applied again on the next rerun
+    _click(at, path, nonce=5)
+    assert len(_mine()) == 1
+
+
+def test_a_code_clicked_with_nothing_selected_says_to_select_first(at):
+    _click(at, "Barriers", nonce=9)
+    assert "Select a passage" in at.error[0].value
+    assert _mine() == []
 
 
 def test_code_the_sentence_clears_the_chosen_code_like_apply(at):
@@ -291,14 +317,14 @@ def test_code_the_sentence_clears_the_chosen_code_like_apply(at):
 def test_reapplying_a_code_says_so_and_offers_to_extend_to_the_union(at):
     path = "Barriers/Institutional/Liability and malpractice"
     first = _select(at, "does not cover me")
-    at.button(key=f"ws_code_{_code_id(path)}").click().run()
-    at.button(key=f"ws_code_{_code_id(path)}").click().run()  # the same passage again
+    _click(at, path, nonce=1)
+    _click(at, path, nonce=2)  # the same passage again
     assert "Already coded Liability and malpractice here by you" in at.success[0].value
     assert not [b for b in at.button if b.key == "ws_do_extend"]
     wider = "does not cover me to touch patients"
     at.session_state[f"ws_span_{DOC}"] = _event(start=first, end=first + len(wider), nonce=777)[1]
     at.run()
-    at.button(key=f"ws_code_{_code_id(path)}").click().run()
+    _click(at, path, nonce=3)
     assert "overlapping passage" in at.success[0].value
     db = Database(at_db())
     assert len([c for c in editing.codings_for_document(db, DOC, viewer="dana") if c.coder == "dana"]) == 1

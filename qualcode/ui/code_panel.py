@@ -8,20 +8,21 @@ and offers to extend that coding to the union (``editing.resize``) instead of ad
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
 
 from qualcode.coding import editing
 from qualcode.coding.code_counts import code_counts
-from qualcode.guards import md_text
+from qualcode.guards import safe_colour
 from qualcode.project.codes import tree
 from qualcode.store.db import Database
 from qualcode.team.access import AccessDenied
 from qualcode.ui.colours import colour_for, palette
 
 RECENT = 8  # recently used codes kept at hand
-NUMBERED = 9  # keys 1-9 apply the first nine codes of the visible list
 
 
 @dataclass(frozen=True)
@@ -142,103 +143,56 @@ def extend_offer(db: Database, coder: str) -> None:
 
 # -- the panel ----------------------------------------------------------------------------------
 
-def _label(row: CodeRow, counts: dict[int, tuple[int, int]], full: bool) -> str:
-    """Name and counts (this document / project); Streamlit shows the number key at the right."""
-    here, total = counts.get(row.id, (0, 0))
-    name = row.path if full else row.path.split("/")[-1]
-    # A zero-width space after each "/" lets a long path wrap between its levels, not mid-word.
-    return f"{md_text(name).replace('/', '/' + chr(0x200B))}  ·  {here} / {total}"
-
-
-def _each(suffix: str) -> str:
-    """A selector for every code button (tree and recent), followed by ``suffix``."""
-    return ",".join(f'[class*="st-key-ws_{kind}_"] button{suffix}' for kind in ("code", "recent"))
-
-
-#: The look of every code button, the same on every rerun (so the browser keeps it parsed).
-_PANEL_CSS = (
-    ".qcp-note{font-size:.8rem;opacity:.75}"
-    + _each("") + "{justify-content:flex-start;padding-left:var(--qcp-pad,.5rem);min-height:2rem;"
-    "padding-top:.1rem;padding-bottom:.1rem}"
-    + _each(">div") + "{flex:1;justify-content:flex-start;min-width:0}"
-    # the label's own box (it holds the shortcut key too) spans the button: long paths wrap
-    # from the left, between words
-    + _each(">div>span") + "{flex:1;justify-content:space-between;min-width:0;text-align:left}"
-    + _each(" [data-testid=stMarkdownContainer]") + "{flex:1;min-width:0}"
-    + _each(" p") + "{text-align:left !important;white-space:normal;overflow:visible;text-overflow:clip;"
-    "word-break:normal;overflow-wrap:break-word}"
-    + _each("::before") + "{content:'';flex:none;width:.8rem;height:.8rem;border-radius:2px;"
-    "margin-right:.45rem;background:var(--qcp-c,#888)}"
+_STATIC = Path(__file__).resolve().parent / "static"
+# One element for the whole tree (not a button per code): see code_tree.js for why.
+_TREE = st.components.v2.component(
+    "qualcode_code_tree", js=(_STATIC / "code_tree.js").read_text(encoding="utf-8"),
+    css=(_STATIC / "code_tree.css").read_text(encoding="utf-8"), isolate_styles=False,
 )
+TREE_KEY = "ws_tree"
 
 
-def _style(rows: list[tuple[str, CodeRow]]) -> str:
-    """Each button's colour swatch and tree-level indent, as two custom properties per button
-    (the shared look is :data:`_PANEL_CSS`): a few bytes a code, not a stylesheet a code."""
-    rules = [f".st-key-{key}{{--qcp-pad:{0.5 + row.depth * 1.1:.1f}rem;--qcp-c:{row.colour}}}"
-             for key, row in rows]
-    return "<style>" + "".join(rules) + "</style>"
+def tree_data(rows: list[CodeRow], counts: dict[int, tuple[int, int]], recent: list[str],
+              store: str) -> dict:
+    """What the browser draws: ``rows`` as ``[id, path, depth, colour, definition, here,
+    total]`` (depth first; counts of the codings the viewer may see, in this document and in
+    the project), the recent paths that still exist, and ``store``, the key under which the
+    browser remembers which branches are open."""
+    paths = {r.path for r in rows}
+    return {"rows": [[r.id, r.path, r.depth, safe_colour(r.colour, "#888888"), r.definition or "",
+                      *counts.get(r.id, (0, 0))] for r in rows],
+            "recent": [p for p in recent if p in paths][:RECENT],
+            "store": store}
 
 
-def _visible(rows: list[CodeRow]) -> tuple[list[CodeRow], list[CodeRow], dict[str, int], str]:
-    """(recent, shown, number key of each numbered path, filter) as the panel shows them."""
-    by_path = {r.path: r for r in rows}
-    needle = (st.session_state.get("ws_filter") or "").strip().lower()
-    shown = [r for r in rows if needle in r.path.lower()] if needle else rows
-    recent = [by_path[p] for p in st.session_state.get("ws_recent", []) if p in by_path]
-    numbers: dict[str, int] = {}
-    for r in recent + shown:
-        if len(numbers) < NUMBERED and r.path not in numbers:
-            numbers[r.path] = len(numbers) + 1
-    return recent, shown, numbers, needle
+def simulated_click(path: str, nonce: int = 1) -> dict:
+    """The tree's state after a click on ``path`` that the transcript did not take (it held no
+    selection): for AppTest, as ``at.session_state[TREE_KEY] = simulated_click(...)``."""
+    return {"event": {"kind": "apply", "path": path, "nonce": nonce}}
 
 
-def button_codes(rows: list[CodeRow]) -> dict[str, str]:
-    """The panel's buttons (element key → code path) and number keys ("#1" → path), for the
-    transcript to draw a highlight the moment one is clicked or pressed."""
-    recent, _, numbers, _ = _visible(rows)
-    keys = {f"ws_code_{r.id}": r.path for r in rows}
-    keys.update({f"ws_recent_{i}": r.path for i, r in enumerate(recent)})
-    keys.update({f"#{n}": p for p, n in numbers.items()})
-    return keys
+def clicked_code() -> str | None:
+    """The code of the tree's latest click, once (None when there is no new click)."""
+    state = st.session_state.get(TREE_KEY)
+    event = state.get("event") if isinstance(state, dict) else None
+    if not isinstance(event, dict) or event.get("kind") != "apply":
+        return None
+    nonce, path = event.get("nonce"), event.get("path")
+    if not isinstance(nonce, int) or not isinstance(path, str) or nonce == st.session_state.get("ws_tree_nonce"):
+        return None
+    st.session_state["ws_tree_nonce"] = nonce
+    return path
+
+
+def _ignore() -> None:
+    """v2 components need an on_event_change callback to keep state; the page reads it."""
 
 
 def code_panel(db: Database, document: str, coder: str, rows: list[CodeRow]) -> None:
-    """The code tree: filter, recent codes, branches (collapsible), number keys 1-9."""
+    """The code tree: filter, recent codes, collapsible branches, number keys 1-9 (all drawn
+    and handled in the browser; a click or key applies the code)."""
     counts = code_counts(db, document, viewer=coder)
-    st.text_input("Filter codes", key="ws_filter", placeholder="Type part of a code's name…",
-                  label_visibility="collapsed")
-    recent, shown, numbers, needle = _visible(rows)
-    numbered = set(numbers)
-    styled: list[tuple[str, CodeRow]] = []
-
-    def button(r: CodeRow, key: str, full: bool = False) -> None:
-        n = numbers.pop(r.path, None)  # a number goes to the first place a code appears
-        styled.append((key, r))
-        st.button(_label(r, counts, full), key=key, help=r.definition or r.path, width="stretch",
-                  on_click=apply_one, args=(db, document, coder, r.path),
-                  shortcut=str(n) if n else None)
-
-    st.markdown('<span class="qcp-note">Click a code (or press its number) to apply it to the '
-                'selection · this document / whole project</span>', unsafe_allow_html=True)
-    if recent:
-        st.caption("Recent")
-        for i, r in enumerate(recent):
-            button(CodeRow(r.path, r.id, r.colour, r.definition, 0), f"ws_recent_{i}", full=True)
-    if needle:
-        if not shown:
-            st.caption("No code matches the filter.")
-        for r in shown:
-            button(CodeRow(r.path, r.id, r.colour, r.definition, 0), f"ws_code_{r.id}", full=True)
-    else:
-        branch = None
-        for r in rows:
-            if r.depth == 0:
-                mine = [x for x in rows if x.path.split("/")[0] == r.path]
-                here = sum(counts.get(x.id, (0, 0))[0] for x in mine)
-                total = sum(counts.get(x.id, (0, 0))[1] for x in mine)
-                branch = st.expander(f"{md_text(r.path)}  ·  {here} / {total}", expanded=any(
-                    x.path in numbered or x in recent for x in mine))
-            with branch:
-                button(r, f"ws_code_{r.id}")
-    st.html("<style>" + _PANEL_CSS + "</style>" + _style(styled))
+    # a key per project, hashed: the database URL can hold a password
+    store = hashlib.blake2b(f"{db.url}\0{db.project}".encode(), digest_size=8).hexdigest()
+    _TREE(key=TREE_KEY, data=tree_data(rows, counts, st.session_state.get("ws_recent", []), store),
+          default={"event": None}, on_event_change=_ignore)

@@ -323,8 +323,7 @@ def transcript_selector(*, key: str, text: str, turns: list[dict], codings: list
                         height: int = 700, focus: int | None = None,
                         suggestions: list[dict] | None = None, stripes: bool = False,
                         stripe_coder: bool = False, sentences: list[tuple[int, int]] | None = None,
-                        codes: list[tuple[str, str]] | None = None,
-                        buttons: dict[str, str] | None = None, player: bool = False,
+                        codes: list[tuple[str, str]] | None = None, player: bool = False,
                         me: str | None = None, ack: int | None = None) -> dict | None:
     """Render the transcript and return the latest selection event or None.
 
@@ -342,10 +341,10 @@ def transcript_selector(*, key: str, text: str, turns: list[dict], codings: list
     sentences: [(start, end)] code points, for the keyboard cursor (↑/↓, Shift extends), or a
       function returning them, called only when the browser does not hold the document yet
       (the sentences travel with its text);
-    codes: [(path, colour)] for type-ahead in the transcript (letters pick, Enter applies);
-    buttons: {page element key: code path}: the page's buttons that apply a code (panel and
-      number keys), so the browser draws the new highlight at once, marked pending, until the
-      server's codings confirm it (or it is rolled back).
+    codes: [(path, colour)] for type-ahead in the transcript (letters pick, Enter applies) and
+      for the highlight drawn at once, marked pending, when a code is applied here or from the
+      page's code tree (``code_panel``), until the server's codings confirm it (or it is rolled
+      back);
     player: the page shows the document's recording (``st.audio``/``st.video``): each turn's
       time becomes a button that seeks the player there and plays, and the turn whose
       [media_start, media_end) holds the player's current time is marked (``qcs-playing``), all
@@ -372,7 +371,6 @@ def transcript_selector(*, key: str, text: str, turns: list[dict], codings: list
     data = {
         "media": {"times": times} if player else None,
         "codes": [list(c) for c in codes or []],
-        "buttons": buttons or {},
         "doc": doc if not _browser_has(key, doc["id"]) else {"id": doc["id"], "text": None},
         "codings": codings_payload(offsets, codings),
         "suggestions": suggestions_payload(offsets, suggestions or []),

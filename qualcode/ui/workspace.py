@@ -29,7 +29,7 @@ from qualcode.team.settings import is_blind
 from qualcode.ui.code_panel import (
     apply_codes,
     apply_one,
-    button_codes,
+    clicked_code,
     code_panel,
     code_rows,
     extend_offer,
@@ -148,6 +148,9 @@ def page_workspace(db: Database) -> None:
     done = visibility.is_done(db, document, coder)
     found = _suggestions(db, document, coder, doc, blind) if st.session_state.get("ws_suggest") else None
     _browser_edits(db, document, coder, doc)
+    tree_click = clicked_code()  # a code clicked in the tree while the transcript held no selection
+    if tree_click:
+        apply_one(db, document, coder, tree_click)
     codings = editing.codings_for_document(db, document, viewer=coder)
     rows = code_rows(db)
     colours = {r.path: r.colour for r in rows}
@@ -167,7 +170,6 @@ def page_workspace(db: Database) -> None:
             stripe_coder=len({c.coder for c in codings_shown}) > 1,
             sentences=lambda: sentence_bounds(db, document, viewer=coder),
             codes=[(r.path, r.colour) for r in rows],
-            buttons=button_codes(rows),
             me=coder,
             ack=st.session_state.get("ws_nonce"),
             codings=[{"id": c.id, "start": c.start, "end": c.end, "code": c.code_path,

@@ -68,7 +68,7 @@ function createState(parentElement) {
     lastSel: null, lastNonce: 0, pop: null, docCache: new Map(),
     sugCodes: [], sugById: new Map(), sugOrder: [], sugFocus: null, sugFocusPos: null,
     perTurn: [], stripes: false, stripeCoder: false, stripeLayer: null, stripeFrame: 0,
-    live, ahead, sents: [], cursor: null, anchor: null, query: '', allCodes: [], buttons: {},
+    live, ahead, sents: [], cursor: null, anchor: null, query: '', allCodes: [],
     pending: new Map(), sendTimer: 0, media: null, playing: -1, me: null, handleLayer: null,
     resize: null,
   };
@@ -83,8 +83,16 @@ function createState(parentElement) {
   };
   document.addEventListener('timeupdate', onTime, true);
   document.addEventListener('seeked', onTime, true);
-  const onPanelClick = (e) => panelClick(st, e);
-  document.addEventListener('click', onPanelClick, true);
+  // The code tree (code_tree.js) asks before it applies a code: with a selection or a cursor
+  // here, the transcript takes it, draws it at once and sends it with the range.
+  const onApplyCode = (e) => {
+    if (!st.root.isConnected || !e.detail || typeof e.detail.path !== 'string') return;
+    if (st.sendTimer && st.cursor !== null) st.lastSel = cursorRange(st);  // a cursor not yet sent
+    if (!st.lastSel) return;
+    e.preventDefault();
+    applyCode(st, e.detail.path);
+  };
+  document.addEventListener('qualcode:apply-code', onApplyCode);
   const onScroll = () => {
     scheduleStripes(st);
     if (st.resize) requestAnimationFrame(() => placeHandles(st));  // turns laid out late
@@ -134,7 +142,7 @@ function createState(parentElement) {
     document.removeEventListener('keyup', onKeyUp);
     document.removeEventListener('mousedown', onDocDown, true);
     window.removeEventListener('keydown', onKeyDown, true);
-    document.removeEventListener('click', onPanelClick, true);
+    document.removeEventListener('qualcode:apply-code', onApplyCode);
     document.removeEventListener('timeupdate', onTime, true);
     document.removeEventListener('seeked', onTime, true);
     wrap.remove();
@@ -163,7 +171,6 @@ function update(st, data) {
   if (doc && doc.id !== st.docId) buildDocument(st, doc);
   setupMedia(st, data.media);  // before the stripes: it can change the turns' padding
   st.allCodes = data.codes || [];
-  st.buttons = data.buttons || {};
   st.stripes = !!data.stripes;
   st.stripeCoder = !!data.stripe_coder;
   st.me = data.me || null;  // whose codings get resize handles
@@ -914,14 +921,6 @@ function cursorKey(st, e) {
     if (code) applyCode(st, code);
     return;
   }
-  if (/^[1-9]$/.test(key) && !st.query) {
-    // The page's number-key buttons apply the code; send the cursor's range first so it is
-    // the selection they code, and draw the highlight at once.
-    if (st.sendTimer) sendCursor(st, true);
-    const path = st.buttons[`#${key}`];
-    if (path && st.lastSel) drawPending(st, path, st.lastSel[0], st.lastSel[1]);
-    return;
-  }
   if (key.length === 1 && /\S| /.test(key) && (st.query || /[^\d\s]/.test(key))) {
     e.preventDefault();
     e.stopPropagation();
@@ -1004,16 +1003,4 @@ function settlePending(st, cod) {
     performance.mark(stored ? 'qcs-pending-confirmed' : 'qcs-pending-rolled-back');
   }
   st.root.dataset.pending = st.pending.size;
-}
-
-// A click on one of the page's buttons that apply a code (the code panel): draw at once.
-function panelClick(st, e) {
-  if (!st.lastSel || !st.root.isConnected) return;
-  if (!e.target.closest || !e.target.closest('button')) return;
-  for (let el = e.target; el && el !== document.body; el = el.parentElement) {
-    for (const c of el.classList) {
-      const path = c.startsWith('st-key-') && st.buttons[c.slice(7)];
-      if (path) { drawPending(st, path, st.lastSel[0], st.lastSel[1]); return; }
-    }
-  }
 }
