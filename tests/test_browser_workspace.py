@@ -274,6 +274,19 @@ def test_code_tree_filters_collapses_applies_by_click_or_number_key_and_offers_t
     assert c.quote == text[c.start:c.end] and c.start <= text.index(phrase2) and c.end >= start + len(wider)
     page.screenshot(path=SHOTS / "panel-4-extended.png", full_page=True)
 
+    # Keyboard only in the panel: type in the filter, Enter applies the first match
+    _drag(page, wider)
+    settle(page, stale=False)
+    tree.get_by_role("searchbox").fill("liability")
+    expect(codes).to_have_count(1)  # recent codes are filtered too
+    tree.get_by_role("searchbox").press("Enter")
+    expect(page.get_by_text("as Barriers/Institutional/Liability and malpractice")).to_be_visible()
+    assert "Barriers/Institutional/Liability and malpractice" in {p for _, p in _mine_paths(db)}
+
+
+def _mine_paths(db):
+    return [(c.start, c.code_path) for c in _mine(db)]
+
 
 def _below(tree, path):
     """How many codes sit below ``path`` in the tree (shown while it is open)."""

@@ -300,6 +300,17 @@ def test_the_code_tree_applies_a_code_once_per_click_counts_it_and_keeps_it_rece
     assert len(_mine()) == 1
 
 
+def test_tree_data_sends_safe_colours_zero_counts_and_only_existing_recent_codes():
+    from qualcode.ui.code_panel import CodeRow, tree_data
+
+    rows = [CodeRow("A", 1, "#112233", "Any barrier", 0),
+            CodeRow("A/b", 2, "red;background:url(x)", None, 1)]
+    data = tree_data(rows, {1: (2, 5)}, ["gone", "A/b"], "k1")
+    assert data["rows"] == [[1, "A", 0, "#112233", "Any barrier", 2, 5],
+                            [2, "A/b", 1, "#888888", "", 0, 0]]
+    assert data["recent"] == ["A/b"] and data["store"] == "k1"
+
+
 def test_a_code_clicked_with_nothing_selected_says_to_select_first(at):
     _click(at, "Barriers", nonce=9)
     assert "Select a passage" in at.error[0].value

@@ -22,7 +22,8 @@ import streamlit as st
 from qualcode.coding import codebook_edit, editing, key_quotes, undo, visibility
 from qualcode.coding.code_counts import sentence_bounds
 from qualcode.guards import md_text
-from qualcode.project.documents import list_documents, show_document
+from qualcode.project.document_reads import document_names
+from qualcode.project.documents import show_document
 from qualcode.store.db import Database
 from qualcode.team.access import AccessDenied
 from qualcode.team.settings import is_blind
@@ -136,7 +137,7 @@ def page_workspace(db: Database) -> None:
     if coder is None:
         st.info("Choose or type your coder name in the sidebar before coding.")
         return
-    docs = [d["name"] for d in list_documents(db, viewer=st.session_state.get("coder") or None)]
+    docs = document_names(db, viewer=st.session_state.get("coder") or None)
     if not docs:
         st.info("No documents yet: import transcripts on the Import page.")
         return

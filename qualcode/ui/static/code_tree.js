@@ -130,9 +130,13 @@ function isOpen(t, r) {
   return r === t.rows[0] || t.recent.some((p) => p.startsWith(r.path + '/'));
 }
 
-function visibleRows(t) {
+function matches(t, r) {
   const needle = t.filter.value.trim().toLowerCase();
-  if (needle) return { rows: t.rows.filter((r) => r.path.toLowerCase().includes(needle)), flat: true };
+  return !needle || r.path.toLowerCase().includes(needle);
+}
+
+function visibleRows(t) {
+  if (t.filter.value.trim()) return { rows: t.rows.filter((r) => matches(t, r)), flat: true };
   const rows = [];
   for (const r of t.rows) {
     let shown = true;
@@ -144,7 +148,7 @@ function visibleRows(t) {
 
 function draw(t) {
   const { rows, flat } = visibleRows(t);
-  const recent = t.recent.map((p) => t.byPath.get(p));
+  const recent = t.recent.map((p) => t.byPath.get(p)).filter((r) => matches(t, r));
   t.numbers = new Map();
   const numberOf = new Map();
   for (const r of recent.concat(rows)) {

@@ -631,6 +631,10 @@ function segments(st) {
 // The text segment holding position `pos`: the last one starting at or before it (for an end,
 // the last one starting before it, so an end closes its own segment, not the next line's).
 function segmentAt(st, pos, isEnd) {
+  return segments(st)[segmentIndex(st, pos, isEnd)] || null;
+}
+
+function segmentIndex(st, pos, isEnd) {
   const segs = segments(st);
   let lo = 0, hi = segs.length;
   while (lo < hi) {
@@ -638,7 +642,7 @@ function segmentAt(st, pos, isEnd) {
     const s = Number(segs[mid].dataset.s);
     if (isEnd ? s < pos : s <= pos) lo = mid + 1; else hi = mid;
   }
-  return segs[Math.max(0, lo - 1)] || null;
+  return Math.max(0, lo - 1);
 }
 
 // UTF-16 offset of a DOM boundary point. Inside a text segment it is exact; anywhere else (a
@@ -957,9 +961,12 @@ function drawPending(st, path, start, end, id) {
   const colour = code ? code[1] : '#888888';
   const key = id || nonce(st);
   const marks = [];
-  for (const seg of segments(st)) {
+  const segs = segments(st);
+  for (let i = segmentIndex(st, start, false); i < segs.length; i++) {  // only the passage's
+    const seg = segs[i];
     const s0 = Number(seg.dataset.s), s1 = s0 + seg.textContent.length;
-    if (s1 <= start || s0 >= end) continue;
+    if (s0 >= end) break;
+    if (s1 <= start) continue;
     seg.classList.add('qcs-pending');
     seg.style.setProperty('--qcs-p', colour);
     marks.push(seg);
