@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from qualcode.agreement.adjudication import adjudicate, adopt_agreements, disagreements, passages
-from qualcode.agreement.units import build_unit_matrix, project_coders
+from qualcode.agreement.units import project_coders
 from qualcode.analysis import queries
 from qualcode.analysis.cooccurrence import cooccurrence
 from qualcode.analysis.data import load
