@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import itertools
 import random
+from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from qualcode.ui.span_component import (
-    _JS,
     FALLBACK_COLOUR,
     OffsetMap,
     assign_lanes,
@@ -22,6 +22,8 @@ from qualcode.ui.span_component import (
     selection_result,
     simulated_event,
 )
+
+STATIC = Path(__file__).resolve().parent.parent / "qualcode" / "ui" / "static"
 
 TEXTS = [
     "",
@@ -185,9 +187,13 @@ def test_events_about_another_document_or_without_a_nonce_are_ignored():
     assert selection_result(None, TEXT, offsets, doc["id"]) is None
 
 
-def test_the_script_builds_transcript_content_from_text_nodes_only():
+@pytest.mark.parametrize("script", sorted(STATIC.glob("*.js")), ids=lambda p: p.name)
+def test_the_scripts_build_content_from_text_nodes_only(script):
+    """The transcript, its resize handles and the code tree put user text (transcripts, code
+    names, definitions) in the DOM through text nodes and attributes, never as markup."""
+    source = script.read_text(encoding="utf-8")
     for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
-        assert sink not in _JS
+        assert sink not in source
 
 
 def _page():

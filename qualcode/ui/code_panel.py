@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from pathlib import Path
 
 import streamlit as st
 
@@ -21,6 +20,7 @@ from qualcode.project.codes import tree
 from qualcode.store.db import Database
 from qualcode.team.access import AccessDenied
 from qualcode.ui.colours import colour_for, palette
+from qualcode.ui.span_component import FALLBACK_COLOUR, keep_events, page_component
 
 RECENT = 8  # recently used codes kept at hand
 
@@ -143,12 +143,8 @@ def extend_offer(db: Database, coder: str) -> None:
 
 # -- the panel ----------------------------------------------------------------------------------
 
-_STATIC = Path(__file__).resolve().parent / "static"
 # One element for the whole tree (not a button per code): see code_tree.js for why.
-_TREE = st.components.v2.component(
-    "qualcode_code_tree", js=(_STATIC / "code_tree.js").read_text(encoding="utf-8"),
-    css=(_STATIC / "code_tree.css").read_text(encoding="utf-8"), isolate_styles=False,
-)
+_TREE = page_component("qualcode_code_tree", ("code_tree.js",), "code_tree.css")
 TREE_KEY = "ws_tree"
 
 
@@ -159,7 +155,7 @@ def tree_data(rows: list[CodeRow], counts: dict[int, tuple[int, int]], recent: l
     the project), the recent paths that still exist, and ``store``, the key under which the
     browser remembers which branches are open."""
     paths = {r.path for r in rows}
-    return {"rows": [[r.id, r.path, r.depth, safe_colour(r.colour, "#888888"), r.definition or "",
+    return {"rows": [[r.id, r.path, r.depth, safe_colour(r.colour, FALLBACK_COLOUR), r.definition or "",
                       *counts.get(r.id, (0, 0))] for r in rows],
             "recent": [p for p in recent if p in paths][:RECENT],
             "store": store}
@@ -184,10 +180,6 @@ def clicked_code() -> str | None:
     return path
 
 
-def _ignore() -> None:
-    """v2 components need an on_event_change callback to keep state; the page reads it."""
-
-
 def code_panel(db: Database, document: str, coder: str, rows: list[CodeRow]) -> None:
     """The code tree: filter, recent codes, collapsible branches, number keys 1-9 (all drawn
     and handled in the browser; a click or key applies the code)."""
@@ -195,4 +187,4 @@ def code_panel(db: Database, document: str, coder: str, rows: list[CodeRow]) -> 
     # a key per project, hashed: the database URL can hold a password
     store = hashlib.blake2b(f"{db.url}\0{db.project}".encode(), digest_size=8).hexdigest()
     _TREE(key=TREE_KEY, data=tree_data(rows, counts, st.session_state.get("ws_recent", []), store),
-          default={"event": None}, on_event_change=_ignore)
+          default={"event": None}, on_event_change=keep_events)

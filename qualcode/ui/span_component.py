@@ -26,16 +26,25 @@ import streamlit as st
 from qualcode.guards import safe_colour
 
 _STATIC = Path(__file__).resolve().parent / "static"
-# One ES module from two files: the selector, then the resize handles (plain functions it calls).
-_JS = "\n".join((_STATIC / name).read_text(encoding="utf-8")
-                for name in ("span_component.js", "span_resize.js"))
-_CSS = (_STATIC / "span_component.css").read_text(encoding="utf-8")
 
-# isolate_styles=False: selections inside a shadow root only work in Chromium, so the component
-# lives in the page's DOM and its CSS classes carry a qcs- prefix instead.
-_COMPONENT = st.components.v2.component(
-    "qualcode_transcript_selector", css=_CSS, js=_JS, isolate_styles=False,
-)
+
+def page_component(name: str, js: tuple[str, ...], css: str):
+    """An inline v2 component from files in ``ui/static`` (the JavaScript files joined into one
+    ES module), mounted in the page's DOM: isolate_styles=False, because selections inside a
+    shadow root only work in Chromium; its CSS classes carry a prefix instead."""
+    return st.components.v2.component(
+        name, js="\n".join((_STATIC / f).read_text(encoding="utf-8") for f in js),
+        css=(_STATIC / css).read_text(encoding="utf-8"), isolate_styles=False)
+
+
+def keep_events() -> None:
+    """The on_event_change callback a v2 component needs to declare its state; pages read the
+    returned value (or the state) instead."""
+
+
+# One ES module from two files: the selector, then the resize handles (plain functions it calls).
+_COMPONENT = page_component("qualcode_transcript_selector", ("span_component.js", "span_resize.js"),
+                            "span_component.css")
 
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 FALLBACK_COLOUR = "#888888"
@@ -314,11 +323,6 @@ def pending_event(key: str, text: str, turns: list[dict]) -> dict | None:
     return selection_result(event, text, offsets, doc["id"], turns)
 
 
-def _ignore() -> None:
-    """The component needs an on_event_change callback to declare its state; pages read the
-    returned value instead."""
-
-
 def transcript_selector(*, key: str, text: str, turns: list[dict], codings: list[dict],
                         height: int = 700, focus: int | None = None,
                         suggestions: list[dict] | None = None, stripes: bool = False,
@@ -381,5 +385,5 @@ def transcript_selector(*, key: str, text: str, turns: list[dict], codings: list
         "me": me,
         "ack": ack if isinstance(ack, int) else None,
     }
-    result = _COMPONENT(key=key, data=data, default={"event": None}, on_event_change=_ignore)
+    result = _COMPONENT(key=key, data=data, default={"event": None}, on_event_change=keep_events)
     return selection_result(result.get("event"), text, offsets, doc["id"], turns)
