@@ -102,6 +102,11 @@ def test_the_codebook_editor_stays_on_the_edit_tab_after_save(page):
     settle(page)
     page.goto(f"{page.base_url}/?page=Codebook&coder=ana")
     _heading(page, "Codebook").wait_for(timeout=180_000)
+    # The first run must finish before the tab click's rerun: one started while the sidebar's
+    # coder box was still on its way to the browser could be sent without the name.
+    settle(page)
+    coder = page.get_by_test_id("stSidebar").get_by_role("combobox", name="Coding as")
+    expect(coder).to_have_value("ana", timeout=30_000)
     main = page.get_by_test_id("stMainBlockContainer")
     main.get_by_text("Edit the codebook").click()
     tab = main.get_by_role("tab", name="Edit a code")
@@ -115,6 +120,6 @@ def test_the_codebook_editor_stays_on_the_edit_tab_after_save(page):
     settle(page)
     expect(main.get_by_role("tab", name="Edit a code")).to_have_attribute("aria-selected", "true")
     expect(definition).to_have_value("Anything that stood in the way.")
-    expect(page.get_by_test_id("stSidebar").get_by_role("combobox", name="Coding as")).to_have_value("ana")
+    expect(coder).to_have_value("ana", timeout=30_000)
     main.get_by_text("Barriers saved.").scroll_into_view_if_needed()
     page.screenshot(path=SHOTS / "5-codebook-after-save.png")
