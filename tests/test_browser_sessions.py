@@ -264,3 +264,41 @@ def test_a_tab_whose_session_ended_leaves_a_newer_login_alone(server):
         assert _session_cookie(context)["value"] == new_token
         page.reload()
         _expect_signed_in(page, "ana")
+
+
+def test_a_coding_sent_after_the_session_ended_is_refused(server):
+    """The Code page's transcript and panel rerun on their own (an ``st.fragment``), skipping
+    the app's session check at the top of a full run; they repeat it. A session ended elsewhere
+    (another browser's logout) turns the next coding into the login form, and nothing is stored."""
+    from playwright.sync_api import expect
+    from test_browser_workspace import _drag
+    from test_ui_roles import CODINGS, DOCS
+
+    from qualcode.coding import editing
+    from qualcode.team.accounts import logout
+
+    url, db_path = server
+    doc, code = DOCS[0], "Barriers/Institutional/Limited program capacity"
+    phrase = next(p for d, _c, coder, p in CODINGS if d == doc and coder == "ben")  # not ana's
+    db = Database(db_path)
+    try:
+        before = [(c.start, c.code_path) for c in editing.codings_for_document(db, doc, viewer="ana")]
+        with chromium_page(url) as page:
+            _log_in(page, "ana")
+            _expect_signed_in(page, "ana")
+            token = _session_cookie(page.context)["value"]
+            page.goto(f"{url}/?page=Code&doc={doc}")
+            page.locator("[data-testid='qcs-root'][data-ready]").wait_for(timeout=60_000)
+            settle(page)
+            _drag(page, phrase)
+            expect(page.get_by_text("Selected (")).to_be_visible()
+            settle(page, stale=False)
+
+            logout(db, token)  # as "Log out" in another browser does
+            page.get_by_test_id("qct-tree").locator(f".qct-code[data-path='{code}']").click()
+            _expect_login_form(page, ended=True)
+            page.screenshot(path=str(SHOTS / "8_coding_after_logout.png"), full_page=True)
+        after = [(c.start, c.code_path) for c in editing.codings_for_document(db, doc, viewer="ana")]
+        assert after == before
+    finally:
+        db.close()

@@ -23,3 +23,17 @@ def may(permission: str, db: Database) -> bool:
         return True
     with db.session() as s:
         return actor(s, db.project_id(s), st.session_state["account"]).allows(permission)
+
+
+def still_signed_in(db: Database) -> bool:
+    """Whether this tab's session is still valid (always, in single-user mode).
+
+    The app checks the session at the top of every full run (``_login_gate``); a fragment's
+    rerun skips that, so a fragment that changes data asks here first and, when the answer is
+    no, reruns the whole app, which shows the login page.
+    """
+    from qualcode.team.accounts import session_info
+
+    if not st.session_state.get("account"):
+        return True
+    return session_info(db, st.session_state.get("login_token")) is not None

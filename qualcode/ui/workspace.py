@@ -7,11 +7,12 @@ coding), ``qualcode.coding.undo`` and ``qualcode.coding.visibility``. Actions ru
 callbacks, which Streamlit runs before the script, so the new highlight appears in the same
 rerun. The code panel (tree, counts, number keys, "already coded … extend") is
 ``code_panel.py``; the transcript draws coding stripes, a keyboard sentence cursor and instant
-(pending) highlights. The Retrieve page, listed in :data:`PAGES`, lives in ``retrieve.py``. With "Suggest" on,
-``qualcode.suggest`` adds learned code suggestions (drawn dashed; accepted or rejected with the
-keyboard in the transcript) and "Find similar"; with it off nothing of it runs. (The panel is deliberately not an ``st.fragment``: in Streamlit 1.67 a button
-callback inside a fragment placed in a column did not fire in the browser; a full rerun costs
-little because the component re-sends only the codings, never the transcript.)
+(pending) highlights. The Retrieve page, listed in :data:`PAGES`, lives in ``retrieve.py``.
+With "Suggest" on, ``qualcode.suggest`` adds learned code suggestions (drawn dashed; accepted or
+rejected with the keyboard in the transcript) and "Find similar"; with it off nothing of it runs.
+
+Everything below the document picker is one ``st.fragment`` (``_workspace``): a coding reruns
+only it, and ``roles.still_signed_in`` repeats the session check the app makes on a full run.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from qualcode.ui.code_panel import (
 )
 from qualcode.ui.media_player import show_player
 from qualcode.ui.retrieve import may_star, page_retrieve
+from qualcode.ui.roles import still_signed_in
 from qualcode.ui.span_component import pending_event, transcript_selector
 
 
@@ -145,6 +147,18 @@ def page_workspace(db: Database) -> None:
         st.session_state["ws_document"] = docs[0]
     document = st.selectbox("Document", docs, key="ws_document")
     doc = show_document(db, document, viewer=st.session_state.get("coder") or None)
+    _workspace(db, document, coder, doc)
+
+
+@st.fragment
+def _workspace(db: Database, document: str, coder: str, doc: dict) -> None:
+    """Transcript, code panel and comparison: a fragment, so a coding (a click in the transcript
+    or the tree, a panel button) reruns only this part, with the document as the last full run
+    read it. The rest of the page (sidebar, menu, document picker) has nothing that a coding
+    changes, and skipping it is most of a rerun's cost. A full run (another page, another
+    document, a reload) calls this again with fresh arguments."""
+    if not still_signed_in(db):  # a fragment rerun skips the app's own session check
+        st.rerun(scope="app")
     blind = is_blind(db)
     done = visibility.is_done(db, document, coder)
     found = _suggestions(db, document, coder, doc, blind) if st.session_state.get("ws_suggest") else None
