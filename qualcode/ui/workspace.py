@@ -52,78 +52,74 @@ def current_coder() -> str | None:
     return name or None
 
 
-_selection, _remember, _report, _run = selection, remember, report, run
-_apply, _apply_one = apply_codes, apply_one
-
-
 def _unit(db: Database, document: str, coder: str, unit: str) -> None:
-    sel = _selection()
+    sel = selection()
     paths = st.session_state.get("ws_apply") or []
     if not sel or "start" not in sel or not paths:
-        _report(f"Put the cursor in a {unit} (select a word) and choose a code first.", error=True)
+        report(f"Put the cursor in a {unit} (select a word) and choose a code first.", error=True)
         return
     fn = editing.code_sentence if unit == "sentence" else editing.code_turn
-    if all(_run(fn, db, document, sel["start"], p, coder) for p in paths):
-        _remember(paths)
-        _report(f"Coded the whole {unit} as {', '.join(paths)}.")
+    if all(run(fn, db, document, sel["start"], p, coder) for p in paths):
+        remember(paths)
+        report(f"Coded the whole {unit} as {', '.join(paths)}.")
         st.session_state["ws_apply"] = []  # cleared, as Apply does
 
 
 def _in_vivo(db: Database, document: str, coder: str) -> None:
-    sel = _selection()
+    sel = selection()
     if not sel or "start" not in sel:
-        _report("Select the words that should name the new code.", error=True)
+        report("Select the words that should name the new code.", error=True)
         return
     parent = st.session_state.get("ws_invivo_parent") or None
-    view = _run(editing.in_vivo, db, document, sel["start"], sel["end"], coder, parent_path=parent)
+    view = run(editing.in_vivo, db, document, sel["start"], sel["end"], coder, parent_path=parent)
     if view:
-        _remember([view.code_path])
-        _report(f"New in-vivo code {view.code_path!r} applied.")
+        remember([view.code_path])
+        report(f"New in-vivo code {view.code_path!r} applied.")
 
 
 def _remove(db: Database, coding_id: int, coder: str, version: int | None = None) -> None:
-    if _run(editing.remove, db, coding_id, actor=coder, expected_version=version) is not None:
+    if run(editing.remove, db, coding_id, actor=coder, expected_version=version) is not None:
         st.session_state["ws_clicked"] = None
-        _report("Coding removed (Undo brings it back).")
+        report("Coding removed (Undo brings it back).")
 
 
 def _recode(db: Database, coding_id: int, coder: str, version: int | None = None) -> None:
     target = st.session_state.get(f"ws_recode_{coding_id}")
-    if target and _run(editing.recode, db, coding_id, target, actor=coder,
+    if target and run(editing.recode, db, coding_id, target, actor=coder,
                            expected_version=version) is not None:
-        _remember([target])
-        _report(f"Recoded as {target}.")
+        remember([target])
+        report(f"Recoded as {target}.")
 
 
 def _resize(db: Database, coding_id: int, coder: str, version: int | None = None) -> None:
     start = int(st.session_state[f"ws_start_{coding_id}"])
     end = int(st.session_state[f"ws_end_{coding_id}"])
-    if _run(editing.resize, db, coding_id, start, end, actor=coder, expected_version=version) is not None:
-        _report("Coding resized.")
+    if run(editing.resize, db, coding_id, start, end, actor=coder, expected_version=version) is not None:
+        report("Coding resized.")
 
 
 def _memo(db: Database, coding_id: int, coder: str, version: int | None = None) -> None:
     memo = st.session_state.get(f"ws_memo_{coding_id}", "").strip() or None
-    if _run(editing.set_memo, db, coding_id, memo, actor=coder, expected_version=version) is not None:
-        _report("Memo saved.")
+    if run(editing.set_memo, db, coding_id, memo, actor=coder, expected_version=version) is not None:
+        report("Memo saved.")
 
 
 def _star(db: Database, coding_id: int, starred: bool, coder: str, version: int | None = None) -> None:
-    done = _run(key_quotes.set_key_quote, db, coding_id, starred, actor=coder, expected_version=version)
+    done = run(key_quotes.set_key_quote, db, coding_id, starred, actor=coder, expected_version=version)
     if done is not None:
-        _report(done.message + (" (Undo takes it back.)" if done.changed else ""))
+        report(done.message + (" (Undo takes it back.)" if done.changed else ""))
 
 
 def _undo(db: Database, coder: str, redo: bool = False) -> None:
     from qualcode import suggest  # undo also takes back a rejected suggestion
 
-    said = _run(undo.redo if redo else suggest.undo, db, coder)
-    _report(said or ("Nothing to redo." if redo else "Nothing to undo."))
+    said = run(undo.redo if redo else suggest.undo, db, coder)
+    report(said or ("Nothing to redo." if redo else "Nothing to undo."))
 
 
 def _toggle_done(db: Database, document: str, coder: str, done: bool) -> None:
     (visibility.mark_done if done else visibility.unmark_done)(db, document, coder)
-    _report("Marked done: other coders' codings are now visible." if done else "Marked not done.")
+    report("Marked done: other coders' codings are now visible." if done else "Marked not done.")
 
 
 # -- the page -----------------------------------------------------------------------------------
@@ -239,25 +235,25 @@ def _dragged(db: Database, document: str, coder: str, event: dict) -> None:
     except LookupError:
         c = None
     if c is None or c.document != document:
-        _report("That coding is gone (removed or undone); nothing was resized.", error=True)
+        report("That coding is gone (removed or undone); nothing was resized.", error=True)
         return
     if c.coder != coder:  # as the panel: a coder edits their own codings on this page
-        _report(f"That is {c.coder}'s coding; only your own codings can be resized here.", error=True)
+        report(f"That is {c.coder}'s coding; only your own codings can be resized here.", error=True)
         return
     if (event["start"], event["end"]) == (c.start, c.end):
-        _report("The coding already covers exactly that; nothing changed.")
+        report("The coding already covers exactly that; nothing changed.")
         return
     if (c.start, c.end) != tuple(event["was"]):
-        _report(f"That coding changed to {c.start}–{c.end} meanwhile; nothing was resized. "
-                "Drag its handles again.", error=True)
+        report(f"That coding changed to {c.start}–{c.end} meanwhile; nothing was resized. "
+               "Drag its handles again.", error=True)
         return
-    view = _run(editing.resize, db, cid, event["start"], event["end"], actor=coder,
-                expected_version=c.version)
+    view = run(editing.resize, db, cid, event["start"], event["end"], actor=coder,
+               expected_version=c.version)
     if view is not None:
         for k in (f"ws_start_{cid}", f"ws_end_{cid}"):  # the exact-offset fields follow
             st.session_state.pop(k, None)
-        _report(f"Coding resized to {view.start}–{view.end}: “{_clip(view.quote, 120)}” "
-                "(Undo takes it back).")
+        report(f"Coding resized to {view.start}–{view.end}: “{_clip(view.quote, 120)}” "
+               "(Undo takes it back).")
 
 
 def _show_filters(codings: list, rows) -> list:
@@ -332,7 +328,7 @@ def _panel(db: Database, document: str, coder: str, blind: bool, done: bool, fou
                   help="Marking a document done shows every coder's codings on it.")
     _suggest_panel(db, document, coder, blind, found)
 
-    sel = _selection()
+    sel = selection()
     if sel and "start" in sel:
         st.markdown(f"**Selected** ({sel['start']}–{sel['end']}): "
                     f"{md_text(sel['text'][:300])}{'…' if len(sel['text']) > 300 else ''}")
@@ -342,7 +338,7 @@ def _panel(db: Database, document: str, coder: str, blind: bool, done: bool, fou
     paths = [r.path for r in rows]
     extend_offer(db, coder)
     st.multiselect("Codes to apply", paths, key="ws_apply", placeholder="Type to search codes…")
-    st.button("Apply", key="ws_do_apply", type="primary", on_click=_apply, args=(db, document, coder),
+    st.button("Apply", key="ws_do_apply", type="primary", on_click=apply_codes, args=(db, document, coder),
               shortcut="ctrl+enter", width="stretch")
     a1, a2 = st.columns(2)
     a1.button("Code the sentence", key="ws_do_sentence", on_click=_unit,
@@ -373,11 +369,11 @@ def _create_code(db: Database, coder: str) -> None:
     name = (st.session_state.get("ws_new_code") or "").strip()
     parent = st.session_state.get("ws_invivo_parent") or None
     if not name:
-        _report("Give the new code a name.", error=True)
+        report("Give the new code a name.", error=True)
         return
-    if _run(codebook_edit.create_code, db, name, parent=parent, actor=coder) is not None:
+    if run(codebook_edit.create_code, db, name, parent=parent, actor=coder) is not None:
         st.session_state["ws_new_code"] = ""
-        _report(f"Code {name!r} created.")
+        report(f"Code {name!r} created.")
 
 
 def _coding_details(db: Database, coding_id: int, coder: str, paths: list[str]) -> None:
@@ -450,13 +446,13 @@ def _suggestions(db: Database, document: str, coder: str, doc: dict, blind: bool
         st.session_state["ws_nonce"] = event["nonce"]
         item = next((x for x in found.items if x.key == event["suggestion"]), None)
         if item is None:
-            _report("That suggestion is no longer shown; nothing was changed.", error=True)
+            report("That suggestion is no longer shown; nothing was changed.", error=True)
         elif event["action"] == "accept":
-            if _run(suggest.accept, db, document, item.code_id, coder, item.start, item.end):
-                _report(f"Accepted {item.code} (Undo takes it back).")
-        elif _run(suggest.reject, db, document, item.code_id, coder, item.start, item.end,
-                  score=item.score) is not None:
-            _report(f"Rejected {item.code} here; it will not be suggested again (Undo brings it back).")
+            if run(suggest.accept, db, document, item.code_id, coder, item.start, item.end):
+                report(f"Accepted {item.code} (Undo takes it back).")
+        elif run(suggest.reject, db, document, item.code_id, coder, item.start, item.end,
+                 score=item.score) is not None:
+            report(f"Rejected {item.code} here; it will not be suggested again (Undo brings it back).")
         found.items = [x for x in found.items if x.key != event["suggestion"]]
     return found
 
@@ -468,11 +464,11 @@ def _accept_all(db: Database, document: str, coder: str, blind: bool) -> None:
     floor = st.session_state.get("ws_sg_all_floor")
     if not code:
         return
-    done = _run(suggest.accept_all, db, document, code, coder, threshold=floor,
-                coding_set=_learn_from(blind))
+    done = run(suggest.accept_all, db, document, code, coder, threshold=floor,
+               coding_set=_learn_from(blind))
     if done is not None:
-        _report(f"Accepted {len(done)} suggestion{'s' if len(done) != 1 else ''} of {code} "
-                "(one Undo takes them all back).")
+        report(f"Accepted {len(done)} suggestion{'s' if len(done) != 1 else ''} of {code} "
+               "(one Undo takes them all back).")
 
 
 def _suggest_panel(db: Database, document: str, coder: str, blind: bool, found) -> None:
@@ -524,14 +520,14 @@ def _code_similar(db: Database, coding_id: int, coder: str, code: str, items: li
     chosen = [(x.document, x.start, x.end) for i, x in enumerate(items)
               if st.session_state.get(f"ws_sim_{coding_id}_{i}")]
     if not chosen:
-        _report("Tick the sentences to code first.", error=True)
+        report("Tick the sentences to code first.", error=True)
         return
-    done = _run(suggest.accept_many, db, chosen, code, coder)
+    done = run(suggest.accept_many, db, chosen, code, coder)
     for i in range(len(items)):  # the list changes once they are coded: start unticked
         st.session_state.pop(f"ws_sim_{coding_id}_{i}", None)
     if done is not None:
-        _report(f"Coded {len(done)} similar sentence{'s' if len(done) != 1 else ''} as {code} "
-                "(one Undo takes them all back).")
+        report(f"Coded {len(done)} similar sentence{'s' if len(done) != 1 else ''} as {code} "
+               "(one Undo takes them all back).")
 
 
 def _similar(db: Database, coding_id: int, coder: str) -> None:
